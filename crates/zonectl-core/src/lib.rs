@@ -1,0 +1,22 @@
+//! The core of zonectl: the typed record model, RFC 1035 zone files, and (with later
+//! layers) the provider trait and the plan engine.
+//!
+//! Everything a provider reads or a user writes passes through [`Zone`], [`Record`] and
+//! [`RData`]: names are validated once ([`Name`]), data is typed per record type, and
+//! anything zonectl does not model is kept in RFC 3597 form, so nothing read is lost.
+
+#![deny(missing_docs)]
+
+pub mod generate;
+pub mod name;
+pub mod rdata;
+pub mod record;
+pub mod rtype;
+pub mod ttl;
+pub mod zonefile;
+
+pub use name::{Name, NameError};
+pub use rdata::{Caa, RData, RDataError, Soa, Txt};
+pub use record::{Record, RecordSet, Zone};
+pub use rtype::{RecordType, UnknownRecordType};
+pub use ttl::{Ttl, TtlError};

@@ -1,0 +1,219 @@
+//! Records, record sets and zones.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use crate::name::Name;
+use crate::rdata::RData;
+use crate::rtype::RecordType;
+use crate::ttl::Ttl;
+
+/// One resource record. Class is always IN.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Record {
+    /// The owner name.
+    pub name: Name,
+    /// Time to live.
+    pub ttl: Ttl,
+    /// The data, which also gives the type.
+    pub data: RData,
+}
+
+impl Record {
+    /// A record.
+    pub fn new(name: Name, ttl: Ttl, data: RData) -> Record {
+        Record { name, ttl, data }
+    }
+
+    /// The record type.
+    pub fn rtype(&self) -> RecordType {
+        self.data.rtype()
+    }
+
+    /// Zone order: by name (canonical), then type (SOA, NS, then by code), then data.
+    /// The TTL is not part of the order.
+    pub fn zone_order(&self, other: &Record) -> Ordering {
+        self.name
+            .cmp(&other.name)
+            .then_with(|| self.rtype().cmp(&other.rtype()))
+            .then_with(|| self.data.cmp(&other.data))
+    }
+}
+
+impl fmt::Display for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} IN {} {}", self.name, self.ttl, self.rtype(), self.data)
+    }
+}
+
+/// All records of one name and type: one TTL, one or more data values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordSet {
+    /// The owner name.
+    pub name: Name,
+    /// The type of every value.
+    pub rtype: RecordType,
+    /// The TTL shared by the set.
+    pub ttl: Ttl,
+    /// The values, in zone order, without duplicates.
+    pub data: Vec<RData>,
+}
+
+impl RecordSet {
+    /// The records of this set.
+    pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
+        self.data.iter().map(|d| Record::new(self.name.clone(), self.ttl, d.clone()))
+    }
+}
+
+/// A zone: an origin and its records, kept in zone order without duplicates and with one TTL
+/// per record set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    origin: Name,
+    records: Vec<Record>,
+}
+
+impl Zone {
+    /// An empty zone.
+    pub fn new(origin: Name) -> Zone {
+        Zone { origin, records: Vec::new() }
+    }
+
+    /// A zone holding `records`, put in zone order. Duplicates are merged and a record set
+    /// whose records disagree on the TTL takes the lowest, as resolvers would see it.
+    pub fn from_records(origin: Name, mut records: Vec<Record>) -> Zone {
+        records.sort_unstable_by(Record::zone_order);
+        Zone::from_sorted(origin, records)
+    }
+
+    /// Like [`Zone::from_records`] for records already in zone order.
+    pub(crate) fn from_sorted(origin: Name, mut records: Vec<Record>) -> Zone {
+        debug_assert!(records.windows(2).all(|w| w[0].zone_order(&w[1]) != Ordering::Greater));
+        records.dedup_by(|later, earlier| {
+            if later.name == earlier.name && later.data == earlier.data {
+                earlier.ttl = earlier.ttl.min(later.ttl);
+                true
+            } else {
+                false
+            }
+        });
+        unify_set_ttls(&mut records);
+        Zone { origin, records }
+    }
+
+    /// The origin (apex) name.
+    pub fn origin(&self) -> &Name {
+        &self.origin
+    }
+
+    /// The records, in zone order.
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// Takes the records out.
+    pub fn into_records(self) -> Vec<Record> {
+        self.records
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether the zone holds no records.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The record sets, in zone order.
+    pub fn record_sets(&self) -> impl Iterator<Item = RecordSet> + '_ {
+        self.record_set_slices().map(|slice| RecordSet {
+            name: slice[0].name.clone(),
+            rtype: slice[0].rtype(),
+            ttl: slice[0].ttl,
+            data: slice.iter().map(|r| r.data.clone()).collect(),
+        })
+    }
+
+    /// The records grouped by record set, borrowed.
+    pub fn record_set_slices(&self) -> impl Iterator<Item = &[Record]> + '_ {
+        self.records.chunk_by(|a, b| a.name == b.name && a.rtype() == b.rtype())
+    }
+
+    /// Adds a record, keeping the zone's order and rules; a record already present is not
+    /// added again. The record takes the TTL of its set if the set exists.
+    pub fn insert(&mut self, mut record: Record) {
+        let at = match self.records.binary_search_by(|r| r.zone_order(&record)) {
+            Ok(_) => return,
+            Err(at) => at,
+        };
+        if let Some(sibling) = [at.checked_sub(1), Some(at)]
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.records.get(i))
+            .find(|r| r.name == record.name && r.rtype() == record.rtype())
+        {
+            record.ttl = sibling.ttl;
+        }
+        self.records.insert(at, record);
+    }
+}
+
+/// Gives every record of a set the lowest TTL found in the set.
+fn unify_set_ttls(records: &mut [Record]) {
+    for set in records.chunk_by_mut(|a, b| a.name == b.name && a.rtype() == b.rtype()) {
+        let lowest = set.iter().map(|r| r.ttl).min().expect("chunks are never empty");
+        for r in set {
+            r.ttl = lowest;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(name: &str, ttl: u32, rtype: RecordType, data: &str) -> Record {
+        Record::new(Name::parse(name).unwrap(), Ttl::from_secs(ttl).unwrap(), RData::parse(rtype, data, None).unwrap())
+    }
+
+    #[test]
+    fn zones_are_ordered_deduplicated_and_one_ttl_per_set() {
+        let origin = Name::parse("example.com").unwrap();
+        let zone = Zone::from_records(
+            origin,
+            vec![
+                rec("www.example.com", 300, RecordType::A, "192.0.2.2"),
+                rec("example.com", 3600, RecordType::Ns, "ns1.example.net."),
+                rec("www.example.com", 600, RecordType::A, "192.0.2.1"),
+                rec("www.example.com", 60, RecordType::A, "192.0.2.2"),
+                rec("example.com", 3600, RecordType::A, "192.0.2.9"),
+            ],
+        );
+        let shown: Vec<String> = zone.records().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "example.com. 3600 IN NS ns1.example.net.",
+                "example.com. 3600 IN A 192.0.2.9",
+                "www.example.com. 60 IN A 192.0.2.1",
+                "www.example.com. 60 IN A 192.0.2.2",
+            ]
+        );
+        assert_eq!(zone.record_sets().count(), 3);
+    }
+
+    #[test]
+    fn insert_keeps_order_and_set_ttl() {
+        let mut zone = Zone::new(Name::parse("example.com").unwrap());
+        zone.insert(rec("b.example.com", 300, RecordType::A, "192.0.2.1"));
+        zone.insert(rec("a.example.com", 300, RecordType::A, "192.0.2.1"));
+        zone.insert(rec("b.example.com", 900, RecordType::A, "192.0.2.2"));
+        zone.insert(rec("b.example.com", 900, RecordType::A, "192.0.2.2"));
+        assert_eq!(zone.len(), 3);
+        assert_eq!(zone.records()[0].name.as_str(), "a.example.com.");
+        assert!(zone.records()[1..].iter().all(|r| r.ttl.as_secs() == 300));
+    }
+}

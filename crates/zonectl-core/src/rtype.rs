@@ -1,0 +1,271 @@
+//! Record types.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A record type. The types zonectl models with typed data have their own variant; every
+/// other type is `Other` with its IANA code, so that nothing read is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RecordType {
+    /// IPv4 address.
+    A,
+    /// IPv6 address.
+    Aaaa,
+    /// Canonical name.
+    Cname,
+    /// Name server.
+    Ns,
+    /// Mail exchange.
+    Mx,
+    /// Text.
+    Txt,
+    /// Service location.
+    Srv,
+    /// Certification authority authorization.
+    Caa,
+    /// SSH key fingerprint.
+    Sshfp,
+    /// TLS certificate association (DANE).
+    Tlsa,
+    /// Delegation signer.
+    Ds,
+    /// Pointer.
+    Ptr,
+    /// Start of authority.
+    Soa,
+    /// HTTP redirect, a provider feature rather than a DNS type (ZoneID URL records,
+    /// Domeneshop forwards). It has no IANA code.
+    Url,
+    /// Any other type, by IANA code, carried in RFC 3597 generic form.
+    Other(u16),
+}
+
+/// Why a text is not a record type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown record type '{0}'")]
+pub struct UnknownRecordType(pub String);
+
+/// Mnemonics of IANA types that zonectl does not model; they are read in RFC 3597 form and
+/// shown by name.
+const OTHER_MNEMONICS: &[(&str, u16)] = &[
+    ("HINFO", 13),
+    ("RP", 17),
+    ("AFSDB", 18),
+    ("LOC", 29),
+    ("NAPTR", 35),
+    ("KX", 36),
+    ("CERT", 37),
+    ("DNAME", 39),
+    ("APL", 42),
+    ("IPSECKEY", 45),
+    ("RRSIG", 46),
+    ("NSEC", 47),
+    ("DNSKEY", 48),
+    ("DHCID", 49),
+    ("NSEC3", 50),
+    ("NSEC3PARAM", 51),
+    ("SMIMEA", 53),
+    ("HIP", 55),
+    ("CDS", 59),
+    ("CDNSKEY", 60),
+    ("OPENPGPKEY", 61),
+    ("CSYNC", 62),
+    ("ZONEMD", 63),
+    ("SVCB", 64),
+    ("HTTPS", 65),
+    ("SPF", 99),
+    ("EUI48", 108),
+    ("EUI64", 109),
+    ("URI", 256),
+];
+
+impl RecordType {
+    /// Every type with a typed variant, in the order zone files list them.
+    pub const MODELED: [RecordType; 14] = [
+        RecordType::Soa,
+        RecordType::Ns,
+        RecordType::A,
+        RecordType::Cname,
+        RecordType::Ptr,
+        RecordType::Mx,
+        RecordType::Txt,
+        RecordType::Aaaa,
+        RecordType::Srv,
+        RecordType::Ds,
+        RecordType::Sshfp,
+        RecordType::Tlsa,
+        RecordType::Caa,
+        RecordType::Url,
+    ];
+
+    /// The IANA code; `None` for the `URL` pseudo-type.
+    pub const fn code(self) -> Option<u16> {
+        Some(match self {
+            RecordType::A => 1,
+            RecordType::Ns => 2,
+            RecordType::Cname => 5,
+            RecordType::Soa => 6,
+            RecordType::Ptr => 12,
+            RecordType::Mx => 15,
+            RecordType::Txt => 16,
+            RecordType::Aaaa => 28,
+            RecordType::Srv => 33,
+            RecordType::Ds => 43,
+            RecordType::Sshfp => 44,
+            RecordType::Tlsa => 52,
+            RecordType::Caa => 257,
+            RecordType::Url => return None,
+            RecordType::Other(code) => code,
+        })
+    }
+
+    /// The type for an IANA code (a modeled variant where there is one).
+    pub fn from_code(code: u16) -> RecordType {
+        RecordType::MODELED.into_iter().find(|t| t.code() == Some(code)).unwrap_or(RecordType::Other(code))
+    }
+
+    /// The mnemonic (`AAAA`), or `TYPEnnn` for a type without one.
+    pub fn mnemonic(self) -> std::borrow::Cow<'static, str> {
+        use std::borrow::Cow;
+        Cow::Borrowed(match self {
+            RecordType::A => "A",
+            RecordType::Aaaa => "AAAA",
+            RecordType::Cname => "CNAME",
+            RecordType::Ns => "NS",
+            RecordType::Mx => "MX",
+            RecordType::Txt => "TXT",
+            RecordType::Srv => "SRV",
+            RecordType::Caa => "CAA",
+            RecordType::Sshfp => "SSHFP",
+            RecordType::Tlsa => "TLSA",
+            RecordType::Ds => "DS",
+            RecordType::Ptr => "PTR",
+            RecordType::Soa => "SOA",
+            RecordType::Url => "URL",
+            RecordType::Other(code) => match OTHER_MNEMONICS.iter().find(|(_, c)| *c == code) {
+                Some((name, _)) => name,
+                None => return Cow::Owned(format!("TYPE{code}")),
+            },
+        })
+    }
+
+    /// Whether the type has typed data in the model (`Other` types do not).
+    pub fn is_modeled(self) -> bool {
+        !matches!(self, RecordType::Other(_))
+    }
+
+    /// The position of this type in a zone file: SOA, then NS, then by IANA code, `URL` last.
+    pub(crate) fn sort_key(self) -> u32 {
+        match self {
+            RecordType::Soa => 0,
+            RecordType::Ns => 1,
+            RecordType::Url => u32::MAX,
+            other => 2 + u32::from(other.code().unwrap_or(u16::MAX)),
+        }
+    }
+
+    /// Parses a mnemonic (case-insensitive) or `TYPEnnn`, from bytes.
+    pub(crate) fn parse_bytes(text: &[u8]) -> Option<RecordType> {
+        let mut buf = [0u8; 12];
+        if text.is_empty() || text.len() > buf.len() {
+            return None;
+        }
+        buf[..text.len()].copy_from_slice(text);
+        let upper = &mut buf[..text.len()];
+        upper.make_ascii_uppercase();
+        Some(match &*upper {
+            b"A" => RecordType::A,
+            b"AAAA" => RecordType::Aaaa,
+            b"CNAME" => RecordType::Cname,
+            b"NS" => RecordType::Ns,
+            b"MX" => RecordType::Mx,
+            b"TXT" => RecordType::Txt,
+            b"SRV" => RecordType::Srv,
+            b"CAA" => RecordType::Caa,
+            b"SSHFP" => RecordType::Sshfp,
+            b"TLSA" => RecordType::Tlsa,
+            b"DS" => RecordType::Ds,
+            b"PTR" => RecordType::Ptr,
+            b"SOA" => RecordType::Soa,
+            b"URL" => RecordType::Url,
+            other => {
+                if let Some(code) = other.strip_prefix(b"TYPE") {
+                    let code = std::str::from_utf8(code).ok()?;
+                    if code.starts_with('+') {
+                        return None;
+                    }
+                    return code.parse::<u16>().ok().map(RecordType::from_code);
+                }
+                let text = std::str::from_utf8(other).ok()?;
+                let (_, code) = OTHER_MNEMONICS.iter().find(|(name, _)| *name == text)?;
+                RecordType::Other(*code)
+            }
+        })
+    }
+}
+
+impl fmt::Display for RecordType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.mnemonic())
+    }
+}
+
+impl FromStr for RecordType {
+    type Err = UnknownRecordType;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RecordType::parse_bytes(s.as_bytes()).ok_or_else(|| UnknownRecordType(s.to_owned()))
+    }
+}
+
+impl PartialOrd for RecordType {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for RecordType {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.sort_key().cmp(&other.sort_key())
+    }
+}
+
+impl serde::Serialize for RecordType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.mnemonic())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RecordType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mnemonics_round_trip() {
+        for t in RecordType::MODELED {
+            assert_eq!(t.mnemonic().parse::<RecordType>().unwrap(), t);
+        }
+        assert_eq!("aaaa".parse::<RecordType>().unwrap(), RecordType::Aaaa);
+        assert_eq!("TYPE1".parse::<RecordType>().unwrap(), RecordType::A);
+        assert_eq!("TYPE65534".parse::<RecordType>().unwrap(), RecordType::Other(65534));
+        assert_eq!(RecordType::Other(65534).to_string(), "TYPE65534");
+        assert_eq!("https".parse::<RecordType>().unwrap(), RecordType::Other(65));
+        assert_eq!(RecordType::Other(65).to_string(), "HTTPS");
+        assert!("FOO".parse::<RecordType>().is_err());
+        assert!("TYPE70000".parse::<RecordType>().is_err());
+    }
+
+    #[test]
+    fn zone_file_order() {
+        let mut types = vec![RecordType::Txt, RecordType::A, RecordType::Url, RecordType::Ns, RecordType::Soa];
+        types.sort();
+        assert_eq!(types, [RecordType::Soa, RecordType::Ns, RecordType::A, RecordType::Txt, RecordType::Url]);
+    }
+}

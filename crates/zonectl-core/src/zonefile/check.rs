@@ -1,0 +1,187 @@
+//! Checks after parsing, as `named-checkzone` makes them, and normalization.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use super::reader::{Loc, Located};
+use super::{Diagnostic, Severity};
+use crate::name::Name;
+use crate::rdata::RData;
+use crate::record::{Record, Zone};
+use crate::rtype::RecordType;
+
+pub(super) struct Checked {
+    pub zone: Zone,
+    pub diagnostics: Vec<Diagnostic>,
+    pub errors: usize,
+}
+
+struct Report<'f> {
+    files: &'f [PathBuf],
+    diagnostics: Vec<Diagnostic>,
+    errors: usize,
+}
+
+impl Report<'_> {
+    fn push(&mut self, loc: Option<Loc>, severity: Severity, message: String) {
+        if severity == Severity::Error {
+            self.errors += 1;
+        }
+        let (file, line) = loc.map_or((0, 0), |l| (l.file as usize, l.line));
+        self.diagnostics.push(Diagnostic { file: self.files[file].clone(), line, severity, message });
+    }
+}
+
+/// Sorts the records into zone order, reports what is wrong, and normalizes the rest.
+/// `syntax_errors`: the reading already failed, so a missing SOA or NS may be the line
+/// that failed, and is not reported.
+pub(super) fn check(
+    origin: Name,
+    mut records: Vec<Located>,
+    files: &[PathBuf],
+    strict: bool,
+    syntax_errors: bool,
+) -> Checked {
+    // Equal records keep their file order, so "also at line N" names the earlier line. An
+    // unstable sort with the location as tie-break needs no scratch copy of the records.
+    records.sort_unstable_by(|a, b| {
+        a.record.zone_order(&b.record).then_with(|| (a.loc.file, a.loc.line).cmp(&(b.loc.file, b.loc.line)))
+    });
+    let mut report = Report { files, diagnostics: Vec::new(), errors: 0 };
+
+    for at_name in records.chunk_by(|a, b| a.record.name == b.record.name) {
+        check_name(&origin, at_name, &mut report);
+        for set in at_name.chunk_by(|a, b| a.record.rtype() == b.record.rtype()) {
+            check_set(&origin, set, &mut report);
+        }
+    }
+    if !syntax_errors {
+        check_apex(&origin, &records, strict, &mut report);
+    }
+    check_targets(&origin, &records, &mut report);
+
+    let mut diagnostics = report.diagnostics;
+    // File order, then line; problems of the whole zone (line 0) last.
+    let key = |d: &Diagnostic| (files.iter().position(|f| *f == d.file), if d.line == 0 { u32::MAX } else { d.line });
+    diagnostics.sort_by_key(key);
+    let errors = report.errors;
+    let records: Vec<Record> = records.into_iter().map(|l| l.record).collect();
+    Checked { zone: Zone::from_sorted(origin, records), diagnostics, errors }
+}
+
+fn line_of(files: &[PathBuf], current: Loc, other: Loc) -> String {
+    if other.file == current.file {
+        format!("line {}", other.line)
+    } else {
+        format!("{}:{}", files[other.file as usize].display(), other.line)
+    }
+}
+
+/// Rules across the types at one name.
+fn check_name(origin: &Name, at_name: &[Located], report: &mut Report<'_>) {
+    let name = &at_name[0].record.name;
+    let shown = name.relative_to(origin);
+    let cnames: Vec<&Located> = at_name.iter().filter(|l| l.record.rtype() == RecordType::Cname).collect();
+    if let Some(first) = cnames.first() {
+        if let Some(other) = at_name.iter().find(|l| l.record.rtype() != RecordType::Cname) {
+            let at = line_of(report.files, first.loc, other.loc);
+            report.push(
+                Some(first.loc),
+                Severity::Error,
+                format!(
+                    "CNAME and other data at {shown} ({} at {at}); a CNAME must be alone at its name",
+                    other.record.rtype()
+                ),
+            );
+        }
+        if let Some(second) = cnames.iter().skip(1).find(|l| l.record.data != first.record.data) {
+            let at = line_of(report.files, second.loc, first.loc);
+            report.push(
+                Some(second.loc),
+                Severity::Error,
+                format!("more than one CNAME at {shown} (the other at {at})"),
+            );
+        }
+    }
+    if name != origin {
+        for soa in at_name.iter().filter(|l| l.record.rtype() == RecordType::Soa) {
+            report.push(Some(soa.loc), Severity::Error, format!("SOA at {shown}, which is not the zone apex {origin}"));
+        }
+    }
+}
+
+/// Rules inside one record set: duplicates and TTLs.
+fn check_set(origin: &Name, set: &[Located], report: &mut Report<'_>) {
+    let first = &set[0];
+    let rtype = first.record.rtype();
+    let shown = first.record.name.relative_to(origin);
+    for pair in set.windows(2) {
+        if pair[0].record.data == pair[1].record.data {
+            let at = line_of(report.files, pair[1].loc, pair[0].loc);
+            report.push(
+                Some(pair[1].loc),
+                Severity::Warning,
+                format!("duplicate {rtype} record at {shown} (also at {at}); merged"),
+            );
+        }
+    }
+    if rtype == RecordType::Soa && set.len() > 1 {
+        let distinct = set.windows(2).any(|p| p[0].record.data != p[1].record.data);
+        if distinct {
+            report.push(Some(set[1].loc), Severity::Error, format!("more than one SOA record at {shown}"));
+        }
+    }
+    let lowest = set.iter().min_by_key(|l| l.record.ttl).expect("sets are never empty");
+    if let Some(other) = set.iter().find(|l| l.record.ttl != lowest.record.ttl) {
+        let at = line_of(report.files, other.loc, lowest.loc);
+        report.push(
+            Some(other.loc),
+            Severity::Warning,
+            format!(
+                "TTL {} differs from TTL {} ({at}) in the {rtype} set at {shown}; using {}",
+                other.record.ttl, lowest.record.ttl, lowest.record.ttl
+            ),
+        );
+    }
+}
+
+fn check_apex(origin: &Name, records: &[Located], strict: bool, report: &mut Report<'_>) {
+    let apex_start = records.partition_point(|l| l.record.name < *origin);
+    let at_apex = records[apex_start..].iter().take_while(|l| l.record.name == *origin);
+    let (mut soa, mut ns) = (false, false);
+    for l in at_apex {
+        soa |= l.record.rtype() == RecordType::Soa;
+        ns |= l.record.rtype() == RecordType::Ns;
+    }
+    let severity = if strict { Severity::Error } else { Severity::Warning };
+    let supplied = if strict { "" } else { " (providers supply their own)" };
+    if !soa {
+        report.push(None, severity, format!("no SOA record at the apex {origin}{supplied}"));
+    }
+    if !ns {
+        report.push(None, severity, format!("no NS records at the apex {origin}{supplied}"));
+    }
+}
+
+/// An MX exchange or SRV target must be a host, not an alias (RFC 2181 section 10.3).
+fn check_targets(origin: &Name, records: &[Located], report: &mut Report<'_>) {
+    let aliases: HashSet<&Name> =
+        records.iter().filter(|l| l.record.rtype() == RecordType::Cname).map(|l| &l.record.name).collect();
+    if aliases.is_empty() {
+        return;
+    }
+    for l in records {
+        let (target, what) = match &l.record.data {
+            RData::Mx { exchange, .. } => (exchange, "MX exchange"),
+            RData::Srv { target, .. } => (target, "SRV target"),
+            _ => continue,
+        };
+        if aliases.contains(target) {
+            report.push(
+                Some(l.loc),
+                Severity::Warning,
+                format!("{what} {} of {} is a CNAME", target.relative_to(origin), l.record.name.relative_to(origin)),
+            );
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! RFC 1035 zone files: reading with `named-checkzone`-style checks, and canonical writing.
+//!
+//! ```
+//! use zonectl_core::zonefile::{self, ReadOptions};
+//!
+//! let text = "$ORIGIN example.com.\n$TTL 1h\n@ NS ns1.example.net.\nwww A 192.0.2.1\n";
+//! let loaded = zonefile::read_str(text, "example.com.zone", &ReadOptions::default()).unwrap();
+//! assert_eq!(loaded.zone.len(), 2);
+//! let canonical = zonefile::to_string(&loaded.zone);
+//! assert!(canonical.contains("www 3600 IN A  192.0.2.1"));
+//! ```
+
+mod check;
+pub(crate) mod lexer;
+mod reader;
+mod writer;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::name::Name;
+use crate::record::Zone;
+
+pub use reader::{read_file, read_str};
+pub use writer::{to_string, write};
+
+/// How to read a zone file.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// The zone's origin. Without it, the file's first `$ORIGIN` is used, else the file name
+    /// without `.zone`, `.db` or `.txt`.
+    pub origin: Option<Name>,
+    /// Treat a missing SOA or apex NS as an error, as `named-checkzone` does. Off by default:
+    /// every provider zonectl manages supplies its own SOA and NS.
+    pub strict: bool,
+}
+
+/// How serious a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The zone is not used.
+    Error,
+    /// The zone is used, possibly after a fix-up the message describes.
+    Warning,
+}
+
+/// A problem found in a zone file, located at `file:line`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnostic {
+    /// The file, as given (an `$INCLUDE`d file by its resolved path).
+    pub file: PathBuf,
+    /// 1-based line; 0 when the problem concerns the whole zone.
+    pub line: u32,
+    /// Error or warning.
+    pub severity: Severity,
+    /// What is wrong, naming the record.
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        if self.line == 0 {
+            write!(f, "{}: {severity}: {}", self.file.display(), self.message)
+        } else {
+            write!(f, "{}:{}: {severity}: {}", self.file.display(), self.line, self.message)
+        }
+    }
+}
+
+/// A zone read from a file, with the warnings found on the way.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The zone, normalized: duplicates merged, one TTL per record set.
+    pub zone: Zone,
+    /// Warnings, in the order found.
+    pub warnings: Vec<Diagnostic>,
+    /// Every file read: the one given, then each `$INCLUDE`d file.
+    pub files: Vec<PathBuf>,
+    /// Whether any file held a comment. Writing the zone back drops comments.
+    pub had_comments: bool,
+}
+
+/// A zone file with at least one error. Holds every problem found, warnings included.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ZoneFileError {
+    /// All problems, in the order found.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ZoneFileError {
+    /// The errors only.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Error)
+    }
+
+    fn single(file: &Path, line: u32, message: String) -> ZoneFileError {
+        ZoneFileError {
+            diagnostics: vec![Diagnostic { file: file.to_owned(), line, severity: Severity::Error, message }],
+        }
+    }
+}
+
+impl fmt::Display for ZoneFileError {
+    /// The first error, and how many more there are.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut errors = self.errors();
+        match errors.next() {
+            Some(first) => write!(f, "{first}")?,
+            None => f.write_str("zone file error")?,
+        }
+        let more = errors.count();
+        if more > 0 {
+            write!(f, " (and {more} more error{})", if more == 1 { "" } else { "s" })?;
+        }
+        Ok(())
+    }
+}
+
+/// The origin a file name implies: `example.com.zone` → `example.com.`.
+pub fn origin_from_file_name(path: &Path) -> Option<Name> {
+    let file = path.file_name()?.to_str()?;
+    let stem = [".zone", ".db", ".txt"].iter().find_map(|ext| file.strip_suffix(ext)).unwrap_or(file);
+    Name::parse(stem).ok()
+}

@@ -1,0 +1,417 @@
+//! Reads zone files into located records.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::lexer::{Lexer, Token};
+use super::{Diagnostic, Loaded, ReadOptions, Severity, ZoneFileError, check, origin_from_file_name};
+use crate::name::Name;
+use crate::rdata::RData;
+use crate::record::Record;
+use crate::rtype::RecordType;
+use crate::ttl::{Ttl, parse_ttl_bytes};
+
+/// Where a record was read: index into the file list, and line.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Loc {
+    pub file: u32,
+    pub line: u32,
+}
+
+/// A record and where it was read.
+pub(super) struct Located {
+    pub record: Record,
+    pub loc: Loc,
+}
+
+/// Errors past this many stop the reading: the file is probably not a zone file.
+const MAX_ERRORS: usize = 100;
+/// Bytes read from a file at a time.
+const CHUNK: usize = 1 << 20;
+/// `$INCLUDE` depth past which a cycle is assumed.
+const MAX_INCLUDE_DEPTH: usize = 16;
+/// The TTL of records that give none, when the file has neither `$TTL` nor an earlier TTL.
+const FALLBACK_TTL: u32 = 3600;
+
+/// Reads, checks and normalizes the zone file at `path`.
+pub fn read_file(path: &Path, options: &ReadOptions) -> Result<Loaded, ZoneFileError> {
+    let file =
+        File::open(path).map_err(|e| ZoneFileError::single(path, 0, format!("cannot read: {}", io_reason(&e))))?;
+    // About 50 bytes a record: reserving by size saves the copies of a growing vector, and
+    // capacity not touched costs no memory.
+    let size_hint = file.metadata().map_or(0, |m| m.len() as usize / 40);
+    read_from(file, size_hint, path, options)
+}
+
+/// Reads, checks and normalizes zone-file text; `source` names it in messages and is the
+/// base of relative `$INCLUDE` paths and of the default origin.
+pub fn read_str(text: &str, source: impl AsRef<Path>, options: &ReadOptions) -> Result<Loaded, ZoneFileError> {
+    read_from(text.as_bytes(), text.len() / 40, source.as_ref(), options)
+}
+
+fn read_from(input: impl Read, size_hint: usize, path: &Path, options: &ReadOptions) -> Result<Loaded, ZoneFileError> {
+    let mut reader = Reader {
+        files: vec![path.to_owned()],
+        diagnostics: Vec::new(),
+        errors: 0,
+        records: Vec::with_capacity(size_hint),
+        zone_origin: options.origin.clone(),
+        fallback_origin: origin_from_file_name(path),
+        warned_no_ttl: false,
+        had_comments: false,
+    };
+    let state = SourceState { origin: None, last_owner: None, last_ttl: None, dollar_ttl: None };
+    reader.read_source(0, input, state, 0);
+    let Reader { files, mut diagnostics, mut errors, records, zone_origin, fallback_origin, had_comments, .. } = reader;
+
+    if errors == 0 && records.is_empty() {
+        diagnostics.push(error(
+            &files[0],
+            0,
+            "no records: the file is empty or holds only comments and directives".into(),
+        ));
+        errors += 1;
+    }
+    let Some(origin) = zone_origin.or(fallback_origin) else {
+        if errors == 0 {
+            diagnostics.push(error(&files[0], 0, "no origin: add $ORIGIN or pass --origin".into()));
+        }
+        return Err(ZoneFileError { diagnostics });
+    };
+    let checked = check::check(origin, records, &files, options.strict, errors > 0);
+    errors += checked.errors;
+    diagnostics.extend(checked.diagnostics);
+    if errors > 0 {
+        return Err(ZoneFileError { diagnostics });
+    }
+    Ok(Loaded { zone: checked.zone, warnings: diagnostics, files, had_comments })
+}
+
+fn error(file: &Path, line: u32, message: String) -> Diagnostic {
+    Diagnostic { file: file.to_owned(), line, severity: Severity::Error, message }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    // The kind reads better than the OS text with its "(os error 2)" suffix.
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "is a directory".into(),
+        _ => e.to_string(),
+    }
+}
+
+struct Reader {
+    files: Vec<PathBuf>,
+    diagnostics: Vec<Diagnostic>,
+    errors: usize,
+    records: Vec<Located>,
+    /// The zone's origin once known.
+    zone_origin: Option<Name>,
+    /// The origin the file name implies, used when no `$ORIGIN` comes before the first record.
+    fallback_origin: Option<Name>,
+    warned_no_ttl: bool,
+    had_comments: bool,
+}
+
+/// The owner an indented entry inherits. Usually the owner of the record just read, found
+/// there rather than cloned for every record.
+enum LastOwner {
+    Record(usize),
+    Name(Name),
+}
+
+/// The state RFC 1035 carries from one entry to the next, per file.
+struct SourceState {
+    origin: Option<Name>,
+    last_owner: Option<LastOwner>,
+    last_ttl: Option<Ttl>,
+    dollar_ttl: Option<Ttl>,
+}
+
+impl Reader {
+    fn report(&mut self, file: u32, line: u32, message: String) {
+        self.errors += 1;
+        if self.errors <= MAX_ERRORS {
+            self.diagnostics.push(error(&self.files[file as usize], line, message));
+        } else if self.errors == MAX_ERRORS + 1 {
+            self.diagnostics.push(error(&self.files[file as usize], line, "too many errors; stopping".into()));
+        }
+    }
+
+    fn too_many_errors(&self) -> bool {
+        self.errors > MAX_ERRORS
+    }
+
+    /// Reads one file, `CHUNK` bytes at a time, so that memory holds the records but never
+    /// the whole text.
+    fn read_source(&mut self, file: u32, mut input: impl Read, mut state: SourceState, depth: usize) {
+        let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
+        let mut line = 1u32;
+        let mut at_end = false;
+        while !at_end {
+            // Top the buffer up to a chunk past what is left from the previous round.
+            let before = buf.len();
+            match (&mut input).take(CHUNK as u64).read_to_end(&mut buf) {
+                Ok(0) => at_end = true,
+                Ok(_) => {}
+                Err(e) => {
+                    self.report(file, line, format!("cannot read: {}", io_reason(&e)));
+                    return;
+                }
+            }
+            if let Some(nul) = memchr::memchr(0, &buf[before..]) {
+                let nul_line = line + memchr::memchr_iter(b'\n', &buf[..before + nul]).count() as u32;
+                self.report(file, nul_line, "binary data (a NUL byte): not a zone file".into());
+                return;
+            }
+            // Lex up to the last line feed; the partial line waits for the next chunk.
+            let end = if at_end {
+                buf.len()
+            } else {
+                match memchr::memrchr(b'\n', &buf) {
+                    Some(i) => i + 1,
+                    None => continue,
+                }
+            };
+            let mut lexer = Lexer::chunk(&buf[..end], line, !at_end);
+            let mut tokens = Vec::with_capacity(16);
+            loop {
+                if self.too_many_errors() {
+                    return;
+                }
+                let start = match lexer.next_entry(&mut tokens) {
+                    Ok(Some(start)) => start,
+                    Ok(None) => break,
+                    Err(e) => {
+                        self.report(file, e.line, e.message);
+                        continue;
+                    }
+                };
+                let result = if !start.indented && tokens[0].raw.first() == Some(&b'$') {
+                    self.directive(file, &tokens, &mut state, depth)
+                } else {
+                    self.record(file, start.line, start.indented, &tokens, &mut state)
+                };
+                if let Err(message) = result {
+                    self.report(file, start.line, message);
+                }
+            }
+            self.had_comments |= lexer.saw_comment;
+            line = lexer.line();
+            let consumed = lexer.consumed();
+            buf.drain(..consumed);
+        }
+    }
+
+    fn directive(
+        &mut self,
+        file: u32,
+        tokens: &[Token<'_>],
+        state: &mut SourceState,
+        depth: usize,
+    ) -> Result<(), String> {
+        let keyword = String::from_utf8_lossy(tokens[0].raw).to_ascii_uppercase();
+        let args = &tokens[1..];
+        match keyword.as_str() {
+            "$ORIGIN" => {
+                let [name] = args else { return Err("$ORIGIN takes one name".into()) };
+                let origin =
+                    Name::parse_bytes(name.raw, state.origin.as_ref()).map_err(|e| format!("bad $ORIGIN: {e}"))?;
+                if file == 0 && self.zone_origin.is_none() && self.records.is_empty() {
+                    self.zone_origin = Some(origin.clone());
+                }
+                state.origin = Some(origin);
+                // RFC 1035 leaves the previous owner in force, but a relative one now reads
+                // differently; BIND keeps the absolute name, and so do we.
+            }
+            "$TTL" => {
+                let [ttl] = args else { return Err("$TTL takes one value".into()) };
+                let ttl = parse_ttl_bytes(ttl.raw).ok_or_else(|| bad_ttl(ttl.raw))?;
+                state.dollar_ttl = Some(ttl);
+            }
+            "$INCLUDE" => {
+                let (path, origin) = match args {
+                    [path] => (path, None),
+                    [path, origin] => (path, Some(origin)),
+                    _ => return Err("$INCLUDE takes a file name and an optional origin".into()),
+                };
+                let path = path.octets()?;
+                let path = Path::new(std::str::from_utf8(&path).map_err(|_| "$INCLUDE file name is not UTF-8")?);
+                let origin = match origin {
+                    Some(o) => Some(
+                        Name::parse_bytes(o.raw, state.origin.as_ref())
+                            .map_err(|e| format!("bad $INCLUDE origin: {e}"))?,
+                    ),
+                    None => state.origin.clone().or_else(|| self.current_zone_origin()),
+                };
+                if depth >= MAX_INCLUDE_DEPTH {
+                    return Err(format!("$INCLUDE nested more than {MAX_INCLUDE_DEPTH} deep (a cycle?)"));
+                }
+                let including = &self.files[file as usize];
+                let resolved = including.parent().map_or_else(|| path.to_owned(), |dir| dir.join(path));
+                let included = File::open(&resolved)
+                    .map_err(|e| format!("cannot read $INCLUDE file {}: {}", resolved.display(), io_reason(&e)))?;
+                self.files.push(resolved);
+                let index = (self.files.len() - 1) as u32;
+                if self.zone_origin.is_none() {
+                    self.zone_origin = self.current_zone_origin();
+                }
+                // The included file has its own origin and owner, and ours are unchanged after
+                // it (RFC 1035 section 5.1); the default TTL carries in, as in BIND.
+                let inner =
+                    SourceState { origin, last_owner: None, last_ttl: state.last_ttl, dollar_ttl: state.dollar_ttl };
+                self.read_source(index, included, inner, depth + 1);
+            }
+            "$GENERATE" => return Err("$GENERATE is not supported; expand it into records".into()),
+            _ => return Err(format!("unknown directive {keyword}")),
+        }
+        Ok(())
+    }
+
+    fn current_zone_origin(&self) -> Option<Name> {
+        self.zone_origin.clone().or_else(|| self.fallback_origin.clone())
+    }
+
+    fn record(
+        &mut self,
+        file: u32,
+        line: u32,
+        indented: bool,
+        tokens: &[Token<'_>],
+        state: &mut SourceState,
+    ) -> Result<(), String> {
+        if self.zone_origin.is_none() {
+            self.zone_origin = self.current_zone_origin();
+        }
+        let origin = state.origin.as_ref().or(self.zone_origin.as_ref());
+        let (owner, rest) = if indented {
+            let owner = match &state.last_owner {
+                Some(LastOwner::Record(index)) => self.records[*index].record.name.clone(),
+                Some(LastOwner::Name(name)) => name.clone(),
+                None => return Err("no owner name: the first record starts with blank space".into()),
+            };
+            (owner, tokens)
+        } else {
+            let raw = tokens[0].raw;
+            let owner = match origin {
+                Some(origin) => Name::parse_bytes(raw, Some(origin)),
+                None if raw.ends_with(b".") => Name::parse_bytes(raw, None),
+                None => {
+                    return Err(format!(
+                        "relative name '{}' but no origin: add $ORIGIN or pass --origin",
+                        String::from_utf8_lossy(raw)
+                    ));
+                }
+            }
+            .map_err(|e| format!("bad owner name: {e}"))?;
+            (owner, &tokens[1..])
+        };
+        match self.record_data(file, line, owner, rest, state) {
+            Ok(index) => {
+                if !indented {
+                    state.last_owner = Some(LastOwner::Record(index));
+                }
+                Ok(())
+            }
+            Err((message, owner)) => {
+                if !indented {
+                    state.last_owner = Some(LastOwner::Name(owner));
+                }
+                Err(message)
+            }
+        }
+    }
+
+    /// Reads `[TTL] [class] type data` for `owner`; returns the index of the new record, or
+    /// the error with the owner given back.
+    fn record_data(
+        &mut self,
+        file: u32,
+        line: u32,
+        owner: Name,
+        rest: &[Token<'_>],
+        state: &mut SourceState,
+    ) -> Result<usize, (String, Name)> {
+        match self.record_fields(file, line, &owner, rest, state) {
+            Ok((ttl, data)) => {
+                self.records.push(Located { record: Record::new(owner, ttl, data), loc: Loc { file, line } });
+                Ok(self.records.len() - 1)
+            }
+            Err(message) => Err((message, owner)),
+        }
+    }
+
+    fn record_fields(
+        &mut self,
+        file: u32,
+        line: u32,
+        owner: &Name,
+        rest: &[Token<'_>],
+        state: &mut SourceState,
+    ) -> Result<(Ttl, RData), String> {
+        let origin = state.origin.as_ref().or(self.zone_origin.as_ref());
+
+        // [TTL] [class] type, TTL and class in either order.
+        let mut ttl = None;
+        let mut index = 0;
+        let rtype = loop {
+            let token = rest.get(index).ok_or_else(|| format!("missing record type for {owner}"))?;
+            index += 1;
+            let raw = token.raw;
+            if raw.first().is_some_and(u8::is_ascii_digit) {
+                if ttl.is_some() {
+                    return Err(format!("two TTLs for {owner}"));
+                }
+                ttl = Some(parse_ttl_bytes(raw).ok_or_else(|| bad_ttl(raw))?);
+            } else if raw.eq_ignore_ascii_case(b"IN") {
+                continue;
+            } else if is_class(raw) {
+                return Err(format!("class {} is not supported (only IN)", String::from_utf8_lossy(raw)));
+            } else {
+                break RecordType::parse_bytes(raw)
+                    .ok_or_else(|| format!("unknown record type '{}'", String::from_utf8_lossy(raw)))?;
+            }
+        };
+        let ttl = match ttl {
+            Some(ttl) => {
+                state.last_ttl = Some(ttl);
+                ttl
+            }
+            None => match state.dollar_ttl.or(state.last_ttl) {
+                Some(ttl) => ttl,
+                None => {
+                    if !self.warned_no_ttl {
+                        self.warned_no_ttl = true;
+                        self.diagnostics.push(Diagnostic {
+                            file: self.files[file as usize].clone(),
+                            line,
+                            severity: Severity::Warning,
+                            message: format!("no TTL given and no $TTL; using {FALLBACK_TTL}"),
+                        });
+                    }
+                    Ttl::from_secs(FALLBACK_TTL).expect("in range")
+                }
+            },
+        };
+        if let Some(zone) = self.zone_origin.as_ref().filter(|zone| !owner.is_subdomain_of(zone)) {
+            return Err(format!("{owner} is outside the zone {zone}"));
+        }
+        let data = RData::from_tokens(rtype, &rest[index..], origin).map_err(|e| format!("{owner} {rtype}: {e}"))?;
+        Ok((ttl, data))
+    }
+}
+
+fn bad_ttl(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    match Ttl::parse(&text) {
+        Err(e) => e.to_string(),
+        Ok(_) => format!("invalid TTL '{text}'"),
+    }
+}
+
+fn is_class(raw: &[u8]) -> bool {
+    ["CH", "CS", "HS", "ANY", "NONE"].iter().any(|c| raw.eq_ignore_ascii_case(c.as_bytes()))
+        || (raw.len() > 5 && raw[..5].eq_ignore_ascii_case(b"CLASS"))
+}

@@ -1,0 +1,86 @@
+//! `zonectl check`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use zonectl_core::Name;
+use zonectl_core::zonefile::{self, Diagnostic, ReadOptions, Severity};
+
+use crate::cli::Output;
+
+/// What checking one file found.
+#[derive(serde::Serialize)]
+struct FileReport {
+    file: PathBuf,
+    /// The origin, when the zone was read.
+    origin: Option<Name>,
+    /// Records after merging duplicates, when the zone was read.
+    records: Option<usize>,
+    errors: usize,
+    warnings: usize,
+    problems: Vec<Diagnostic>,
+}
+
+pub fn run(files: &[PathBuf], origin: Option<Name>, strict: bool, output: Output) -> anyhow::Result<ExitCode> {
+    let options = ReadOptions { origin, strict };
+    let reports: Vec<FileReport> = files.iter().map(|f| check_one(f, &options)).collect();
+    match output {
+        Output::Json => {
+            serde_json::to_writer_pretty(std::io::stdout().lock(), &serde_json::json!({ "files": reports }))?;
+            println!();
+        }
+        Output::Text => {
+            for report in &reports {
+                for problem in &report.problems {
+                    println!("{problem}");
+                }
+                let summary = match (&report.origin, report.records) {
+                    (Some(origin), Some(records)) => format!("zone {origin} OK, {records} records"),
+                    _ => "not loaded".to_string(),
+                };
+                eprintln!(
+                    "{}: {summary}, {} error{}, {} warning{}",
+                    report.file.display(),
+                    report.errors,
+                    plural(report.errors),
+                    report.warnings,
+                    plural(report.warnings)
+                );
+            }
+        }
+    }
+    let failed = reports.iter().any(|r| r.errors > 0);
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn check_one(file: &Path, options: &ReadOptions) -> FileReport {
+    let count = |problems: &[Diagnostic], severity| problems.iter().filter(|p| p.severity == severity).count();
+    match zonefile::read_file(file, options) {
+        Ok(loaded) => {
+            let report = FileReport {
+                file: file.to_owned(),
+                origin: Some(loaded.zone.origin().clone()),
+                records: Some(loaded.zone.len()),
+                errors: 0,
+                warnings: loaded.warnings.len(),
+                problems: loaded.warnings,
+            };
+            // Freeing a million records one by one takes a tenth of the run; the process
+            // is about to end and give the memory back whole.
+            std::mem::forget(loaded.zone);
+            report
+        }
+        Err(err) => FileReport {
+            file: file.to_owned(),
+            origin: None,
+            records: None,
+            errors: count(&err.diagnostics, Severity::Error),
+            warnings: count(&err.diagnostics, Severity::Warning),
+            problems: err.diagnostics,
+        },
+    }
+}

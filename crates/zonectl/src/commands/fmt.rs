@@ -1,0 +1,65 @@
+//! `zonectl fmt`.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use zonectl_core::Name;
+use zonectl_core::zonefile::{self, ReadOptions};
+
+pub fn run(file: &Path, origin: Option<Name>, write: bool, drop_comments: bool) -> anyhow::Result<ExitCode> {
+    let loaded = match zonefile::read_file(file, &ReadOptions { origin, strict: false }) {
+        Ok(loaded) => loaded,
+        Err(err) => {
+            for problem in &err.diagnostics {
+                eprintln!("{problem}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    for warning in &loaded.warnings {
+        eprintln!("{warning}");
+    }
+    let canonical = zonefile::to_string(&loaded.zone);
+    if !write {
+        let mut out = std::io::stdout().lock();
+        out.write_all(canonical.as_bytes())?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !drop_comments {
+        if loaded.had_comments {
+            bail!(
+                "{}: has comments, which the canonical form does not keep; add --drop-comments to rewrite it anyway",
+                file.display()
+            );
+        }
+        if loaded.files.len() > 1 {
+            bail!(
+                "{}: uses $INCLUDE, which the canonical form inlines; add --drop-comments to rewrite it anyway",
+                file.display()
+            );
+        }
+    }
+    let current = std::fs::read(file).with_context(|| format!("{}: cannot read", file.display()))?;
+    if current == canonical.as_bytes() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    write_atomically(file, canonical.as_bytes()).with_context(|| format!("{}: cannot rewrite", file.display()))?;
+    eprintln!("{}: rewritten in canonical form", file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes through a temporary file in the same directory, then renames it over `path`, so
+/// that a reader sees the old file or the new one, never half of one. Keeps permissions.
+fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    temp.write_all(contents)?;
+    temp.as_file().sync_all()?;
+    let permissions = std::fs::metadata(path)?.permissions();
+    temp.as_file().set_permissions(permissions)?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
