@@ -76,8 +76,10 @@ pub fn zone(spec: &Spec) -> Zone {
             minimum: 300,
         })),
     ));
-    for ns in ["ns1", "ns2"] {
+    for (i, ns) in ["ns1", "ns2"].into_iter().enumerate() {
         records.push(Record::new(origin.clone(), ttl(86400), RData::Ns(name(ns))));
+        // In-zone name servers need addresses, or BIND refuses the zone.
+        records.push(Record::new(name(ns), ttl(86400), RData::A(Ipv4Addr::new(192, 0, 2, 53 + i as u8))));
     }
     let kinds = if spec.url_records { 15 } else { 14 };
     let mut i = 0u64;

@@ -380,7 +380,8 @@ impl RData {
                 }
                 let target = fields.take("target")?.octets()?;
                 let target = std::str::from_utf8(&target).map_err(|_| "URL target is not UTF-8".to_string())?;
-                if !(target.starts_with("http://") || target.starts_with("https://")) || target.len() <= 8 {
+                let host = target.strip_prefix("http://").or_else(|| target.strip_prefix("https://"));
+                if !host.is_some_and(|h| h.starts_with(|c: char| !c.is_whitespace() && c != '/')) {
                     return Err(format!("invalid URL target '{target}' (needs http:// or https://)"));
                 }
                 RData::Url { code, target: target.into() }
@@ -616,6 +617,8 @@ mod tests {
         assert_eq!(err("TYPE65534", r"\# 2 abcdef"), "generic data of TYPE65534 is 3 octets, but its length says 2");
         assert!(err("HTTPS", "1 . alpn=h2").contains("RFC 3597"));
         assert!(err("URL", "301 example.org").contains("http://"));
+        assert!(err("URL", "301 https:// x").contains("http://"));
+        assert!(parse("URL", "301 http://a").is_ok());
         assert!(err("CAA", "0 is-sue x").contains("CAA tag"));
         assert!(err("TXT", r#""unterminated"#).contains("quote"));
     }

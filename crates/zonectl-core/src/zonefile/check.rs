@@ -80,7 +80,7 @@ fn line_of(files: &[PathBuf], current: Loc, other: Loc) -> String {
 /// Rules across the types at one name.
 fn check_name(origin: &Name, at_name: &[Located], report: &mut Report<'_>) {
     let name = &at_name[0].record.name;
-    let shown = name.relative_to(origin);
+    let shown = || name.relative_to(origin);
     let cnames: Vec<&Located> = at_name.iter().filter(|l| l.record.rtype() == RecordType::Cname).collect();
     if let Some(first) = cnames.first() {
         if let Some(other) = at_name.iter().find(|l| l.record.rtype() != RecordType::Cname) {
@@ -89,7 +89,8 @@ fn check_name(origin: &Name, at_name: &[Located], report: &mut Report<'_>) {
                 Some(first.loc),
                 Severity::Error,
                 format!(
-                    "CNAME and other data at {shown} ({} at {at}); a CNAME must be alone at its name",
+                    "CNAME and other data at {} ({} at {at}); a CNAME must be alone at its name",
+                    shown(),
                     other.record.rtype()
                 ),
             );
@@ -99,13 +100,17 @@ fn check_name(origin: &Name, at_name: &[Located], report: &mut Report<'_>) {
             report.push(
                 Some(second.loc),
                 Severity::Error,
-                format!("more than one CNAME at {shown} (the other at {at})"),
+                format!("more than one CNAME at {} (the other at {at})", shown()),
             );
         }
     }
     if name != origin {
         for soa in at_name.iter().filter(|l| l.record.rtype() == RecordType::Soa) {
-            report.push(Some(soa.loc), Severity::Error, format!("SOA at {shown}, which is not the zone apex {origin}"));
+            report.push(
+                Some(soa.loc),
+                Severity::Error,
+                format!("SOA at {}, which is not the zone apex {origin}", shown()),
+            );
         }
     }
 }
@@ -114,21 +119,21 @@ fn check_name(origin: &Name, at_name: &[Located], report: &mut Report<'_>) {
 fn check_set(origin: &Name, set: &[Located], report: &mut Report<'_>) {
     let first = &set[0];
     let rtype = first.record.rtype();
-    let shown = first.record.name.relative_to(origin);
+    let shown = || first.record.name.relative_to(origin);
     for pair in set.windows(2) {
         if pair[0].record.data == pair[1].record.data {
             let at = line_of(report.files, pair[1].loc, pair[0].loc);
             report.push(
                 Some(pair[1].loc),
                 Severity::Warning,
-                format!("duplicate {rtype} record at {shown} (also at {at}); merged"),
+                format!("duplicate {rtype} record at {} (also at {at}); merged", shown()),
             );
         }
     }
     if rtype == RecordType::Soa && set.len() > 1 {
         let distinct = set.windows(2).any(|p| p[0].record.data != p[1].record.data);
         if distinct {
-            report.push(Some(set[1].loc), Severity::Error, format!("more than one SOA record at {shown}"));
+            report.push(Some(set[1].loc), Severity::Error, format!("more than one SOA record at {}", shown()));
         }
     }
     let lowest = set.iter().min_by_key(|l| l.record.ttl).expect("sets are never empty");
@@ -138,8 +143,11 @@ fn check_set(origin: &Name, set: &[Located], report: &mut Report<'_>) {
             Some(other.loc),
             Severity::Warning,
             format!(
-                "TTL {} differs from TTL {} ({at}) in the {rtype} set at {shown}; using {}",
-                other.record.ttl, lowest.record.ttl, lowest.record.ttl
+                "TTL {} differs from TTL {} ({at}) in the {rtype} set at {}; using {}",
+                other.record.ttl,
+                lowest.record.ttl,
+                shown(),
+                lowest.record.ttl
             ),
         );
     }

@@ -365,13 +365,14 @@ impl Reader {
                     return Err(format!("two TTLs for {owner}"));
                 }
                 ttl = Some(parse_ttl_bytes(raw).ok_or_else(|| bad_ttl(raw))?);
+            } else if let Some(rtype) = RecordType::parse_bytes(raw) {
+                break rtype;
             } else if raw.eq_ignore_ascii_case(b"IN") {
                 continue;
             } else if is_class(raw) {
                 return Err(format!("class {} is not supported (only IN)", String::from_utf8_lossy(raw)));
             } else {
-                break RecordType::parse_bytes(raw)
-                    .ok_or_else(|| format!("unknown record type '{}'", String::from_utf8_lossy(raw)))?;
+                return Err(format!("unknown record type '{}'", String::from_utf8_lossy(raw)));
             }
         };
         let ttl = match ttl {

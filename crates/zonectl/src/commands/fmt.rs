@@ -18,7 +18,9 @@ pub fn run(file: &Path, origin: Option<Name>, write: bool, drop_comments: bool) 
             return Ok(ExitCode::FAILURE);
         }
     };
-    for warning in &loaded.warnings {
+    // Only warnings about lines the canonical form changes (merged duplicates, lowered
+    // TTLs); the zone-wide ones (no SOA) are `check`'s business.
+    for warning in loaded.warnings.iter().filter(|w| w.line != 0) {
         eprintln!("{warning}");
     }
     let canonical = zonefile::to_string(&loaded.zone);

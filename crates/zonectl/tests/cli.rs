@@ -1,0 +1,134 @@
+//! The `zonectl` binary as a user meets it: exit codes, output formats, files left alone.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn zonectl(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zonectl")).args(args).current_dir(dir).env("NO_COLOR", "1").output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+const GOOD: &str =
+    "$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1\nwww A 192.0.2.1\n";
+const BAD: &str = "$ORIGIN example.com.\n$TTL 300\n@ NS ns1\nwww A 192.0.2.300\nmx MX 10\n";
+
+#[test]
+fn check_exit_codes_and_located_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("good.zone"), GOOD).unwrap();
+    fs::write(dir.path().join("bad.zone"), BAD).unwrap();
+
+    let ok = zonectl(&["check", "good.zone"], dir.path());
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    assert_eq!(text(&ok.stdout), "");
+    assert!(text(&ok.stderr).contains("good.zone: zone example.com. OK, 3 records"));
+
+    let bad = zonectl(&["check", "good.zone", "bad.zone"], dir.path());
+    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(
+        text(&bad.stdout),
+        "bad.zone:4: error: www.example.com. A: invalid IPv4 address '192.0.2.300'\n\
+         bad.zone:5: error: mx.example.com. MX: missing exchange in MX data\n"
+    );
+}
+
+#[test]
+fn check_warnings_alone_exit_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("example.com.zone"), "$TTL 300\nwww A 192.0.2.1\nwww A 192.0.2.1\n").unwrap();
+    let out = zonectl(&["check", "example.com.zone"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("example.com.zone:3: warning: duplicate A record at www (also at line 2); merged"),
+        "{stdout}"
+    );
+    let strict = zonectl(&["check", "--strict", "example.com.zone"], dir.path());
+    assert_eq!(strict.status.code(), Some(1), "a missing SOA is an error with --strict");
+}
+
+#[test]
+fn check_json_output() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("bad.zone"), BAD).unwrap();
+    let out = zonectl(&["check", "bad.zone", "--output", "json"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = &json["files"][0];
+    assert_eq!(file["file"], "bad.zone");
+    assert_eq!(file["errors"], 2);
+    assert_eq!(file["records"], serde_json::Value::Null);
+    assert_eq!(file["problems"][0]["line"], 4);
+    assert_eq!(file["problems"][0]["severity"], "error");
+    assert_eq!(file["problems"][1]["message"], "mx.example.com. MX: missing exchange in MX data");
+}
+
+#[test]
+fn check_missing_file_and_bad_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = zonectl(&["check", "nope.zone"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "nope.zone: error: cannot read: no such file\n");
+
+    fs::write(dir.path().join("good.zone"), GOOD).unwrap();
+    let out = zonectl(&["check", "good.zone", "--origin", "a..b"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "zonectl: --origin a..b: empty label in 'a..b'\n");
+}
+
+#[test]
+fn fmt_prints_canonical_form() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("example.com.zone"), "$TTL 60\nwww A 192.0.2.1\n@ NS ns1\n").unwrap();
+    let out = zonectl(&["fmt", "example.com.zone"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), "$ORIGIN example.com.\n$TTL 60\n@   60 IN NS ns1\nwww 60 IN A  192.0.2.1\n");
+}
+
+#[test]
+fn fmt_write_rewrites_in_place_keeping_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("example.com.zone");
+    fs::write(&path, "$TTL 60\nwww A 192.0.2.1\n@ NS ns1\n").unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    let out = zonectl(&["fmt", "--write", "example.com.zone"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        "$ORIGIN example.com.\n$TTL 60\n@   60 IN NS ns1\nwww 60 IN A  192.0.2.1\n"
+    );
+    assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+    // No temporary file is left behind.
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn fmt_write_changes_nothing_on_error_or_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.zone");
+    fs::write(&bad, BAD).unwrap();
+    let out = zonectl(&["fmt", "--write", "bad.zone"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("bad.zone:4: error:"));
+    assert_eq!(fs::read_to_string(&bad).unwrap(), BAD);
+
+    let commented = dir.path().join("example.com.zone");
+    let original = "$TTL 60\nwww A 192.0.2.1 ; the web server\n@ NS ns1\n";
+    fs::write(&commented, original).unwrap();
+    let out = zonectl(&["fmt", "--write", "example.com.zone"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "zonectl: example.com.zone: has comments, which the canonical form does not keep; \
+         add --drop-comments to rewrite it anyway\n"
+    );
+    assert_eq!(fs::read_to_string(&commented).unwrap(), original);
+    let out = zonectl(&["fmt", "--write", "--drop-comments", "example.com.zone"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!fs::read_to_string(&commented).unwrap().contains(';'));
+}
