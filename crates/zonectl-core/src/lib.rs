@@ -7,14 +7,20 @@
 
 #![deny(missing_docs)]
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
+pub mod error;
 pub mod generate;
 pub mod name;
+pub mod plan;
+pub mod provider;
 pub mod rdata;
 pub mod record;
 pub mod rtype;
 pub mod ttl;
 pub mod zonefile;
 
+pub use error::{Error, Result};
 pub use name::{Name, NameError};
 pub use rdata::{Caa, RData, RDataError, Soa, Txt};
 pub use record::{Record, RecordSet, Zone};

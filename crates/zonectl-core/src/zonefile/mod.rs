@@ -33,6 +33,10 @@ pub struct ReadOptions {
     /// Treat a missing SOA or apex NS as an error, as `named-checkzone` does. Off by default:
     /// every provider zonectl manages supplies its own SOA and NS.
     pub strict: bool,
+    /// Accept a file with no records as an empty zone (the `zonefile` provider's files may
+    /// be emptied by a sync); otherwise it is an error, as a file with nothing in it is
+    /// usually a mistake.
+    pub allow_empty: bool,
 }
 
 /// How serious a problem is.

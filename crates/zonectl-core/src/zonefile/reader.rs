@@ -65,7 +65,7 @@ fn read_from(input: impl Read, size_hint: usize, path: &Path, options: &ReadOpti
     reader.read_source(0, input, state, 0);
     let Reader { files, mut diagnostics, mut errors, records, zone_origin, fallback_origin, had_comments, .. } = reader;
 
-    if errors == 0 && records.is_empty() {
+    if errors == 0 && records.is_empty() && !options.allow_empty {
         diagnostics.push(error(
             &files[0],
             0,

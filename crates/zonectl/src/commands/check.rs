@@ -22,7 +22,7 @@ struct FileReport {
 }
 
 pub fn run(files: &[PathBuf], origin: Option<Name>, strict: bool, output: Output) -> anyhow::Result<ExitCode> {
-    let options = ReadOptions { origin, strict };
+    let options = ReadOptions { origin, strict, allow_empty: false };
     let reports: Vec<FileReport> = files.iter().map(|f| check_one(f, &options)).collect();
     match output {
         Output::Json => {

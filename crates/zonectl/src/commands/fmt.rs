@@ -9,7 +9,7 @@ use zonectl_core::Name;
 use zonectl_core::zonefile::{self, ReadOptions};
 
 pub fn run(file: &Path, origin: Option<Name>, write: bool, drop_comments: bool) -> anyhow::Result<ExitCode> {
-    let loaded = match zonefile::read_file(file, &ReadOptions { origin, strict: false }) {
+    let loaded = match zonefile::read_file(file, &ReadOptions { origin, strict: false, allow_empty: false }) {
         Ok(loaded) => loaded,
         Err(err) => {
             for problem in &err.diagnostics {

@@ -1,0 +1,276 @@
+//! The provider conformance suite: one set of scenarios, written once, that every provider
+//! runs (the built-in ones directly, the HTTP ones through their emulators). Scenarios skip
+//! what a provider's [`Capabilities`] say it cannot do.
+//!
+//! Each scenario plans a desired zone, applies it, then checks the provider's records
+//! directly (not only that a second plan is empty, which would trust the planner to judge
+//! itself) and that a second plan is empty.
+
+use crate::name::Name;
+use crate::plan::{self, ApplyOptions, IgnoreRule, PlanOptions};
+use crate::provider::{Capabilities, Existing, Outcome, Provider, TtlRule};
+use crate::rdata::{RData, Txt};
+use crate::record::{Record, Zone};
+use crate::rtype::RecordType;
+use crate::ttl::Ttl;
+
+/// A hook that makes the provider fail the change with the given index from now on.
+pub type FailChange<'a> = &'a (dyn Fn(usize) + Sync);
+
+/// Runs every scenario against `provider` in `zone`, which the scenarios may overwrite.
+/// `fail_change`, where the provider's test can inject failures, runs the partial-failure
+/// scenario.
+pub async fn run_all(provider: &dyn Provider, zone: &Name, fail_change: Option<FailChange<'_>>) {
+    create_and_read_back(provider, zone).await;
+    update_values_and_ttls(provider, zone).await;
+    record_set_semantics(provider, zone).await;
+    delete(provider, zone).await;
+    txt_edge_cases(provider, zone).await;
+    international_names(provider, zone).await;
+    ignore_rules_keep_records(provider, zone).await;
+    if let Some(fail_change) = fail_change {
+        partial_failure_then_converge(provider, zone, fail_change).await;
+    }
+}
+
+fn ttl(caps: &Capabilities, secs: u32) -> Ttl {
+    // Pick a TTL the provider accepts: the nearest multiple of its step within its range.
+    let secs = match caps.ttl {
+        TtlRule::None => secs,
+        TtlRule::Range { min, max, step, .. } => (secs.clamp(min, max) / step.max(1)) * step.max(1),
+    };
+    Ttl::from_secs(secs).expect("in range")
+}
+
+fn record(zone: &Name, name: &str, ttl: Ttl, rtype: RecordType, data: &str) -> Record {
+    let name = Name::parse_relative(name, zone).expect("valid name");
+    Record::new(name, ttl, RData::parse(rtype, data, Some(zone)).expect("valid data"))
+}
+
+/// The zone with only the records of types the provider can write.
+fn writable(caps: &Capabilities, zone: &Name, records: Vec<Record>) -> Zone {
+    Zone::from_records(zone.clone(), records.into_iter().filter(|r| caps.can_write(r.rtype())).collect())
+}
+
+/// Plans and applies `desired`, asserting every operation succeeds and nothing remains.
+pub async fn sync(provider: &dyn Provider, desired: &Zone, options: &PlanOptions) {
+    let current = provider.list_records(desired.origin()).await.expect("list records");
+    let planned = plan::plan(provider.name(), provider.capabilities(), desired, current, options).expect("plan");
+    let applied =
+        plan::apply(provider, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.expect("apply");
+    for (change, outcome) in planned.operations.iter().zip(&applied.report.outcomes) {
+        assert!(matches!(outcome, Outcome::Done), "{}: {change}: {outcome:?}", provider.name());
+    }
+    assert_converged(provider, desired, options).await;
+}
+
+/// Checks that the provider holds exactly `desired` (managed records, compared as the
+/// provider stores them), and that planning again finds nothing to do.
+pub async fn assert_converged(provider: &dyn Provider, desired: &Zone, options: &PlanOptions) {
+    let caps = provider.capabilities();
+    let origin = desired.origin();
+    let current = provider.list_records(origin).await.expect("list records");
+    let managed = |r: &Record| options.manages(caps, origin, &r.name, r.rtype());
+    let key = |r: &Record| {
+        let data = match &r.data {
+            RData::Txt(t) if !caps.txt_strings_kept => RData::Txt(t.normalized()),
+            RData::Soa(s) => RData::Soa(Box::new(crate::rdata::Soa { serial: 0, ..(**s).clone() })),
+            other => other.clone(),
+        };
+        let ttl = if caps.ttl == TtlRule::None { 0 } else { r.ttl.as_secs() };
+        (r.name.clone(), data, ttl)
+    };
+    let mut have: Vec<_> = current.iter().map(|e| &e.record).filter(|r| managed(r)).map(key).collect();
+    let mut want: Vec<_> = desired.records().iter().filter(|r| managed(r)).map(key).collect();
+    have.sort();
+    want.sort();
+    assert_eq!(have, want, "{}: the provider does not hold the desired zone", provider.name());
+    let again = plan::plan(provider.name(), caps, desired, current, options).expect("plan");
+    assert!(again.is_empty(), "{}: a second plan is not empty:\n{}", provider.name(), again.to_text(false));
+}
+
+/// Every writable type, created in an empty zone and read back.
+pub async fn create_and_read_back(provider: &dyn Provider, zone: &Name) {
+    let caps = provider.capabilities();
+    let t = ttl(caps, 300);
+    let desired = writable(
+        caps,
+        zone,
+        vec![
+            record(zone, "www", t, RecordType::A, "192.0.2.1"),
+            record(zone, "www", t, RecordType::Aaaa, "2001:db8::1"),
+            record(zone, "alias", t, RecordType::Cname, "www"),
+            record(zone, "@", t, RecordType::Mx, "10 mail"),
+            record(zone, "@", t, RecordType::Txt, "\"v=spf1 -all\""),
+            record(zone, "_sip._tcp", t, RecordType::Srv, "10 5 5060 sip"),
+            record(zone, "@", t, RecordType::Caa, "0 issue \"letsencrypt.org\""),
+            record(
+                zone,
+                "host",
+                t,
+                RecordType::Sshfp,
+                "4 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            ),
+            record(
+                zone,
+                "_443._tcp.www",
+                t,
+                RecordType::Tlsa,
+                "3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            ),
+            record(zone, "sub", t, RecordType::Ns, "ns1.example.net."),
+            record(
+                zone,
+                "sub",
+                t,
+                RecordType::Ds,
+                "12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            ),
+            record(zone, "ptr", t, RecordType::Ptr, "host.example.net."),
+            record(zone, "go", t, RecordType::Url, "301 https://example.org/"),
+        ],
+    );
+    sync(provider, &desired, &PlanOptions::default()).await;
+}
+
+/// Values and TTLs change; sets that did not change stay.
+pub async fn update_values_and_ttls(provider: &dyn Provider, zone: &Name) {
+    let caps = provider.capabilities();
+    let (t1, t2) = (ttl(caps, 300), ttl(caps, 3600));
+    let before = writable(
+        caps,
+        zone,
+        vec![
+            record(zone, "a", t1, RecordType::A, "192.0.2.1"),
+            record(zone, "b", t1, RecordType::A, "192.0.2.2"),
+            record(zone, "c", t1, RecordType::Txt, "\"old\""),
+        ],
+    );
+    sync(provider, &before, &PlanOptions::default()).await;
+    let after = writable(
+        caps,
+        zone,
+        vec![
+            record(zone, "a", t1, RecordType::A, "192.0.2.1"),
+            record(zone, "b", t2, RecordType::A, "192.0.2.20"),
+            record(zone, "c", t2, RecordType::Txt, "\"new\""),
+        ],
+    );
+    sync(provider, &after, &PlanOptions::default()).await;
+}
+
+/// A set of several values: one added, one removed, the rest untouched.
+pub async fn record_set_semantics(provider: &dyn Provider, zone: &Name) {
+    let caps = provider.capabilities();
+    let t = ttl(caps, 300);
+    let set =
+        |ips: &[&str]| writable(caps, zone, ips.iter().map(|ip| record(zone, "pool", t, RecordType::A, ip)).collect());
+    sync(provider, &set(&["192.0.2.1", "192.0.2.2", "192.0.2.3"]), &PlanOptions::default()).await;
+    sync(provider, &set(&["192.0.2.2", "192.0.2.3", "192.0.2.4"]), &PlanOptions::default()).await;
+}
+
+/// Everything managed goes away.
+pub async fn delete(provider: &dyn Provider, zone: &Name) {
+    sync(provider, &Zone::new(zone.clone()), &PlanOptions::default()).await;
+}
+
+/// TXT values that break peer tools: empty, 255/256/510 octets, quotes, backslashes,
+/// semicolons, non-ASCII, several strings.
+pub async fn txt_edge_cases(provider: &dyn Provider, zone: &Name) {
+    let caps = provider.capabilities();
+    if !caps.can_write(RecordType::Txt) {
+        return;
+    }
+    let t = ttl(caps, 300);
+    let txt = |name: &str, txt: Txt| Record::new(Name::parse_relative(name, zone).expect("valid"), t, RData::Txt(txt));
+    let desired = Zone::from_records(
+        zone.clone(),
+        vec![
+            txt("empty", Txt::from_value("")),
+            txt("t255", Txt::from_value("a".repeat(255))),
+            txt("t256", Txt::from_value("b".repeat(256))),
+            txt("t510", Txt::from_value("c".repeat(510))),
+            txt("quotes", Txt::from_value("say \"hi\"")),
+            txt("backslash", Txt::from_value("a\\b\\\\c")),
+            txt("semicolon", Txt::from_value("v=DKIM1; k=rsa; p=MIIB")),
+            txt("unicode", Txt::from_value("café ✓")),
+            txt("multi", Txt::from_strings(["first ", "second"])),
+        ],
+    );
+    sync(provider, &desired, &PlanOptions::default()).await;
+}
+
+/// Unicode names go in as A-labels and come back the same.
+pub async fn international_names(provider: &dyn Provider, zone: &Name) {
+    let caps = provider.capabilities();
+    let t = ttl(caps, 300);
+    let desired = writable(
+        caps,
+        zone,
+        vec![
+            record(zone, "bücher", t, RecordType::A, "192.0.2.7"),
+            record(zone, "straße", t, RecordType::Txt, "\"idn\""),
+        ],
+    );
+    assert!(desired.records().iter().all(|r| r.name.as_str().starts_with("xn--")));
+    sync(provider, &desired, &PlanOptions::default()).await;
+}
+
+/// A record the user does not manage survives a sync that does not mention it.
+pub async fn ignore_rules_keep_records(provider: &dyn Provider, zone: &Name) {
+    let caps = provider.capabilities();
+    if !caps.can_write(RecordType::Txt) {
+        return;
+    }
+    let t = ttl(caps, 300);
+    let foreign = record(zone, "_acme-challenge.www", t, RecordType::Txt, "\"token-from-another-tool\"");
+    let with_foreign = writable(caps, zone, vec![foreign.clone(), record(zone, "www", t, RecordType::A, "192.0.2.1")]);
+    sync(provider, &with_foreign, &PlanOptions::default()).await;
+
+    let options = PlanOptions {
+        ignore: vec![IgnoreRule { name: "_acme-challenge*".into(), rtype: None }],
+        ..PlanOptions::default()
+    };
+    let without = writable(caps, zone, vec![record(zone, "www", t, RecordType::A, "192.0.2.9")]);
+    sync(provider, &without, &options).await;
+    let current: Vec<Existing> = provider.list_records(zone).await.expect("list records");
+    assert!(
+        current.iter().any(|e| e.record.name == foreign.name && e.record.data == foreign.data),
+        "{}: the ignored record was deleted",
+        provider.name()
+    );
+    // Clean up with the rule off.
+    sync(provider, &Zone::new(zone.clone()), &PlanOptions::default()).await;
+}
+
+/// An apply that fails midway reports what was and was not done, and applying the same
+/// desired zone again converges.
+pub async fn partial_failure_then_converge(provider: &dyn Provider, zone: &Name, fail_change: FailChange<'_>) {
+    let caps = provider.capabilities();
+    let t = ttl(caps, 300);
+    let desired = writable(
+        caps,
+        zone,
+        (1..=6).map(|i| record(zone, &format!("h{i}"), t, RecordType::A, &format!("192.0.2.{i}"))).collect(),
+    );
+    let current = provider.list_records(zone).await.expect("list records");
+    let planned = plan::plan(provider.name(), caps, &desired, current, &PlanOptions::default()).expect("plan");
+    assert!(planned.operations.len() >= 3, "enough operations to fail in the middle");
+    fail_change(2);
+    let applied =
+        plan::apply(provider, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.expect("apply");
+    let outcomes = &applied.report.outcomes;
+    assert!(matches!(outcomes[0], Outcome::Done) && matches!(outcomes[1], Outcome::Done));
+    assert!(matches!(outcomes[2], Outcome::Failed(_)), "{:?}", outcomes[2]);
+    assert!(outcomes[3..].iter().all(|o| matches!(o, Outcome::NotAttempted)));
+    assert!(!applied.report.is_complete());
+    // What the report calls done is there.
+    let held = provider.list_records(zone).await.expect("list records");
+    for change in &planned.operations[..2] {
+        if let crate::provider::Change::Create(r) = change {
+            assert!(held.iter().any(|e| e.record == *r), "{}: {r} reported done but missing", provider.name());
+        }
+    }
+    sync(provider, &desired, &PlanOptions::default()).await;
+    sync(provider, &Zone::new(zone.clone()), &PlanOptions::default()).await;
+}

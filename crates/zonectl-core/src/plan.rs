@@ -1,0 +1,644 @@
+//! Plans: the desired zone against what a provider holds, as plain data.
+//!
+//! A plan is computed per record set (name and type), checked against the provider's
+//! [`Capabilities`] before anything is sent, and turned into the operations the provider's
+//! API takes ([`UpdateStyle`]), ordered so that names keep answering while it is applied.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::name::Name;
+use crate::provider::{ApplyReport, Capabilities, Change, Existing, Provider, TtlRule, UpdateStyle};
+use crate::rdata::RData;
+use crate::record::{Record, Zone};
+use crate::rtype::RecordType;
+use crate::ttl::Ttl;
+
+/// Records the user does not manage: an owner pattern (relative to the zone or absolute;
+/// `*` matches any run of characters, dots included) and an optional type.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct IgnoreRule {
+    /// The owner pattern: `_acme-challenge`, `*.dev`, `@`.
+    pub name: String,
+    /// Only this type; all types when absent.
+    #[serde(default, rename = "type")]
+    pub rtype: Option<RecordType>,
+}
+
+impl IgnoreRule {
+    /// Whether the rule covers records of `rtype` at `name` in the zone `origin`.
+    pub fn matches(&self, name: &Name, rtype: RecordType, origin: &Name) -> bool {
+        if self.rtype.is_some_and(|t| t != rtype) {
+            return false;
+        }
+        let pattern = self.name.to_ascii_lowercase();
+        glob(&pattern, &name.relative_to(origin))
+            || glob(pattern.trim_end_matches('.'), name.as_str().trim_end_matches('.'))
+    }
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, tail)) => {
+            let Some(rest) = text.strip_prefix(head) else { return false };
+            (0..=rest.len()).filter(|&i| rest.is_char_boundary(i)).any(|i| glob(tail, &rest[i..]))
+        }
+    }
+}
+
+/// How to plan.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// Records left alone whatever either side holds.
+    pub ignore: Vec<IgnoreRule>,
+    /// Also manage the provider's own SOA and apex NS (normally left alone).
+    pub manage_provider_records: bool,
+}
+
+impl PlanOptions {
+    /// Whether the plan manages records of `rtype` at `name`: not ignored, and not the
+    /// provider's own SOA or apex NS unless asked.
+    pub fn manages(&self, caps: &Capabilities, origin: &Name, name: &Name, rtype: RecordType) -> bool {
+        if self.ignore.iter().any(|rule| rule.matches(name, rtype, origin)) {
+            return false;
+        }
+        self.manage_provider_records
+            || !((caps.owns_soa && rtype == RecordType::Soa)
+                || (caps.owns_apex_ns && rtype == RecordType::Ns && name == origin))
+    }
+}
+
+/// A current set and the desired set it pairs with (either may be missing).
+type SetPair<'a> = (Option<&'a Set<Existing>>, Option<&'a Set<RData>>);
+
+/// What happens to one record set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// A new set.
+    Create,
+    /// A set whose TTL or values change.
+    Update,
+    /// A set that goes away.
+    Delete,
+}
+
+/// A record set's TTL and values.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SetValues {
+    /// The TTL.
+    pub ttl: Ttl,
+    /// The values, in presentation form with absolute names.
+    #[serde(serialize_with = "presentation")]
+    pub data: Vec<RData>,
+}
+
+fn presentation<S: serde::Serializer>(data: &[RData], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(data.iter().map(ToString::to_string))
+}
+
+/// A change to one record set.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SetChange {
+    /// The owner.
+    pub name: Name,
+    /// The type.
+    #[serde(rename = "type")]
+    pub rtype: RecordType,
+    /// Create, update or delete.
+    pub action: Action,
+    /// The set now (absent for a create).
+    pub before: Option<SetValues>,
+    /// The set after (absent for a delete).
+    pub after: Option<SetValues>,
+}
+
+/// The changes that take a provider's zone to the desired zone.
+///
+/// Serialized (JSON) as `{"provider","zone","current_records","changes":[{"name","type",
+/// "action","before":{"ttl","data":[…]}|null,"after":…}],"summary":{"create","update","delete"}}`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Plan {
+    /// The provider instance.
+    pub provider: String,
+    /// The zone.
+    pub zone: Name,
+    /// Records the provider holds that the plan manages (not ignored, not the provider's own).
+    pub current_records: usize,
+    /// The set changes, in zone order.
+    pub changes: Vec<SetChange>,
+    /// Counts of `changes` by action.
+    pub summary: Summary,
+    /// The operations to send, in order, in the provider's update style.
+    #[serde(skip)]
+    pub operations: Vec<Change>,
+    /// Everything the provider held when planned, for the backup.
+    #[serde(skip)]
+    pub current: Zone,
+}
+
+/// Counts of set changes by action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Sets created.
+    pub create: usize,
+    /// Sets updated.
+    pub update: usize,
+    /// Sets deleted.
+    pub delete: usize,
+}
+
+/// When a plan is too big to apply without `--force`.
+#[derive(Debug, Clone, Copy)]
+pub struct Safety {
+    /// Largest share of existing records a plan may update or delete.
+    pub max_change_ratio: f64,
+    /// Zones with fewer records than this are not held to the ratio.
+    pub min_records: usize,
+}
+
+impl Default for Safety {
+    /// octoDNS's defaults: 30% of zones with 10 or more records.
+    fn default() -> Safety {
+        Safety { max_change_ratio: 0.3, min_records: 10 }
+    }
+}
+
+/// A set: owner, type, and its records (the TTL is the lowest among them).
+struct Set<T> {
+    name: Name,
+    rtype: RecordType,
+    ttl: Ttl,
+    records: Vec<T>,
+}
+
+/// Plans `desired` against the provider's `current` records.
+pub fn plan(
+    provider: &str,
+    caps: &Capabilities,
+    desired: &Zone,
+    current: Vec<Existing>,
+    options: &PlanOptions,
+) -> Result<Plan> {
+    let origin = desired.origin().clone();
+    let managed = |name: &Name, rtype: RecordType| {
+        if options.ignore.iter().any(|rule| rule.matches(name, rtype, &origin)) {
+            return false;
+        }
+        options.manage_provider_records
+            || !((caps.owns_soa && rtype == RecordType::Soa)
+                || (caps.owns_apex_ns && rtype == RecordType::Ns && *name == origin))
+    };
+
+    let mut current = current;
+    current.sort_by(|a, b| a.record.zone_order(&b.record));
+    let current_zone = Zone::from_sorted(origin.clone(), current.iter().map(|e| e.record.clone()).collect());
+    let current_sets: Vec<Set<Existing>> = current
+        .chunk_by(|a, b| a.record.name == b.record.name && a.record.rtype() == b.record.rtype())
+        .filter(|set| managed(&set[0].record.name, set[0].record.rtype()))
+        .map(|set| Set {
+            name: set[0].record.name.clone(),
+            rtype: set[0].record.rtype(),
+            ttl: set.iter().map(|e| e.record.ttl).min().expect("non-empty"),
+            records: set.to_vec(),
+        })
+        .collect();
+    let current_records = current_sets.iter().map(|s| s.records.len()).sum();
+    let desired_sets: Vec<Set<RData>> = desired
+        .record_set_slices()
+        .filter(|set| managed(&set[0].name, set[0].rtype()))
+        .map(|set| Set {
+            name: set[0].name.clone(),
+            rtype: set[0].rtype(),
+            ttl: set[0].ttl,
+            records: set.iter().map(|r| r.data.clone()).collect(),
+        })
+        .collect();
+
+    let comparable = |data: &RData| -> RData {
+        match data {
+            RData::Txt(txt) if !caps.txt_strings_kept => RData::Txt(txt.normalized()),
+            // The serial is the provider's to manage.
+            RData::Soa(soa) => {
+                let mut soa = soa.clone();
+                soa.serial = 0;
+                RData::Soa(soa)
+            }
+            other => other.clone(),
+        }
+    };
+    let ttl_matters = caps.ttl != TtlRule::None;
+
+    let mut changes = Vec::new();
+    let mut pairs: Vec<SetPair<'_>> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < current_sets.len() || j < desired_sets.len() {
+        let order = match (current_sets.get(i), desired_sets.get(j)) {
+            (Some(c), Some(d)) => c.name.cmp(&d.name).then(c.rtype.cmp(&d.rtype)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, _) => std::cmp::Ordering::Greater,
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                pairs.push((Some(&current_sets[i]), None));
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                pairs.push((None, Some(&desired_sets[j])));
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                pairs.push((Some(&current_sets[i]), Some(&desired_sets[j])));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+
+    let mut kept_pairs = Vec::new();
+    for (before, after) in pairs {
+        let action = match (before, after) {
+            (None, Some(_)) => Action::Create,
+            (Some(_), None) => Action::Delete,
+            (Some(b), Some(a)) => {
+                let mut old: Vec<RData> = b.records.iter().map(|e| comparable(&e.record.data)).collect();
+                let mut new: Vec<RData> = a.records.iter().map(comparable).collect();
+                old.sort();
+                new.sort();
+                if old == new && (!ttl_matters || b.ttl == a.ttl) {
+                    continue;
+                }
+                Action::Update
+            }
+            (None, None) => unreachable!("a pair has a side"),
+        };
+        let set = before.map_or_else(|| (&after.unwrap().name, after.unwrap().rtype), |b| (&b.name, b.rtype));
+        changes.push(SetChange {
+            name: set.0.clone(),
+            rtype: set.1,
+            action,
+            before: before
+                .map(|b| SetValues { ttl: b.ttl, data: b.records.iter().map(|e| e.record.data.clone()).collect() }),
+            after: after.map(|a| SetValues { ttl: a.ttl, data: a.records.clone() }),
+        });
+        kept_pairs.push((before, after));
+    }
+
+    let problems = check_capabilities(provider, caps, &origin, &changes, desired);
+    if !problems.is_empty() {
+        return Err(Error::Refused { provider: provider.to_owned(), zone: origin, problems });
+    }
+
+    let operations = operations(caps, &kept_pairs, &comparable);
+    let summary = Summary {
+        create: changes.iter().filter(|c| c.action == Action::Create).count(),
+        update: changes.iter().filter(|c| c.action == Action::Update).count(),
+        delete: changes.iter().filter(|c| c.action == Action::Delete).count(),
+    };
+    Ok(Plan {
+        provider: provider.to_owned(),
+        zone: origin,
+        current_records,
+        changes,
+        summary,
+        operations,
+        current: current_zone,
+    })
+}
+
+/// Every way the changes break the provider's rules, one line each.
+fn check_capabilities(
+    provider: &str,
+    caps: &Capabilities,
+    origin: &Name,
+    changes: &[SetChange],
+    desired: &Zone,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for change in changes {
+        let shown = change.name.relative_to(origin);
+        let rtype = change.rtype;
+        if !caps.record_types.contains(&rtype) {
+            problems.push(format!("{shown} {rtype}: {provider} does not support {rtype} records"));
+            continue;
+        }
+        if caps.read_only_types.contains(&rtype) {
+            let verb = match change.action {
+                Action::Create => "create",
+                Action::Update => "change",
+                Action::Delete => "delete",
+            };
+            problems.push(format!("{shown} {rtype}: {provider} cannot {verb} {rtype} records (read-only there)"));
+            continue;
+        }
+        if let Some(why) = change.after.as_ref().and_then(|after| caps.ttl.check(after.ttl)) {
+            problems.push(format!("{shown} {rtype}: {why}, which {provider} refuses"));
+        }
+    }
+    // A CNAME must be alone at its name; zone files are checked when read, zones built in
+    // code are checked here.
+    for set in desired.records().chunk_by(|a, b| a.name == b.name) {
+        let has_cname = set.iter().any(|r| r.rtype() == RecordType::Cname);
+        if has_cname && set.iter().any(|r| r.rtype() != RecordType::Cname) {
+            problems.push(format!("{}: CNAME and other data at one name", set[0].name.relative_to(origin)));
+        }
+    }
+    problems
+}
+
+/// The provider's operations for the changed sets, in a safe order: deletes that would
+/// block a create at the same name (CNAME against other data) first, then creates and
+/// updates, then the other deletes.
+fn operations(caps: &Capabilities, pairs: &[SetPair<'_>], comparable: &dyn Fn(&RData) -> RData) -> Vec<Change> {
+    let created_cname: HashSet<&Name> =
+        pairs.iter().filter_map(|(_, a)| a.filter(|a| a.rtype == RecordType::Cname)).map(|a| &a.name).collect();
+    let created_other: HashSet<&Name> =
+        pairs.iter().filter_map(|(_, a)| a.filter(|a| a.rtype != RecordType::Cname)).map(|a| &a.name).collect();
+
+    let (mut first, mut main, mut last) = (Vec::new(), Vec::new(), Vec::new());
+    for (before, after) in pairs {
+        let (name, rtype) = match (before, after) {
+            (Some(b), _) => (&b.name, b.rtype),
+            (None, Some(a)) => (&a.name, a.rtype),
+            (None, None) => continue,
+        };
+        let records: Vec<Record> = after
+            .map(|a| a.records.iter().map(|d| Record::new(a.name.clone(), a.ttl, d.clone())).collect())
+            .unwrap_or_default();
+        let existing: Vec<Existing> = before.map(|b| b.records.clone()).unwrap_or_default();
+        if after.is_none() {
+            let blocks =
+                if rtype == RecordType::Cname { created_other.contains(name) } else { created_cname.contains(name) };
+            let target = if blocks { &mut first } else { &mut last };
+            match caps.updates {
+                UpdateStyle::RecordSet => {
+                    target.push(Change::ReplaceSet { name: name.clone(), rtype, from: existing, records: Vec::new() })
+                }
+                UpdateStyle::PerRecord | UpdateStyle::RemoveAdd => {
+                    target.extend(existing.into_iter().map(Change::Delete))
+                }
+            }
+            continue;
+        }
+        match caps.updates {
+            UpdateStyle::RecordSet => {
+                main.push(Change::ReplaceSet { name: name.clone(), rtype, from: existing, records })
+            }
+            UpdateStyle::PerRecord | UpdateStyle::RemoveAdd => {
+                record_operations(caps.updates, rtype, existing, records, comparable, &mut main)
+            }
+        }
+    }
+    first.extend(main);
+    first.extend(last);
+    first
+}
+
+/// Per-record operations for one set: unchanged records are left alone; a record whose TTL
+/// alone changes is updated (or removed and added again); the rest are paired into updates
+/// where the provider has them, else created and deleted — new records before old ones, so
+/// the name keeps answering, except for a CNAME, which cannot have two values at once.
+fn record_operations(
+    style: UpdateStyle,
+    rtype: RecordType,
+    mut existing: Vec<Existing>,
+    records: Vec<Record>,
+    comparable: &dyn Fn(&RData) -> RData,
+    out: &mut Vec<Change>,
+) {
+    let mut added = Vec::new();
+    let (mut removes, mut adds) = (Vec::new(), Vec::new());
+    for record in records {
+        let wanted = comparable(&record.data);
+        match existing.iter().position(|e| comparable(&e.record.data) == wanted) {
+            Some(at) => {
+                let old = existing.swap_remove(at);
+                if old.record.ttl != record.ttl {
+                    match style {
+                        UpdateStyle::PerRecord => out.push(Change::Update { from: old, to: record }),
+                        // Adding the same data again would be a duplicate: remove first.
+                        _ => {
+                            removes.push(Change::Delete(old));
+                            adds.push(Change::Create(record));
+                        }
+                    }
+                }
+            }
+            None => added.push(record),
+        }
+    }
+    if style == UpdateStyle::PerRecord {
+        let pairs = existing.len().min(added.len());
+        for (from, to) in existing.drain(..pairs).zip(added.drain(..pairs)) {
+            out.push(Change::Update { from, to });
+        }
+    }
+    adds.extend(added.into_iter().map(Change::Create));
+    let deletes = existing.into_iter().map(Change::Delete);
+    if rtype == RecordType::Cname || !removes.is_empty() {
+        out.extend(removes);
+        out.extend(deletes);
+        out.extend(adds);
+    } else {
+        out.extend(adds);
+        out.extend(deletes);
+    }
+}
+
+impl Plan {
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// Why applying this plan needs `--force`: too large a share of the zone changes, or
+    /// the apex NS records change.
+    pub fn safety_problems(&self, safety: &Safety) -> Vec<String> {
+        let mut problems = Vec::new();
+        let touched: usize = self
+            .changes
+            .iter()
+            .filter(|c| c.action != Action::Create)
+            .map(|c| c.before.as_ref().map_or(0, |b| b.data.len()))
+            .sum();
+        if self.current_records >= safety.min_records
+            && touched as f64 > safety.max_change_ratio * self.current_records as f64
+        {
+            problems.push(format!(
+                "the plan updates or deletes {touched} of {} records ({:.0}%), more than the {:.0}% allowed without --force",
+                self.current_records,
+                100.0 * touched as f64 / self.current_records as f64,
+                100.0 * safety.max_change_ratio
+            ));
+        }
+        if self.changes.iter().any(|c| c.rtype == RecordType::Ns && c.name == self.zone) {
+            problems.push("the plan changes the apex NS records, which is refused without --force".into());
+        }
+        problems
+    }
+
+    /// The plan for people: `+` create, `-` delete, `~` update, then a summary line.
+    /// With `color`, ANSI colours (green, red, yellow).
+    pub fn to_text(&self, color: bool) -> String {
+        let paint = |code: &str, text: String| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text };
+        let mut out = format!("zone {} at {} ({} managed records)\n", self.zone, self.provider, self.current_records);
+        for change in &self.changes {
+            let name = change.name.relative_to(&self.zone);
+            let line = |values: &SetValues, data: &RData| {
+                format!("{name} {} IN {} {}", values.ttl, change.rtype, data.display_relative(&self.zone))
+            };
+            match (&change.before, &change.after) {
+                (None, Some(after)) => {
+                    for d in &after.data {
+                        out += &paint("32", format!("+ {}", line(after, d)));
+                        out.push('\n');
+                    }
+                }
+                (Some(before), None) => {
+                    for d in &before.data {
+                        out += &paint("31", format!("- {}", line(before, d)));
+                        out.push('\n');
+                    }
+                }
+                (Some(before), Some(after)) => {
+                    let old: Vec<String> = before.data.iter().map(|d| line(before, d)).collect();
+                    let new: Vec<String> = after.data.iter().map(|d| line(after, d)).collect();
+                    out += &paint("33", format!("~ {name} {}: {} → {}", change.rtype, old.join(", "), new.join(", ")));
+                    out.push('\n');
+                }
+                (None, None) => {}
+            }
+        }
+        let s = self.summary;
+        if self.is_empty() {
+            out += "No changes.\n";
+        } else {
+            let _ = writeln!(out, "Plan: {} to create, {} to update, {} to delete.", s.create, s.update, s.delete);
+        }
+        out
+    }
+
+    /// The plan as Markdown, for a pull-request comment.
+    pub fn to_markdown(&self) -> String {
+        let mut out = format!("### `{}` at `{}`\n\n", self.zone, self.provider);
+        if self.is_empty() {
+            out += "No changes.\n";
+            return out;
+        }
+        out += "| | name | type | before | after |\n|---|---|---|---|---|\n";
+        let cell = |v: &Option<SetValues>| {
+            v.as_ref().map_or(String::new(), |v| {
+                let data: Vec<String> = v.data.iter().map(|d| d.display_relative(&self.zone).to_string()).collect();
+                format!("{} `{}`", v.ttl, data.join("`<br>`").replace('|', "\\|"))
+            })
+        };
+        for change in &self.changes {
+            let sign = match change.action {
+                Action::Create => "+",
+                Action::Update => "~",
+                Action::Delete => "-",
+            };
+            let _ = writeln!(
+                out,
+                "| {sign} | `{}` | {} | {} | {} |",
+                change.name.relative_to(&self.zone),
+                change.rtype,
+                cell(&change.before),
+                cell(&change.after)
+            );
+        }
+        let s = self.summary;
+        let _ = writeln!(out, "\n{} to create, {} to update, {} to delete.", s.create, s.update, s.delete);
+        out
+    }
+}
+
+/// How to apply.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyOptions {
+    /// Apply even past the safety thresholds.
+    pub force: bool,
+    /// The thresholds.
+    pub safety: Safety,
+    /// Where to write the backup of the zone before the first change; none: no backup.
+    pub backup_dir: Option<PathBuf>,
+}
+
+/// What an apply did.
+#[derive(Debug)]
+pub struct Applied {
+    /// The backup written before the first change.
+    pub backup: Option<PathBuf>,
+    /// One outcome per operation of the plan.
+    pub report: ApplyReport,
+}
+
+/// Applies `plan` to `provider`: refuses an unsafe plan without `force`, backs the zone up,
+/// then sends the operations in order.
+pub async fn apply(provider: &dyn Provider, plan: &Plan, options: &ApplyOptions) -> Result<Applied> {
+    if plan.is_empty() {
+        return Ok(Applied { backup: None, report: ApplyReport::default() });
+    }
+    if !options.force {
+        let problems = plan.safety_problems(&options.safety);
+        if !problems.is_empty() {
+            return Err(Error::Refused { provider: plan.provider.clone(), zone: plan.zone.clone(), problems });
+        }
+    }
+    let backup = match &options.backup_dir {
+        Some(dir) => Some(write_backup(dir, plan)?),
+        None => None,
+    };
+    let report = provider.apply(&plan.zone, &plan.operations).await;
+    Ok(Applied { backup, report })
+}
+
+/// `<dir>/<provider>/<zone>/<seconds since the epoch>.zone`, never overwriting.
+fn write_backup(dir: &std::path::Path, plan: &Plan) -> Result<PathBuf> {
+    let zone_dir = dir.join(&plan.provider).join(plan.zone.as_str().trim_end_matches('.'));
+    std::fs::create_dir_all(&zone_dir).map_err(|e| Error::io(&zone_dir, e))?;
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let mut path = zone_dir.join(format!("{stamp}.zone"));
+    let mut n = 1;
+    while path.exists() {
+        path = zone_dir.join(format!("{stamp}-{n}.zone"));
+        n += 1;
+    }
+    crate::provider::zonefile::write_atomically(&path, crate::zonefile::to_string(&plan.current).as_bytes())
+        .map_err(|e| Error::io(&path, e))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob("_acme-challenge*", "_acme-challenge.www"));
+        assert!(glob("*.dev", "a.b.dev"));
+        assert!(!glob("*.dev", "dev"));
+        assert!(glob("*", "anything"));
+        assert!(glob("www", "www"));
+        assert!(!glob("www", "www2"));
+    }
+
+    #[test]
+    fn ignore_rules_match_relative_and_absolute_names_and_types() {
+        let origin: Name = "example.com".parse().unwrap();
+        let name: Name = "_acme-challenge.www.example.com".parse().unwrap();
+        let rule = |pattern: &str, rtype: Option<RecordType>| IgnoreRule { name: pattern.into(), rtype };
+        assert!(rule("_acme-challenge*", None).matches(&name, RecordType::Txt, &origin));
+        assert!(rule("_acme-challenge.www.example.com.", Some(RecordType::Txt)).matches(
+            &name,
+            RecordType::Txt,
+            &origin
+        ));
+        assert!(!rule("_acme-challenge*", Some(RecordType::A)).matches(&name, RecordType::Txt, &origin));
+        assert!(rule("@", None).matches(&origin, RecordType::Mx, &origin));
+    }
+}

@@ -1,0 +1,47 @@
+//! The conformance suite against the built-in providers: `memory` in each of the three
+//! update styles (so the engine's three ways of writing a change are all exercised), and
+//! `zonefile` over a temporary directory.
+
+use std::sync::Arc;
+
+use zonectl_core::Name;
+use zonectl_core::conformance;
+use zonectl_core::provider::UpdateStyle;
+use zonectl_core::provider::memory::InMemory;
+use zonectl_core::provider::zonefile::ZoneFiles;
+
+fn zone() -> Name {
+    Name::parse("conformance.example").unwrap()
+}
+
+async fn memory(style: UpdateStyle) {
+    let provider = Arc::new(InMemory::with_style("memory", style));
+    provider.put_zone(&zonectl_core::Zone::new(zone()));
+    let hook = {
+        let provider = provider.clone();
+        move |index: usize| provider.fail_change(index)
+    };
+    conformance::run_all(provider.as_ref(), &zone(), Some(&hook)).await;
+}
+
+#[tokio::test]
+async fn memory_record_sets() {
+    memory(UpdateStyle::RecordSet).await;
+}
+
+#[tokio::test]
+async fn memory_per_record() {
+    memory(UpdateStyle::PerRecord).await;
+}
+
+#[tokio::test]
+async fn memory_remove_add() {
+    memory(UpdateStyle::RemoveAdd).await;
+}
+
+#[tokio::test]
+async fn zonefile() {
+    let dir = tempfile::tempdir().unwrap();
+    let provider = ZoneFiles::new("files", dir.path());
+    conformance::run_all(&provider, &zone(), None).await;
+}
