@@ -322,7 +322,7 @@ fn check_capabilities(
     for change in changes {
         let shown = change.name.relative_to(origin);
         let rtype = change.rtype;
-        if !caps.record_types.contains(&rtype) {
+        if !caps.supports(rtype) {
             problems.push(format!("{shown} {rtype}: {provider} does not support {rtype} records"));
             continue;
         }

@@ -35,6 +35,7 @@ impl InMemory {
             name: name.into(),
             capabilities: Capabilities {
                 record_types: RecordType::MODELED.to_vec(),
+                unknown_types: true,
                 read_only_types: Vec::new(),
                 ttl: TtlRule::ANY,
                 updates,

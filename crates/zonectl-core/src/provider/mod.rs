@@ -22,6 +22,9 @@ use crate::ttl::Ttl;
 pub struct Capabilities {
     /// Record types the provider stores.
     pub record_types: Vec<RecordType>,
+    /// Whether it also stores types zonectl does not model, in RFC 3597 form (zone files do;
+    /// HTTP APIs do not).
+    pub unknown_types: bool,
     /// Of those, the types it shows but does not let us change.
     pub read_only_types: Vec<RecordType>,
     /// What TTLs it accepts.
@@ -113,9 +116,14 @@ mod secs {
 }
 
 impl Capabilities {
+    /// Whether the provider stores records of `rtype` at all.
+    pub fn supports(&self, rtype: RecordType) -> bool {
+        self.record_types.contains(&rtype) || (self.unknown_types && !rtype.is_modeled())
+    }
+
     /// Whether records of `rtype` can be created, changed and deleted.
     pub fn can_write(&self, rtype: RecordType) -> bool {
-        self.record_types.contains(&rtype) && !self.read_only_types.contains(&rtype)
+        self.supports(rtype) && !self.read_only_types.contains(&rtype)
     }
 }
 

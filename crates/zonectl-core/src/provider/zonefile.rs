@@ -34,6 +34,7 @@ impl ZoneFiles {
             dir: dir.into(),
             capabilities: Capabilities {
                 record_types: RecordType::MODELED.to_vec(),
+                unknown_types: true,
                 read_only_types: Vec::new(),
                 ttl: TtlRule::ANY,
                 updates: UpdateStyle::RecordSet,

@@ -1,0 +1,233 @@
+//! The plan engine's guards and orderings, each tested so that removing it fails a test.
+
+use zonectl_core::plan::{self, ApplyOptions, PlanOptions, Safety};
+use zonectl_core::provider::memory::InMemory;
+use zonectl_core::provider::zonefile::ZoneFiles;
+use zonectl_core::provider::{Change, Provider, TtlRule, UpdateStyle};
+use zonectl_core::zonefile::{self, ReadOptions};
+use zonectl_core::{Error, Name, RData, RecordType, Zone};
+
+fn zone_of(text: &str) -> Zone {
+    let text = format!("$ORIGIN example.com.\n$TTL 300\n{text}");
+    let options = ReadOptions { allow_empty: true, ..ReadOptions::default() };
+    zonefile::read_str(&text, "example.com.zone", &options).unwrap().zone
+}
+
+fn hosts(n: usize) -> String {
+    (0..n).map(|i| format!("h{i} A 192.0.2.{i}\n")).collect()
+}
+
+async fn provider_with(style: UpdateStyle, zone: &Zone) -> InMemory {
+    let p = InMemory::with_style("mem", style);
+    p.put_zone(zone);
+    p
+}
+
+async fn plan_for(p: &dyn Provider, desired: &Zone) -> zonectl_core::Result<plan::Plan> {
+    let current = p.list_records(desired.origin()).await?;
+    plan::plan(p.name(), p.capabilities(), desired, current, &PlanOptions::default())
+}
+
+#[tokio::test]
+async fn large_deletions_need_force() {
+    let current = zone_of(&hosts(20));
+    let p = provider_with(UpdateStyle::RecordSet, &current).await;
+    // 7 of 20 deleted: 35% > 30%.
+    let desired = zone_of(&hosts(13));
+    let planned = plan_for(&p, &desired).await.unwrap();
+    assert_eq!(planned.summary.delete, 7);
+    let err = plan::apply(&p, &planned, &ApplyOptions::default()).await.unwrap_err();
+    let Error::Refused { problems, .. } = &err else { panic!("{err}") };
+    assert_eq!(problems.len(), 1);
+    assert!(problems[0].contains("7 of 20 records (35%)"), "{}", problems[0]);
+    assert_eq!(p.list_records(desired.origin()).await.unwrap().len(), 20, "nothing was sent");
+
+    // 6 of 20 (30%) is allowed; a threshold can be set per zone.
+    let planned_six = plan_for(&p, &zone_of(&hosts(14))).await.unwrap();
+    assert!(planned_six.safety_problems(&Safety::default()).is_empty());
+    let strict = Safety { max_change_ratio: 0.1, min_records: 10 };
+    assert_eq!(planned_six.safety_problems(&strict).len(), 1);
+
+    let forced = plan::apply(&p, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap();
+    assert!(forced.report.is_complete());
+    assert_eq!(p.list_records(desired.origin()).await.unwrap().len(), 13);
+}
+
+#[tokio::test]
+async fn small_zones_are_not_held_to_the_ratio() {
+    let p = provider_with(UpdateStyle::RecordSet, &zone_of(&hosts(9))).await;
+    let planned = plan_for(&p, &zone_of("")).await.unwrap();
+    assert!(planned.safety_problems(&Safety::default()).is_empty());
+}
+
+#[tokio::test]
+async fn apex_ns_changes_need_force() {
+    let p = provider_with(UpdateStyle::RecordSet, &zone_of("@ NS ns1.example.net.\nwww A 192.0.2.1\n")).await;
+    let planned = plan_for(&p, &zone_of("@ NS ns2.example.net.\nwww A 192.0.2.1\n")).await.unwrap();
+    let problems = planned.safety_problems(&Safety::default());
+    assert_eq!(problems, ["the plan changes the apex NS records, which is refused without --force"]);
+    assert!(plan::apply(&p, &planned, &ApplyOptions::default()).await.is_err());
+}
+
+#[tokio::test]
+async fn capability_violations_refuse_the_whole_plan_before_sending() {
+    let mut p = InMemory::new("strict");
+    let mut caps = p.capabilities().clone();
+    caps.ttl = TtlRule::Range { min: 60, max: 604_800, step: 60, default: 3600 };
+    caps.record_types.retain(|t| *t != RecordType::Sshfp);
+    caps.read_only_types.push(RecordType::Mx);
+    p.set_capabilities(caps);
+    p.put_zone(&zone_of("@ MX 10 mail\n"));
+    let desired = zone_of("ok A 192.0.2.1\nodd 90 A 192.0.2.2\nkey SSHFP 4 2 abcd\n@ MX 20 mail\n");
+    let err = plan_for(&p, &desired).await.unwrap_err();
+    let Error::Refused { problems, .. } = &err else { panic!("{err}") };
+    assert_eq!(
+        problems,
+        &[
+            "@ MX: strict cannot change MX records (read-only there)",
+            "key SSHFP: strict does not support SSHFP records",
+            "odd A: TTL 90 is not a multiple of 60, which strict refuses",
+        ]
+    );
+    assert_eq!(
+        err.to_string(),
+        "strict: zone example.com.: @ MX: strict cannot change MX records (read-only there) (and 2 more problems)"
+    );
+    // The valid record was not created either.
+    assert_eq!(p.list_records(desired.origin()).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn cname_replacing_other_data_deletes_first() {
+    for style in [UpdateStyle::RecordSet, UpdateStyle::PerRecord, UpdateStyle::RemoveAdd] {
+        let p = provider_with(style, &zone_of("www A 192.0.2.1\nwww AAAA 2001:db8::1\n")).await;
+        let planned = plan_for(&p, &zone_of("www CNAME web.example.net.\n")).await.unwrap();
+        let kinds: Vec<&'static str> = planned
+            .operations
+            .iter()
+            .map(|c| match c {
+                Change::ReplaceSet { records, .. } if records.is_empty() => "delete",
+                Change::Delete(_) => "delete",
+                _ => "write",
+            })
+            .collect();
+        let first_write = kinds.iter().position(|k| *k == "write").unwrap();
+        assert!(
+            kinds[..first_write].len() >= 2 && kinds[first_write..].iter().all(|k| *k == "write"),
+            "{style:?}: {kinds:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn remove_add_adds_before_removing_but_not_for_cnames() {
+    let p = provider_with(UpdateStyle::RemoveAdd, &zone_of("www A 192.0.2.1\nalias CNAME old.example.net.\n")).await;
+    let planned = plan_for(&p, &zone_of("www A 192.0.2.2\nalias CNAME new.example.net.\n")).await.unwrap();
+    let shown: Vec<String> = planned.operations.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "delete alias.example.com. 300 IN CNAME old.example.net.",
+            "create alias.example.com. 300 IN CNAME new.example.net.",
+            "create www.example.com. 300 IN A 192.0.2.2",
+            "delete www.example.com. 300 IN A 192.0.2.1",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn per_record_updates_in_place() {
+    let p = provider_with(UpdateStyle::PerRecord, &zone_of("www A 192.0.2.1\nttl A 192.0.2.5\n")).await;
+    let planned = plan_for(&p, &zone_of("www A 192.0.2.2\nttl 600 A 192.0.2.5\n")).await.unwrap();
+    assert!(planned.operations.iter().all(|c| matches!(c, Change::Update { .. })), "{:?}", planned.operations);
+    assert_eq!(planned.operations.len(), 2);
+}
+
+#[tokio::test]
+async fn provider_owned_soa_and_ns_and_txt_splits() {
+    let mut p = InMemory::new("owner");
+    let mut caps = p.capabilities().clone();
+    caps.owns_soa = true;
+    caps.owns_apex_ns = true;
+    caps.txt_strings_kept = false;
+    caps.ttl = TtlRule::None;
+    p.set_capabilities(caps);
+    p.put_zone(&zone_of("@ SOA ns.provider. host.provider. 7 1 1 1 1\n@ NS ns.provider.\nt TXT \"ab\"\n"));
+    // The desired zone has other SOA/NS, a split TXT with the same value, another TTL.
+    let desired = zone_of("@ SOA ns1 host 1 2 3 4 5\n@ NS ns1\nt 900 TXT \"a\" \"b\"\n");
+    let planned = plan_for(&p, &desired).await.unwrap();
+    assert!(planned.is_empty(), "{}", planned.to_text(false));
+    let managing = plan::plan(
+        p.name(),
+        p.capabilities(),
+        &desired,
+        p.list_records(desired.origin()).await.unwrap(),
+        &PlanOptions { manage_provider_records: true, ..PlanOptions::default() },
+    )
+    .unwrap();
+    assert_eq!(managing.summary.update, 2);
+}
+
+#[tokio::test]
+async fn soa_serial_differences_are_not_changes() {
+    let p = provider_with(UpdateStyle::RecordSet, &zone_of("@ SOA ns1 host 2026112201 2 3 4 5\n")).await;
+    assert!(plan_for(&p, &zone_of("@ SOA ns1 host 1 2 3 4 5\n")).await.unwrap().is_empty());
+    assert!(!plan_for(&p, &zone_of("@ SOA ns1 host 1 2 3 4 6\n")).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn apply_backs_up_first_and_renders() {
+    let current = zone_of("www A 192.0.2.1\nold TXT \"gone soon\"\n");
+    let p = provider_with(UpdateStyle::RecordSet, &current).await;
+    let desired = zone_of("www 600 A 192.0.2.2\nnew MX 10 mail\n");
+    let planned = plan_for(&p, &desired).await.unwrap();
+    assert_eq!(
+        planned.to_text(false),
+        "zone example.com. at mem (2 managed records)\n\
+         + new 300 IN MX 10 mail\n\
+         - old 300 IN TXT \"gone soon\"\n\
+         ~ www A: www 300 IN A 192.0.2.1 → www 600 IN A 192.0.2.2\n\
+         Plan: 1 to create, 1 to update, 1 to delete.\n"
+    );
+    let json = serde_json::to_value(&planned).unwrap();
+    assert_eq!(json["summary"], serde_json::json!({"create": 1, "update": 1, "delete": 1}));
+    assert_eq!(json["changes"][2]["after"], serde_json::json!({"ttl": 600, "data": ["192.0.2.2"]}));
+    assert_eq!(json["changes"][0]["action"], "create");
+    assert!(planned.to_markdown().contains("| ~ | `www` | A | 300 `192.0.2.1` | 600 `192.0.2.2` |"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let options = ApplyOptions { backup_dir: Some(dir.path().to_owned()), ..ApplyOptions::default() };
+    let applied = plan::apply(&p, &planned, &options).await.unwrap();
+    let backup = applied.backup.unwrap();
+    assert!(backup.starts_with(dir.path().join("mem/example.com")));
+    let saved = zonefile::read_file(&backup, &ReadOptions::default()).unwrap().zone;
+    assert_eq!(saved, current, "the backup holds the zone as it was before the change");
+}
+
+#[tokio::test]
+async fn zonefile_provider_bumps_the_serial_and_keeps_canonical_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = ZoneFiles::new("files", dir.path()).with_today(|| (2026, 11, 22));
+    let desired = zone_of("@ SOA ns1 host 2024010101 2 3 4 5\n@ NS ns1\nwww A 192.0.2.1\n");
+    let planned = plan_for(&p, &desired).await.unwrap();
+    plan::apply(&p, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap();
+    let text = std::fs::read_to_string(dir.path().join("example.com.zone")).unwrap();
+    assert!(text.contains("SOA ns1 host 2026112200 2 3 4 5"), "{text}");
+    assert_eq!(text, zonefile::to_string(&zonefile::read_str(&text, "x", &ReadOptions::default()).unwrap().zone));
+    assert!(plan_for(&p, &desired).await.unwrap().is_empty(), "the bumped serial is not a change");
+    let changed = zone_of("@ SOA ns1 host 2024010101 2 3 4 5\n@ NS ns1\nwww A 192.0.2.9\n");
+    let planned = plan_for(&p, &changed).await.unwrap();
+    plan::apply(&p, &planned, &ApplyOptions::default()).await.unwrap();
+    let text = std::fs::read_to_string(dir.path().join("example.com.zone")).unwrap();
+    assert!(text.contains("2026112201"), "{text}");
+    assert_eq!(p.list_zones().await.unwrap(), [Name::parse("example.com").unwrap()]);
+    let www: Vec<RData> = p
+        .list_records(desired.origin())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.record.name.as_str() == "www.example.com.")
+        .map(|e| e.record.data)
+        .collect();
+    assert_eq!(www, [RData::A("192.0.2.9".parse().unwrap())]);
+}
