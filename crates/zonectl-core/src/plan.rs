@@ -456,7 +456,7 @@ impl Plan {
     }
 
     /// Why applying this plan needs `--force`: too large a share of the zone changes, or
-    /// the apex NS records change.
+    /// existing apex NS records change or go.
     pub fn safety_problems(&self, safety: &Safety) -> Vec<String> {
         let mut problems = Vec::new();
         let touched: usize = self
@@ -475,7 +475,8 @@ impl Plan {
                 100.0 * safety.max_change_ratio
             ));
         }
-        if self.changes.iter().any(|c| c.rtype == RecordType::Ns && c.name == self.zone) {
+        // Creating apex NS where there were none (a new zone) changes no delegation.
+        if self.changes.iter().any(|c| c.rtype == RecordType::Ns && c.name == self.zone && c.action != Action::Create) {
             problems.push("the plan changes the apex NS records, which is refused without --force".into());
         }
         problems

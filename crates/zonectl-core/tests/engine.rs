@@ -67,6 +67,12 @@ async fn apex_ns_changes_need_force() {
     let problems = planned.safety_problems(&Safety::default());
     assert_eq!(problems, ["the plan changes the apex NS records, which is refused without --force"]);
     assert!(plan::apply(&p, &planned, &ApplyOptions::default()).await.is_err());
+    // Deleting them is refused too; creating them in a zone that had none is not.
+    let deleting = plan_for(&p, &zone_of("www A 192.0.2.1\n")).await.unwrap();
+    assert_eq!(deleting.safety_problems(&Safety::default()).len(), 1);
+    let fresh = provider_with(UpdateStyle::RecordSet, &zone_of("")).await;
+    let creating = plan_for(&fresh, &zone_of("@ NS ns1.example.net.\n")).await.unwrap();
+    assert!(creating.safety_problems(&Safety::default()).is_empty());
 }
 
 #[tokio::test]

@@ -8,8 +8,17 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "zonectl", version, about, max_term_width = 100)]
 pub struct Cli {
-    /// Output format.
-    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Output::Text)]
+    /// The configuration file [default: $ZONECTL_CONFIG, else ./zonectl.toml if present,
+    /// else a `zonefile` provider over ./zones].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The provider instance to use (a name from the configuration).
+    #[arg(long, short = 'p', global = true, value_name = "NAME")]
+    pub provider: Option<String>,
+
+    /// Output format (each command takes the ones that make sense for it).
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     pub output: Output,
 
     #[command(subcommand)]
@@ -19,10 +28,15 @@ pub struct Cli {
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Output {
-    /// For people.
+    /// For people (tables where there are rows).
+    #[value(alias = "table")]
     Text,
     /// For programs: one JSON document on stdout.
     Json,
+    /// A zone file (record listings and export).
+    Zone,
+    /// Markdown (plans, for pull-request comments).
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,5 +71,135 @@ pub enum Command {
         /// canonical form does not keep.
         #[arg(long, requires = "write")]
         drop_comments: bool,
+    },
+    /// The provider kinds and what each can do.
+    Providers,
+    /// Zones at a provider.
+    #[command(subcommand)]
+    Zone(ZoneCommand),
+    /// Records of a zone at a provider.
+    #[command(subcommand)]
+    Record(RecordCommand),
+    /// Write a provider's zone as a zone file in canonical form.
+    Export {
+        /// The zone.
+        zone: String,
+        /// Write here (atomically) instead of to stdout.
+        #[arg(short = 'o', long = "out-file", value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Show what `apply` would change for the configured zones.
+    ///
+    /// Exit status: 0 when nothing would change (or with changes, without
+    /// --detailed-exitcode), 2 with --detailed-exitcode when something would change,
+    /// 1 on an error.
+    Plan {
+        /// Only these zones (all configured zones by default).
+        zones: Vec<String>,
+        /// Exit 2 when the plan has changes.
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Make the configured zones at their targets match their source files.
+    Apply {
+        /// Only these zones (all configured zones by default).
+        zones: Vec<String>,
+        /// Apply even when a plan passes the safety thresholds or changes apex NS.
+        #[arg(long)]
+        force: bool,
+        /// Do not ask for confirmation on a terminal.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Plan (and with --apply, make) a migration of a zone from one provider to another.
+    Copy {
+        /// PROVIDER:ZONE to read.
+        source: String,
+        /// PROVIDER:ZONE to write.
+        destination: String,
+        /// Apply the plan (asks for confirmation on a terminal unless --yes).
+        #[arg(long)]
+        apply: bool,
+        /// Apply even past the safety thresholds.
+        #[arg(long)]
+        force: bool,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(hide = true)]
+    Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ZoneCommand {
+    /// List the zones a provider holds.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordCommand {
+    /// List a zone's records.
+    List {
+        /// The zone.
+        zone: String,
+        /// Only records at this name (relative to the zone, `@` for the apex).
+        #[arg(long)]
+        name: Option<String>,
+        /// Only records of this type.
+        #[arg(long = "type", short = 't')]
+        rtype: Option<String>,
+    },
+    /// Add a record to its record set.
+    Add {
+        /// The zone.
+        zone: String,
+        /// The owner, relative to the zone (`@` for the apex) or absolute with a dot.
+        name: String,
+        /// The type (A, MX, TXT, …).
+        #[arg(value_name = "TYPE")]
+        rtype: String,
+        /// The data in zone-file form (`10 mail`, `"some text"`).
+        value: String,
+        /// The TTL for the whole set [default: the set's, else 3600].
+        #[arg(long)]
+        ttl: Option<String>,
+    },
+    /// Replace a record set with the given values.
+    Set {
+        /// The zone.
+        zone: String,
+        /// The owner.
+        name: String,
+        /// The type.
+        #[arg(value_name = "TYPE")]
+        rtype: String,
+        /// The values.
+        #[arg(required = true)]
+        values: Vec<String>,
+        /// The TTL [default: the set's, else 3600].
+        #[arg(long)]
+        ttl: Option<String>,
+    },
+    /// Delete a record set, or one value of it.
+    Delete {
+        /// The zone.
+        zone: String,
+        /// The owner.
+        name: String,
+        /// The type.
+        #[arg(value_name = "TYPE")]
+        rtype: String,
+        /// Only this value.
+        value: Option<String>,
+        /// Allow deleting apex NS records.
+        #[arg(long)]
+        force: bool,
     },
 }

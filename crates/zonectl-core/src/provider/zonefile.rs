@@ -79,8 +79,10 @@ impl ZoneFiles {
     }
 }
 
-/// Writes through a temporary file in the same directory and renames it over `path`.
-pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+/// Writes through a temporary file in the same directory and renames it over `path`, so a
+/// reader sees the old file or the new one, never half of one. Keeps the permissions of
+/// the file it replaces.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut temp = tempfile::NamedTempFile::new_in(dir)?;

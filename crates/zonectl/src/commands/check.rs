@@ -22,6 +22,7 @@ struct FileReport {
 }
 
 pub fn run(files: &[PathBuf], origin: Option<Name>, strict: bool, output: Output) -> anyhow::Result<ExitCode> {
+    super::require_output(output, &[Output::Text, Output::Json], "check")?;
     let options = ReadOptions { origin, strict, allow_empty: false };
     let reports: Vec<FileReport> = files.iter().map(|f| check_one(f, &options)).collect();
     match output {
@@ -29,7 +30,7 @@ pub fn run(files: &[PathBuf], origin: Option<Name>, strict: bool, output: Output
             serde_json::to_writer_pretty(std::io::stdout().lock(), &serde_json::json!({ "files": reports }))?;
             println!();
         }
-        Output::Text => {
+        _ => {
             for report in &reports {
                 for problem in &report.problems {
                     println!("{problem}");

@@ -48,20 +48,8 @@ pub fn run(file: &Path, origin: Option<Name>, write: bool, drop_comments: bool) 
     if current == canonical.as_bytes() {
         return Ok(ExitCode::SUCCESS);
     }
-    write_atomically(file, canonical.as_bytes()).with_context(|| format!("{}: cannot rewrite", file.display()))?;
+    zonectl_core::provider::zonefile::write_atomically(file, canonical.as_bytes())
+        .with_context(|| format!("{}: cannot rewrite", file.display()))?;
     eprintln!("{}: rewritten in canonical form", file.display());
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes through a temporary file in the same directory, then renames it over `path`, so
-/// that a reader sees the old file or the new one, never half of one. Keeps permissions.
-fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(contents)?;
-    temp.as_file().sync_all()?;
-    let permissions = std::fs::metadata(path)?.permissions();
-    temp.as_file().set_permissions(permissions)?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

@@ -1,26 +1,102 @@
-//! One module per command.
+//! One module per command. Each parses what it was given into core types first, so that bad
+//! input fails before any provider is asked anything.
 
 mod check;
 mod fmt;
+mod plan;
+mod providers;
+mod records;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use clap::CommandFactory;
 use zonectl_core::Name;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Output};
+use crate::config::Config;
 
 /// Runs the command; the exit code is the command's own verdict, an error is printed by
 /// `main`.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let output = cli.output;
     match cli.command {
-        Command::Check { files, origin, strict } => check::run(&files, parse_origin(origin)?, strict, cli.output),
+        Command::Check { files, origin, strict } => check::run(&files, parse_origin(origin)?, strict, output),
         Command::Fmt { file, origin, write, drop_comments } => {
             fmt::run(&file, parse_origin(origin)?, write, drop_comments)
         }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "zonectl", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Providers => providers::run(output),
+        command => {
+            let config = Config::load(cli.config.as_deref())?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async move {
+                let ctx = Session { config, provider: cli.provider, output };
+                match command {
+                    Command::Zone(cmd) => records::zone(&ctx, cmd).await,
+                    Command::Record(cmd) => records::record(&ctx, cmd).await,
+                    Command::Export { zone, file } => records::export(&ctx, &zone, file.as_deref()).await,
+                    Command::Plan { zones, detailed_exitcode } => plan::plan(&ctx, &zones, detailed_exitcode).await,
+                    Command::Apply { zones, force, yes } => plan::apply(&ctx, &zones, force, yes).await,
+                    Command::Copy { source, destination, apply, force, yes } => {
+                        plan::copy(&ctx, &source, &destination, apply, force, yes).await
+                    }
+                    _ => unreachable!("handled above"),
+                }
+            })
+        }
+    }
+}
+
+/// What every provider command needs.
+pub struct Session {
+    pub config: Config,
+    pub provider: Option<String>,
+    pub output: Output,
+}
+
+impl Session {
+    /// The provider named by `--provider`, or the default one.
+    pub fn provider(&self) -> anyhow::Result<std::sync::Arc<dyn zonectl_core::provider::Provider>> {
+        let name = match &self.provider {
+            Some(name) => name.clone(),
+            None => self.config.default_provider_name()?,
+        };
+        self.config.provider(&name)
     }
 }
 
 fn parse_origin(origin: Option<String>) -> anyhow::Result<Option<Name>> {
     origin.map(|o| Name::parse(&o).with_context(|| format!("--origin {o}"))).transpose()
+}
+
+/// A zone name from the command line.
+pub fn parse_zone(zone: &str) -> anyhow::Result<Name> {
+    Name::parse(zone).with_context(|| format!("zone '{zone}'"))
+}
+
+/// Whether to colour stdout: a terminal, and `NO_COLOR` unset or empty (no-color.org).
+pub fn color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Fails unless `output` is one of `allowed`, naming the command.
+pub fn require_output(output: Output, allowed: &[Output], command: &str) -> anyhow::Result<()> {
+    if allowed.contains(&output) {
+        return Ok(());
+    }
+    let names: Vec<String> = allowed.iter().map(|o| format!("{o:?}").to_lowercase()).collect();
+    anyhow::bail!(
+        "{command} does not print --output {}; use {}",
+        format!("{output:?}").to_lowercase(),
+        names.join(" or ")
+    )
 }
