@@ -8,6 +8,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use crate::name::Name;
 use crate::rdata::{Caa, RData, Soa, Txt};
 use crate::record::{Record, Zone};
+use crate::rtype::RecordType;
 use crate::ttl::Ttl;
 
 /// What to generate.
@@ -140,6 +141,40 @@ pub fn zone(spec: &Spec) -> Zone {
     Zone::from_records(origin.clone(), records)
 }
 
+/// `zone` with about `percent`% of its records touched, a third each dropped, changed
+/// (TTL), and added (new names), as a plan benchmark's "current" side.
+pub fn mutate(zone: &Zone, percent: f64, seed: u64) -> Zone {
+    let mut rng = Rng(seed);
+    let per_mille = (percent * 10.0 / 3.0) as u64;
+    let mut records = Vec::with_capacity(zone.len() + zone.len() / 100);
+    let mut added = 0u64;
+    for r in zone.records() {
+        if r.rtype() == RecordType::Soa || r.rtype() == RecordType::Ns {
+            records.push(r.clone());
+            continue;
+        }
+        match rng.below(1000) {
+            n if n < per_mille => {}
+            n if n < 2 * per_mille => {
+                let mut changed = r.clone();
+                changed.ttl = Ttl::from_secs(r.ttl.as_secs() + 1).expect("in range");
+                records.push(changed);
+            }
+            _ => records.push(r.clone()),
+        }
+        if rng.below(1000) < per_mille {
+            added += 1;
+            let name = Name::parse_relative(&format!("added{added}"), zone.origin()).expect("valid");
+            records.push(Record::new(
+                name,
+                Ttl::from_secs(300).expect("in range"),
+                RData::A(Ipv4Addr::from(rng.next() as u32)),
+            ));
+        }
+    }
+    Zone::from_records(zone.origin().clone(), records)
+}
+
 fn txt(rng: &mut Rng, i: u64, j: u64) -> Txt {
     match rng.below(4) {
         // Longer than one character-string: split at 255.
@@ -169,5 +204,16 @@ mod tests {
         }
         assert!(types.contains(&crate::rtype::RecordType::Other(65534)));
         assert_ne!(zone(&Spec { seed: 2, ..Spec::new(3000) }), a);
+    }
+
+    #[test]
+    fn mutate_touches_about_the_share_asked() {
+        let a = zone(&Spec::new(30_000));
+        let b = mutate(&a, 1.0, 7);
+        let (in_a, in_b): (std::collections::HashSet<_>, std::collections::HashSet<_>) =
+            (a.records().iter().collect(), b.records().iter().collect());
+        let differing = in_a.symmetric_difference(&in_b).count();
+        // Dropped and added records differ once, changed ones twice: about 1.33% of a.
+        assert!((250..550).contains(&differing), "{differing}");
     }
 }

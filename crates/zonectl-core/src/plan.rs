@@ -73,7 +73,7 @@ impl PlanOptions {
 }
 
 /// A current set and the desired set it pairs with (either may be missing).
-type SetPair<'a> = (Option<&'a Set<Existing>>, Option<&'a Set<RData>>);
+type SetPair<'a> = (Option<&'a Set<'a, Existing>>, Option<&'a Set<'a, Record>>);
 
 /// What happens to one record set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -168,12 +168,13 @@ impl Default for Safety {
     }
 }
 
-/// A set: owner, type, and its records (the TTL is the lowest among them).
-struct Set<T> {
-    name: Name,
+/// A set, borrowed from the records it groups: owner, type, and its records (the TTL is the
+/// lowest among them). Only sets that change are copied into the plan.
+struct Set<'a, T> {
+    name: &'a Name,
     rtype: RecordType,
     ttl: Ttl,
-    records: Vec<T>,
+    records: &'a [T],
 }
 
 /// Plans `desired` against the provider's `current` records.
@@ -196,27 +197,21 @@ pub fn plan(
 
     let mut current = current;
     current.sort_by(|a, b| a.record.zone_order(&b.record));
-    let current_zone = Zone::from_sorted(origin.clone(), current.iter().map(|e| e.record.clone()).collect());
-    let current_sets: Vec<Set<Existing>> = current
+    let current_sets: Vec<Set<'_, Existing>> = current
         .chunk_by(|a, b| a.record.name == b.record.name && a.record.rtype() == b.record.rtype())
         .filter(|set| managed(&set[0].record.name, set[0].record.rtype()))
         .map(|set| Set {
-            name: set[0].record.name.clone(),
+            name: &set[0].record.name,
             rtype: set[0].record.rtype(),
             ttl: set.iter().map(|e| e.record.ttl).min().expect("non-empty"),
-            records: set.to_vec(),
+            records: set,
         })
         .collect();
     let current_records = current_sets.iter().map(|s| s.records.len()).sum();
-    let desired_sets: Vec<Set<RData>> = desired
+    let desired_sets: Vec<Set<'_, Record>> = desired
         .record_set_slices()
         .filter(|set| managed(&set[0].name, set[0].rtype()))
-        .map(|set| Set {
-            name: set[0].name.clone(),
-            rtype: set[0].rtype(),
-            ttl: set[0].ttl,
-            records: set.iter().map(|r| r.data.clone()).collect(),
-        })
+        .map(|set| Set { name: &set[0].name, rtype: set[0].rtype(), ttl: set[0].ttl, records: set })
         .collect();
 
     let comparable = |data: &RData| -> RData {
@@ -238,7 +233,7 @@ pub fn plan(
     let (mut i, mut j) = (0, 0);
     while i < current_sets.len() || j < desired_sets.len() {
         let order = match (current_sets.get(i), desired_sets.get(j)) {
-            (Some(c), Some(d)) => c.name.cmp(&d.name).then(c.rtype.cmp(&d.rtype)),
+            (Some(c), Some(d)) => c.name.cmp(d.name).then(c.rtype.cmp(&d.rtype)),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, _) => std::cmp::Ordering::Greater,
         };
@@ -266,7 +261,7 @@ pub fn plan(
             (Some(_), None) => Action::Delete,
             (Some(b), Some(a)) => {
                 let mut old: Vec<RData> = b.records.iter().map(|e| comparable(&e.record.data)).collect();
-                let mut new: Vec<RData> = a.records.iter().map(comparable).collect();
+                let mut new: Vec<RData> = a.records.iter().map(|r| comparable(&r.data)).collect();
                 old.sort();
                 new.sort();
                 if old == new && (!ttl_matters || b.ttl == a.ttl) {
@@ -276,14 +271,14 @@ pub fn plan(
             }
             (None, None) => unreachable!("a pair has a side"),
         };
-        let set = before.map_or_else(|| (&after.unwrap().name, after.unwrap().rtype), |b| (&b.name, b.rtype));
+        let set = before.map_or_else(|| (after.unwrap().name, after.unwrap().rtype), |b| (b.name, b.rtype));
         changes.push(SetChange {
             name: set.0.clone(),
             rtype: set.1,
             action,
             before: before
                 .map(|b| SetValues { ttl: b.ttl, data: b.records.iter().map(|e| e.record.data.clone()).collect() }),
-            after: after.map(|a| SetValues { ttl: a.ttl, data: a.records.clone() }),
+            after: after.map(|a| SetValues { ttl: a.ttl, data: a.records.iter().map(|r| r.data.clone()).collect() }),
         });
         kept_pairs.push((before, after));
     }
@@ -294,6 +289,10 @@ pub fn plan(
     }
 
     let operations = operations(caps, &kept_pairs, &comparable);
+    drop(kept_pairs);
+    drop((current_sets, desired_sets));
+    // The backup needs every record as read; they move, not copy, into it.
+    let current_zone = Zone::from_sorted(origin.clone(), current.into_iter().map(|e| e.record).collect());
     let summary = Summary {
         create: changes.iter().filter(|c| c.action == Action::Create).count(),
         update: changes.iter().filter(|c| c.action == Action::Update).count(),
@@ -355,21 +354,19 @@ fn check_capabilities(
 /// updates, then the other deletes.
 fn operations(caps: &Capabilities, pairs: &[SetPair<'_>], comparable: &dyn Fn(&RData) -> RData) -> Vec<Change> {
     let created_cname: HashSet<&Name> =
-        pairs.iter().filter_map(|(_, a)| a.filter(|a| a.rtype == RecordType::Cname)).map(|a| &a.name).collect();
+        pairs.iter().filter_map(|(_, a)| a.filter(|a| a.rtype == RecordType::Cname)).map(|a| a.name).collect();
     let created_other: HashSet<&Name> =
-        pairs.iter().filter_map(|(_, a)| a.filter(|a| a.rtype != RecordType::Cname)).map(|a| &a.name).collect();
+        pairs.iter().filter_map(|(_, a)| a.filter(|a| a.rtype != RecordType::Cname)).map(|a| a.name).collect();
 
     let (mut first, mut main, mut last) = (Vec::new(), Vec::new(), Vec::new());
     for (before, after) in pairs {
         let (name, rtype) = match (before, after) {
-            (Some(b), _) => (&b.name, b.rtype),
-            (None, Some(a)) => (&a.name, a.rtype),
+            (Some(b), _) => (b.name, b.rtype),
+            (None, Some(a)) => (a.name, a.rtype),
             (None, None) => continue,
         };
-        let records: Vec<Record> = after
-            .map(|a| a.records.iter().map(|d| Record::new(a.name.clone(), a.ttl, d.clone())).collect())
-            .unwrap_or_default();
-        let existing: Vec<Existing> = before.map(|b| b.records.clone()).unwrap_or_default();
+        let records: Vec<Record> = after.map(|a| a.records.to_vec()).unwrap_or_default();
+        let existing: Vec<Existing> = before.map(|b| b.records.to_vec()).unwrap_or_default();
         if after.is_none() {
             let blocks =
                 if rtype == RecordType::Cname { created_other.contains(name) } else { created_cname.contains(name) };
