@@ -1,0 +1,260 @@
+//! LuaDNS through its emulator: the conformance suite, request counts, faults, errors and
+//! secrets.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use zonectl_core::conformance::{self, assert_converged};
+use zonectl_core::generate::{Spec, zone};
+use zonectl_core::plan::{self, ApplyOptions, PlanOptions};
+use zonectl_core::provider::Provider;
+use zonectl_core::{Error, Name, RData, Record, Ttl, Zone};
+use zonectl_emulator::luadns::{LuaDns as Emulated, Seed};
+use zonectl_emulator::{Emulator, Faults, Options};
+use zonectl_providers::http::RetryPolicy;
+use zonectl_providers::luadns::{LuaDns, LuaDnsConfig};
+
+async fn emulator(faults: Faults) -> Emulator {
+    let options = Options { faults, time_scale: 0.001, ..Options::default() };
+    Emulator::start(Emulated::new(Seed::default()), options).await.unwrap()
+}
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        attempts: 8,
+        base_delay: Duration::from_millis(2),
+        max_delay: Duration::from_millis(50),
+        timeout: Duration::from_secs(10),
+    }
+}
+
+fn provider(emulator: &Emulator, key: &str, trace: Option<zonectl_providers::http::Trace>) -> LuaDns {
+    let mut config = LuaDnsConfig::new(Seed::default().email, SecretString::from(key.to_owned()));
+    config.endpoint = Some(emulator.endpoint());
+    config.retry = fast_retries();
+    LuaDns::new("lua", config, trace).unwrap()
+}
+
+fn good_key() -> String {
+    Seed::default().api_key
+}
+
+fn origin() -> Name {
+    Name::parse("example.com").unwrap()
+}
+
+/// `n` A records under `origin`.
+fn hosts(n: usize, last_octet_offset: usize) -> Zone {
+    let records = (0..n)
+        .map(|i| {
+            Record::new(
+                Name::parse_relative(&format!("h{i}"), &origin()).unwrap(),
+                Ttl::from_secs(300).unwrap(),
+                RData::A(std::net::Ipv4Addr::new(192, 0, (i / 200) as u8, ((i + last_octet_offset) % 200) as u8)),
+            )
+        })
+        .collect();
+    Zone::from_records(origin(), records)
+}
+
+async fn sync(p: &dyn Provider, desired: &Zone) -> plan::Applied {
+    let current = p.list_records(desired.origin()).await.unwrap();
+    let planned = plan::plan(p.name(), p.capabilities(), desired, current, &PlanOptions::default()).unwrap();
+    plan::apply(p, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap()
+}
+
+#[tokio::test]
+async fn conformance() {
+    let emulator = emulator(Faults::default()).await;
+    let lua = provider(&emulator, &good_key(), None);
+    conformance::run_all(&lua, &origin(), None).await;
+    assert!(
+        emulator.request_log().iter().all(|e| e.status == 200),
+        "{:?}",
+        emulator.request_log().iter().find(|e| e.status != 200)
+    );
+}
+
+#[tokio::test]
+async fn request_counts() {
+    let emulator = emulator(Faults::default()).await;
+    let lua = provider(&emulator, &good_key(), None);
+    sync(&lua, &hosts(150, 0)).await;
+    // 200 changes: 100 sets changed, 50 deleted, 50 created.
+    let mut desired: Vec<Record> = hosts(100, 7).into_records();
+    desired.extend(hosts(200, 0).into_records().into_iter().skip(150));
+    let desired = Zone::from_records(origin(), desired);
+    let fresh = provider(&emulator, &good_key(), None);
+    emulator.clear_log();
+    let applied = sync(&fresh, &desired).await;
+    assert!(applied.report.is_complete());
+    let log = emulator.request_log();
+    assert!(log.len() <= 6, "{} requests: {log:#?}", log.len());
+    emulator.clear_log();
+    let again = provider(&emulator, &good_key(), None);
+    assert_converged(&again, &desired, &PlanOptions::default()).await;
+    // assert_converged reads twice (once to compare, once to plan); a plan alone reads once.
+    let reads = emulator.request_log().len();
+    assert!(reads <= 3, "{reads}");
+    emulator.clear_log();
+    let current = again.list_records(&origin()).await.unwrap();
+    let planned = plan::plan(again.name(), again.capabilities(), &desired, current, &PlanOptions::default()).unwrap();
+    assert!(planned.is_empty());
+    assert!(emulator.request_log().len() <= 2, "{:?}", emulator.request_log());
+}
+
+/// A generated zone LuaDNS can hold: no SOA or apex NS (LuaDNS's own), no types it lacks,
+/// TTLs at or above the account's minimum.
+fn luadns_zone(seed: u64, mutation: Option<u64>) -> Zone {
+    use zonectl_core::RecordType;
+    let mut desired = zone(&Spec { origin: origin(), records: 500, seed, url_records: false });
+    if let Some(m) = mutation {
+        desired = zonectl_core::generate::mutate(&desired, 5.0, m);
+    }
+    Zone::from_records(
+        origin(),
+        desired
+            .into_records()
+            .into_iter()
+            .filter(|r| {
+                let t = r.rtype();
+                t != RecordType::Soa
+                    && !(t == RecordType::Ns && r.name == origin())
+                    && t.is_modeled()
+                    && t != RecordType::Url
+            })
+            .map(|mut r| {
+                r.ttl = Ttl::from_secs(r.ttl.as_secs().max(300)).unwrap();
+                r
+            })
+            .collect(),
+    )
+}
+
+/// Applies until nothing is left to do, as a user re-running `apply` would.
+async fn converge(lua: &LuaDns, desired: &Zone, seed: u64) {
+    for _ in 0..20 {
+        let current = match lua.list_records(&origin()).await {
+            Ok(c) => c,
+            Err(e) if e.is_retryable() => continue,
+            Err(e) => panic!("seed {seed}: {e}"),
+        };
+        let planned = plan::plan(lua.name(), lua.capabilities(), desired, current, &PlanOptions::default()).unwrap();
+        if planned.is_empty() {
+            return;
+        }
+        plan::apply(lua, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap();
+    }
+    panic!("seed {seed}: no convergence in 20 applies");
+}
+
+#[tokio::test]
+async fn faults_converge_without_duplicates_or_losses() {
+    let (mut dropped, mut errors, mut limited) = (0, 0, 0);
+    for seed in 1..=8u64 {
+        let faults =
+            Faults { error_rate: 0.2, rate_limit_burst: 3, drop_after_commit_rate: 0.3, seed, ..Faults::default() };
+        let emulator = emulator(faults).await;
+        let lua = provider(&emulator, &good_key(), None);
+        // Three different zones in a row: creates, then changes and deletes.
+        for step in [None, Some(seed), Some(seed + 100)] {
+            let desired = luadns_zone(seed, step);
+            converge(&lua, &desired, seed).await;
+            emulator.set_faults(Faults::default());
+            // Exactly the desired records: nothing duplicated, nothing lost.
+            assert_converged(&lua, &desired, &PlanOptions::default()).await;
+            emulator.set_faults(Faults {
+                error_rate: 0.2,
+                drop_after_commit_rate: 0.3,
+                seed: seed * 7 + 1,
+                ..Faults::default()
+            });
+        }
+        let log = emulator.request_log();
+        dropped += log.iter().filter(|e| e.dropped).count();
+        errors += log.iter().filter(|e| e.status >= 500).count();
+        limited += log.iter().filter(|e| e.status == 429).count();
+    }
+    // The faults really happened, so the convergence above proves something.
+    assert!(dropped >= 3 && errors >= 3 && limited >= 8, "dropped {dropped}, 5xx {errors}, 429 {limited}");
+}
+
+#[tokio::test]
+async fn errors_name_provider_zone_and_cause() {
+    let emulator = emulator(Faults::default()).await;
+
+    let wrong_key = provider(&emulator, "not-the-key", None);
+    let err = wrong_key.list_records(&origin()).await.unwrap_err();
+    assert!(matches!(err, Error::Unauthenticated { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "lua: not authenticated: Invalid API Key (check the username and API key, LUADNS_API_USERNAME / LUADNS_API_TOKEN)"
+    );
+
+    let lua = provider(&emulator, &good_key(), None);
+    let err = lua.list_records(&Name::parse("nothere.example").unwrap()).await.unwrap_err();
+    assert_eq!(err.to_string(), "lua: zone nothere.example. not found");
+
+    // A TTL under the account's minimum passes a provider configured with a lower minimum,
+    // and the server's 400 array comes back as the record's error.
+    let mut config = LuaDnsConfig::new(Seed::default().email, SecretString::from(good_key()));
+    config.endpoint = Some(emulator.endpoint());
+    config.min_ttl = 60;
+    config.retry = fast_retries();
+    let low = LuaDns::new("lua", config, None).unwrap();
+    let mut desired = hosts(1, 0);
+    desired.insert(Record::new(
+        Name::parse("low.example.com").unwrap(),
+        Ttl::from_secs(60).unwrap(),
+        RData::A("192.0.2.9".parse().unwrap()),
+    ));
+    let current = low.list_records(&origin()).await.unwrap();
+    let planned = plan::plan(low.name(), low.capabilities(), &desired, current, &PlanOptions::default()).unwrap();
+    let applied = plan::apply(&low, &planned, &ApplyOptions::default()).await.unwrap();
+    let failure = applied.report.outcomes.iter().find_map(|o| match o {
+        zonectl_core::provider::Outcome::Failed(e) => Some(e.to_string()),
+        _ => None,
+    });
+    assert_eq!(
+        failure.unwrap(),
+        "lua: zone example.com.: invalid record in the request: ttl: TTL must be at least 300"
+    );
+
+    emulator.set_faults(Faults { rate_limit_burst: 100, ..Faults::default() });
+    let err = lua.list_zones().await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }) && err.is_retryable(), "{err:?}");
+
+    emulator.set_faults(Faults { error_rate: 1.0, ..Faults::default() });
+    let err = lua.list_records(&origin()).await.unwrap_err();
+    assert!(err.to_string().starts_with("lua: zone example.com.: HTTP 50"), "{err}");
+    assert!(err.to_string().ends_with("with an empty body"), "{err}");
+}
+
+#[tokio::test]
+async fn a_thousand_changes_meet_no_rate_limit() {
+    let emulator = emulator(Faults::default()).await;
+    let lua = provider(&emulator, &good_key(), None);
+    let applied = sync(&lua, &hosts(1000, 0)).await;
+    assert!(applied.report.is_complete());
+    assert_converged(&lua, &hosts(1000, 0), &PlanOptions::default()).await;
+    let log = emulator.request_log();
+    assert!(log.iter().all(|e| e.status != 429), "{log:?}");
+    assert!(log.len() < 10);
+}
+
+#[tokio::test]
+async fn no_secret_in_traces_errors_or_debug_output() {
+    let emulator = emulator(Faults { error_rate: 0.3, seed: 9, ..Faults::default() }).await;
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    let trace: zonectl_providers::http::Trace = Arc::new(move |line: &str| sink.lock().unwrap().push(line.to_owned()));
+    let lua = provider(&emulator, &good_key(), Some(trace));
+    let _ = sync(&lua, &hosts(20, 0)).await;
+    let wrong = provider(&emulator, &format!("{}-wrong", good_key()), None);
+    let err = wrong.list_zones().await.unwrap_err();
+    let mut everything = lines.lock().unwrap().join("\n");
+    assert!(everything.contains("lua GET "), "the trace has request lines: {everything}");
+    everything.push_str(&format!("\n{err}\n{err:?}\n{lua:?}\n{wrong:?}"));
+    assert!(!everything.contains(&good_key()), "a secret leaked:\n{everything}");
+}
