@@ -372,6 +372,28 @@ impl HttpClient {
         }
     }
 
+    /// Every page of a list whose answers give the page count in a header (LuaDNS:
+    /// `X-Total-Pages` or `X-Pages-Count`): sends `request` with `page=1`, `2`, … and
+    /// returns the items of all pages. `check` turns a non-success answer into an error.
+    pub async fn get_pages<T: serde::de::DeserializeOwned>(
+        &self,
+        request: &Request,
+        page_count_headers: &[&str],
+        check: impl Fn(Response) -> Result<Response, Error>,
+    ) -> Result<Vec<T>, Error> {
+        let mut items = Vec::new();
+        let mut page = 1u64;
+        loop {
+            let response = check(self.send(&request.clone().query("page", page)).await?)?;
+            items.extend(response.json::<Vec<T>>(&self.provider)?);
+            let pages = page_count_headers.iter().find_map(|h| response.header(h)?.trim().parse::<u64>().ok());
+            match pages {
+                Some(pages) if page < pages => page += 1,
+                _ => return Ok(items),
+            }
+        }
+    }
+
     fn trace(&self, line: &str) {
         if let Some(trace) = &self.trace {
             trace(line);

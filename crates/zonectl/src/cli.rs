@@ -17,6 +17,10 @@ pub struct Cli {
     #[arg(long, short = 'p', global = true, value_name = "NAME")]
     pub provider: Option<String>,
 
+    /// Print each HTTP request's line, status and timing to stderr (never a credential).
+    #[arg(long, global = true)]
+    pub debug: bool,
+
     /// Output format (each command takes the ones that make sense for it).
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     pub output: Output,
@@ -126,6 +130,24 @@ pub enum Command {
         /// Do not ask for confirmation.
         #[arg(long, short = 'y')]
         yes: bool,
+    },
+    /// Run provider emulators in the foreground, for zonectl, curl or any client.
+    ///
+    /// Prints one JSON line per emulator with its endpoint, credentials and zones, then
+    /// serves until interrupted.
+    Emulate {
+        /// The providers to emulate.
+        #[arg(required = true, value_parser = ["luadns"])]
+        providers: Vec<String>,
+        /// Address to listen on; with several emulators, each takes the next port.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+    },
+    /// Show zonectl's main job against built-in emulators: plan a zone file, apply it to
+    /// each provider over HTTP, and show that a second plan is empty.
+    Demo {
+        /// The zone file [default: the shipped example, example.com].
+        zone: Option<PathBuf>,
     },
     /// Print a shell completion script.
     Completions {

@@ -18,17 +18,21 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use zonectl_core::Name;
 use zonectl_core::plan::{IgnoreRule, Safety};
 use zonectl_core::provider::Provider;
 use zonectl_core::provider::memory::InMemory;
 use zonectl_core::provider::zonefile::ZoneFiles;
+use zonectl_providers::http::Trace;
+use zonectl_providers::luadns::{LuaDns, LuaDnsConfig};
 
 /// The provider kinds this build knows, as written in `kind = "…"`.
-pub const KINDS: &[&str] = &["zonefile", "memory"];
+pub const KINDS: &[&str] = &["zonefile", "memory", "luadns"];
 /// Kinds the design names that later work adds; a config naming them gets a clear error.
-const PLANNED_KINDS: &[&str] = &["luadns", "domeneshop", "zoneid", "zoneee", "vpsorg", "mydomainlu"];
+const PLANNED_KINDS: &[&str] = &["domeneshop", "zoneid", "zoneee", "vpsorg", "mydomainlu"];
+/// Kinds with no HTTP endpoint to override.
+const LOCAL_KINDS: &[&str] = &["zonefile", "memory"];
 
 /// The whole file.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -132,7 +136,7 @@ impl Config {
             if !KINDS.contains(&kind) {
                 bail!("{}: provider {name}: unknown kind '{kind}' (known: {})", self.origin, KINDS.join(", "));
             }
-            if provider.endpoint.is_some() {
+            if provider.endpoint.is_some() && LOCAL_KINDS.contains(&kind) {
                 bail!("{}: provider {name}: kind {kind} has no endpoint to override", self.origin);
             }
         }
@@ -155,8 +159,8 @@ impl Config {
         if path.is_absolute() { path.to_owned() } else { self.base.join(path) }
     }
 
-    /// The provider instance called `name`.
-    pub fn provider(&self, name: &str) -> anyhow::Result<Arc<dyn Provider>> {
+    /// The provider instance called `name`; `trace` receives `--debug` lines.
+    pub fn provider(&self, name: &str, trace: Option<Trace>) -> anyhow::Result<Arc<dyn Provider>> {
         let Some(config) = self.providers.get(name) else {
             let known: Vec<&str> = self.providers.keys().map(String::as_str).collect();
             bail!("no provider named '{name}' in {} (known: {})", self.origin, known.join(", "));
@@ -168,6 +172,30 @@ impl Config {
                 Arc::new(ZoneFiles::new(name, self.path(Path::new(dir))))
             }
             "memory" => Arc::new(InMemory::new(name)),
+            "luadns" => {
+                let username = match setting("username") {
+                    Some(user) => user.to_owned(),
+                    None => secret(self, config, "username", "LUADNS_API_USERNAME")?
+                        .map(|s| s.expose_secret().to_owned())
+                        .with_context(|| {
+                            format!(
+                                "provider {name}: no username: set username in {} or LUADNS_API_USERNAME",
+                                self.origin
+                            )
+                        })?,
+                };
+                let token = secret(self, config, "token", "LUADNS_API_TOKEN")?.with_context(|| {
+                    format!("provider {name}: no API token: set token_file in {} or LUADNS_API_TOKEN", self.origin)
+                })?;
+                let mut lua = LuaDnsConfig::new(username, token);
+                lua.endpoint = config.endpoint.clone();
+                if let Some(min) = config.settings.get("min_ttl") {
+                    let min = min.as_integer().and_then(|m| u32::try_from(m).ok());
+                    lua.min_ttl =
+                        min.with_context(|| format!("provider {name}: min_ttl must be a number of seconds"))?;
+                }
+                Arc::new(LuaDns::new(name, lua, trace)?)
+            }
             other => bail!("provider {name}: kind {other} is not in this build of zonectl"),
         })
     }
@@ -187,8 +215,6 @@ impl Config {
 
 /// A credential: the setting `key` (a literal, warned about if the file is readable by
 /// others), else `<key>_file`, else the environment variable `env`, else `<env>_FILE`.
-/// Used by the HTTP providers.
-#[allow(dead_code)]
 pub fn secret(
     config: &Config,
     provider: &ProviderConfig,
@@ -206,13 +232,7 @@ pub fn secret(
     if let Some(path) = provider.settings.get(&format!("{key}_file")).and_then(toml::Value::as_str) {
         return from_file(&config.path(Path::new(path))).map(Some);
     }
-    if let Ok(value) = std::env::var(env) {
-        return Ok(Some(SecretString::from(value)));
-    }
-    if let Some(path) = std::env::var_os(format!("{env}_FILE")) {
-        return from_file(Path::new(&path)).map(Some);
-    }
-    Ok(None)
+    Ok(zonectl_providers::env_secret(env)?)
 }
 
 fn warn_if_readable(config_path: &str, key: &str) {
@@ -228,7 +248,6 @@ fn warn_if_readable(config_path: &str, key: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::ExposeSecret;
 
     fn parse(text: &str) -> anyhow::Result<Config> {
         let dir = tempfile::tempdir().unwrap();
@@ -254,9 +273,12 @@ mod tests {
     #[test]
     fn errors_say_where() {
         let err = parse("[providers.x]\nkind = \"bind\"\n").unwrap_err().to_string();
-        assert!(err.ends_with("zonectl.toml: provider x: unknown kind 'bind' (known: zonefile, memory)"), "{err}");
-        let err = parse("[providers.x]\nkind = \"luadns\"\n").unwrap_err().to_string();
-        assert!(err.contains("kind luadns is not in this build of zonectl yet"), "{err}");
+        assert!(
+            err.ends_with("zonectl.toml: provider x: unknown kind 'bind' (known: zonefile, memory, luadns)"),
+            "{err}"
+        );
+        let err = parse("[providers.x]\nkind = \"domeneshop\"\n").unwrap_err().to_string();
+        assert!(err.contains("kind domeneshop is not in this build of zonectl yet"), "{err}");
         let err = parse("[[zone]]\nname = \"a.com\"\nsource = \"a\"\ntargets = [\"nope\"]\n").unwrap_err().to_string();
         assert!(err.ends_with("zone a.com: target 'nope' is not a provider in [providers]"), "{err}");
         let err = parse("[[zone]]\nnam = \"a.com\"\n").unwrap_err().to_string();

@@ -198,18 +198,10 @@ impl LuaDns {
 
     /// GETs every page of a list (the server may page even when asked for everything).
     async fn list_all<T: serde::de::DeserializeOwned>(&self, path: &str, zone: Option<&Name>) -> Result<Vec<T>, Error> {
-        let mut items = Vec::new();
-        let mut page = 1u64;
-        loop {
-            let request = Request::get(path).query("page", page);
-            let response = self.call(&request, zone).await?;
-            items.extend(response.json::<Vec<T>>(self.provider())?);
-            let pages = ["x-total-pages", "x-pages-count"].iter().find_map(|h| response.header(h)?.parse::<u64>().ok());
-            match pages {
-                Some(pages) if page < pages => page += 1,
-                _ => return Ok(items),
-            }
-        }
+        let check = |response: Response| {
+            if response.status.is_success() { Ok(response) } else { Err(self.error(&response, zone)) }
+        };
+        self.http.get_pages(&Request::get(path), &["x-total-pages", "x-pages-count"], check).await
     }
 
     async fn zone_id(&self, zone: &Name) -> Result<u64, Error> {
@@ -262,6 +254,23 @@ impl LuaDns {
             Request::json(Method::POST, format!("/zones/{zone_id}/records/delete_many"), Value::Array(body), true)
         };
         self.call(&request, Some(zone)).await.map(|_| ())
+    }
+}
+
+/// What LuaDNS can do, for an account whose minimum TTL is `min_ttl`.
+pub fn capabilities(min_ttl: u32) -> Capabilities {
+    Capabilities {
+        record_types: TYPES.to_vec(),
+        unknown_types: false,
+        read_only_types: vec![RecordType::Soa],
+        ttl: TtlRule::Range { min: min_ttl, max: i32::MAX as u32, step: 1, default: min_ttl.max(300) },
+        updates: UpdateStyle::RecordSet,
+        bulk: true,
+        asynchronous: false,
+        owns_soa: true,
+        owns_apex_ns: true,
+        txt_strings_kept: false,
+        rate_limit: Some(RateLimit { requests: 1200, per: Duration::from_secs(300) }),
     }
 }
 

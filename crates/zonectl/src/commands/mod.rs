@@ -2,6 +2,7 @@
 //! input fails before any provider is asked anything.
 
 mod check;
+mod demo;
 mod fmt;
 mod plan;
 mod providers;
@@ -13,6 +14,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::CommandFactory;
 use zonectl_core::Name;
+
+use zonectl_providers::http::Trace;
 
 use crate::cli::{Cli, Command, Output};
 use crate::config::Config;
@@ -35,11 +38,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Providers => providers::run(output),
+        Command::Emulate { providers, listen } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(demo::emulate(&providers, listen))
+        }
+        Command::Demo { zone } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(demo::demo(zone.as_deref(), trace(cli.debug)))
+        }
         command => {
             let config = Config::load(cli.config.as_deref())?;
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(async move {
-                let ctx = Session { config, provider: cli.provider, output };
+                let ctx = Session { config, provider: cli.provider, output, trace: trace(cli.debug) };
                 match command {
                     Command::Zone(cmd) => records::zone(&ctx, cmd).await,
                     Command::Record(cmd) => records::record(&ctx, cmd).await,
@@ -61,6 +72,12 @@ pub struct Session {
     pub config: Config,
     pub provider: Option<String>,
     pub output: Output,
+    pub trace: Option<Trace>,
+}
+
+/// `--debug`: request lines to stderr.
+fn trace(debug: bool) -> Option<Trace> {
+    debug.then(|| -> Trace { std::sync::Arc::new(|line: &str| eprintln!("debug: {line}")) })
 }
 
 impl Session {
@@ -70,7 +87,7 @@ impl Session {
             Some(name) => name.clone(),
             None => self.config.default_provider_name()?,
         };
-        self.config.provider(&name)
+        self.config.provider(&name, self.trace.clone())
     }
 }
 

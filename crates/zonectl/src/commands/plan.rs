@@ -66,7 +66,7 @@ async fn plan_all(ctx: &Session, only: &[String]) -> anyhow::Result<Vec<Target>>
         };
         let plan_options = PlanOptions { ignore: zone_config.ignore.clone(), manage_provider_records: false };
         for target in &zone_config.targets {
-            let provider = config.provider(target)?;
+            let provider = config.provider(target, ctx.trace.clone())?;
             let current = provider.list_records(&origin).await?;
             let plan = plan::plan(provider.name(), provider.capabilities(), &desired, current, &plan_options)?;
             targets.push(Target { provider, plan, safety: zone_config.safety() });
@@ -218,8 +218,8 @@ pub async fn copy(
     require_output(ctx.output, &[Output::Text, Output::Json, Output::Markdown], "copy")?;
     let (from_name, from_zone) = parse_location(source)?;
     let (to_name, to_zone) = parse_location(destination)?;
-    let from = ctx.config.provider(&from_name)?;
-    let to = ctx.config.provider(&to_name)?;
+    let from = ctx.config.provider(&from_name, ctx.trace.clone())?;
+    let to = ctx.config.provider(&to_name, ctx.trace.clone())?;
     let records = from.list_records(&from_zone).await?;
     // The source's own SOA and NS stay behind; the destination keeps its own.
     let caps = from.capabilities();

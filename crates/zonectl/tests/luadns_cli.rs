@@ -1,0 +1,125 @@
+//! LuaDNS through the binary: `zonectl emulate`, credentials from the environment, `--debug`
+//! without secrets, and `zonectl demo`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn zonectl() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_zonectl"));
+    c.env_remove("ZONECTL_CONFIG")
+        .env_remove("LUADNS_API_USERNAME")
+        .env_remove("LUADNS_API_TOKEN")
+        .env("NO_COLOR", "1");
+    c
+}
+
+#[test]
+fn emulate_then_manage_records_with_lego_variables() {
+    let mut child = zonectl().args(["emulate", "luadns"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _running = Running(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let described: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let endpoint = described["endpoint"].as_str().unwrap().to_owned();
+    let user = described["env"]["LUADNS_API_USERNAME"].as_str().unwrap().to_owned();
+    let key = described["env"]["LUADNS_API_TOKEN"].as_str().unwrap().to_owned();
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("zonectl.toml"),
+        format!("[providers.lua]\nkind = \"luadns\"\nendpoint = \"{endpoint}\"\n"),
+    )
+    .unwrap();
+    let key_file = dir.path().join("key");
+    std::fs::write(&key_file, format!("{key}\n")).unwrap();
+    let run = |args: &[&str]| {
+        zonectl()
+            .args(args)
+            .current_dir(dir.path())
+            .env("ZONECTL_STATE_DIR", dir.path().join("state"))
+            .env("LUADNS_API_USERNAME", &user)
+            .env("LUADNS_API_TOKEN_FILE", &key_file)
+            .output()
+            .unwrap()
+    };
+    let zones = run(&["zone", "list"]);
+    assert_eq!(
+        String::from_utf8_lossy(&zones.stdout),
+        "example.com.\nexample.net.\n",
+        "{}",
+        String::from_utf8_lossy(&zones.stderr)
+    );
+
+    let add = run(&["--debug", "record", "add", "example.com", "www", "A", "192.0.2.80"]);
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    let list = run(&["record", "list", "example.com", "--type", "A"]);
+    assert!(
+        String::from_utf8_lossy(&list.stdout).contains("www   300  A     192.0.2.80"),
+        "{}",
+        String::from_utf8_lossy(&list.stdout)
+    );
+
+    // The provider's own NS records are listed but not ours to delete.
+    let refused = run(&["--debug", "record", "delete", "example.com", "@", "NS", "ns1.luadns.net."]);
+    assert!(
+        String::from_utf8_lossy(&refused.stdout).ends_with("No changes.\n"),
+        "{}",
+        String::from_utf8_lossy(&refused.stdout)
+    );
+    let ns = run(&["record", "list", "example.com", "--type", "NS"]);
+    assert_eq!(String::from_utf8_lossy(&ns.stdout).lines().count(), 5, "header and the four default NS");
+    let debug = format!("{}{}", String::from_utf8_lossy(&add.stderr), String::from_utf8_lossy(&refused.stderr));
+    assert!(debug.contains("debug: lua PATCH http://127.0.0.1:"), "{debug}");
+    assert!(!debug.contains(&key), "the API key leaked into --debug output:\n{debug}");
+
+    // A wrong key: one line naming the provider, and no key in it.
+    std::fs::write(&key_file, "wrong-key\n").unwrap();
+    let denied = run(&["--debug", "zone", "list"]);
+    assert_eq!(denied.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&denied.stderr);
+    assert!(stderr.ends_with("zonectl: lua: not authenticated: Invalid API Key (check the username and API key, LUADNS_API_USERNAME / LUADNS_API_TOKEN)\n"), "{stderr}");
+    assert!(!stderr.contains("wrong-key"));
+
+    // No credentials at all.
+    let missing = zonectl().args(["zone", "list"]).current_dir(dir.path()).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&missing.stderr),
+        "zonectl: provider lua: no username: set username in zonectl.toml or LUADNS_API_USERNAME\n"
+    );
+}
+
+#[test]
+fn http_endpoints_must_be_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("zonectl.toml"),
+        "[providers.lua]\nkind = \"luadns\"\nendpoint = \"http://api.luadns.com/v1\"\nusername = \"a@b.c\"\n",
+    )
+    .unwrap();
+    let out = zonectl().args(["zone", "list"]).current_dir(dir.path()).env("LUADNS_API_TOKEN", "x").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "zonectl: invalid configuration: lua: endpoint 'http://api.luadns.com/v1': plain http:// is only allowed to loopback; use https://\n"
+    );
+}
+
+#[test]
+fn demo_applies_to_every_provider_and_ends_with_empty_plans() {
+    let out = zonectl().arg("demo").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("== zonefile:") && stdout.contains("== luadns:"), "{stdout}");
+    assert_eq!(stdout.matches("second plan: no changes").count(), 2, "{stdout}");
+    assert!(stdout.contains("Plan: 10 to create"), "LuaDNS keeps its own apex NS: {stdout}");
+}
