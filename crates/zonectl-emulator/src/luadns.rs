@@ -45,6 +45,9 @@ pub struct Seed {
     pub min_ttl: u32,
     /// Zones the account holds from the start.
     pub zones: Vec<String>,
+    /// A second API key restricted to one zone (the document: "An API key can be configured
+    /// to be global … or restricted to a single zone"): (key, zone).
+    pub restricted_key: Option<(String, String)>,
 }
 
 impl Default for Seed {
@@ -54,6 +57,7 @@ impl Default for Seed {
             api_key: "emulator-luadns-key-0123456789".into(),
             min_ttl: 300,
             zones: vec!["example.com".into(), "example.net".into()],
+            restricted_key: Some(("emulator-luadns-key-example-net-only".into(), "example.net".into())),
         }
     }
 }
@@ -243,17 +247,31 @@ fn compact(value: &Value) -> String {
 
 impl Ctx {
     /// Authentication, the Accept check and the rate limit, before any handler runs.
-    fn admit(&self, headers: &HeaderMap) -> Result<Vec<(&'static str, String)>, Box<Response>> {
+    fn admit(
+        &self,
+        headers: &HeaderMap,
+        path_zone: Option<&str>,
+    ) -> Result<Vec<(&'static str, String)>, Box<Response>> {
         let accepts =
             headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
-        if !authorized(headers, &self.service.seed) {
+        let Some(restricted) = authorized(headers, &self.service.seed) else {
             let mut r = object_error(StatusCode::UNAUTHORIZED, "Invalid API Key");
             r.headers_mut()
                 .insert("www-authenticate", HeaderValue::from_static("Basic realm=\"Authorization Required\""));
             return Err(Box::new(r));
-        }
+        };
         if !accepts {
             return Err(Box::new(object_error(StatusCode::FORBIDDEN, "Invalid 'Accept' header")));
+        }
+        if let Some(allowed) = &restricted {
+            let account = self.service.state.lock().expect("not poisoned");
+            let target = path_zone.and_then(parse_id).and_then(|id| account.zones.get(&id)).map(|z| z.name.clone());
+            if target.as_ref().is_some_and(|t| t != allowed) {
+                return Err(Box::new(object_error(
+                    StatusCode::FORBIDDEN,
+                    &format!("API key is restricted to zone {allowed}"),
+                )));
+            }
         }
         let now = self.shared.service_seconds();
         let mut account = self.service.state.lock().expect("not poisoned");
@@ -287,7 +305,17 @@ impl Ctx {
     }
 
     fn respond(&self, headers: &HeaderMap, handler: impl FnOnce(&mut Account) -> Answer) -> Response {
-        let rate = match self.admit(headers) {
+        self.respond_in(headers, None, handler)
+    }
+
+    /// Like [`Ctx::respond`] for a request on the zone with this path id.
+    fn respond_in(
+        &self,
+        headers: &HeaderMap,
+        zone: Option<&str>,
+        handler: impl FnOnce(&mut Account) -> Answer,
+    ) -> Response {
+        let rate = match self.admit(headers, zone) {
             Ok(rate) => rate,
             Err(response) => return *response,
         };
@@ -307,12 +335,18 @@ impl Ctx {
     }
 }
 
-fn authorized(headers: &HeaderMap, seed: &Seed) -> bool {
-    let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else { return false };
-    let Some(encoded) = value.strip_prefix("Basic ") else { return false };
-    data_encoding::BASE64
-        .decode(encoded.trim().as_bytes())
-        .is_ok_and(|decoded| decoded == format!("{}:{}", seed.email, seed.api_key).into_bytes())
+/// Who is calling: `None` when the credentials are wrong, `Some(None)` for the global key,
+/// `Some(Some(zone))` for a key restricted to `zone`.
+fn authorized(headers: &HeaderMap, seed: &Seed) -> Option<Option<String>> {
+    let value = headers.get("authorization").and_then(|v| v.to_str().ok())?;
+    let decoded = data_encoding::BASE64.decode(value.strip_prefix("Basic ")?.trim().as_bytes()).ok()?;
+    if decoded == format!("{}:{}", seed.email, seed.api_key).into_bytes() {
+        return Some(None);
+    }
+    match &seed.restricted_key {
+        Some((key, zone)) if decoded == format!("{}:{key}", seed.email).into_bytes() => Some(Some(zone.clone())),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -531,8 +565,15 @@ async fn users_me(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
 }
 
 async fn zones_list(State(ctx): State<Ctx>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+    // A key restricted to one zone sees that zone only.
+    let only = authorized(&headers, &ctx.service.seed).flatten();
     ctx.respond(&headers, |account| {
-        let zones: Vec<ZoneRecord> = account.zones.iter().map(|(id, z)| zone_json(*id, z, false)).collect();
+        let zones: Vec<ZoneRecord> = account
+            .zones
+            .iter()
+            .filter(|(_, z)| only.as_ref().is_none_or(|o| *o == z.name))
+            .map(|(id, z)| zone_json(*id, z, false))
+            .collect();
         list(
             zones,
             &q,
@@ -564,14 +605,16 @@ async fn zones_create(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -
 }
 
 async fn zone_get(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    ctx.respond(&headers, |account| match parse_id(&id).and_then(|id| account.zones.get(&id).map(|z| (id, z))) {
-        Some((id, zone)) => ok(serde_json::to_value(zone_json(id, zone, true)).expect("serializable")),
-        None => not_found("zone"),
+    ctx.respond_in(&headers, Some(&id), |account| {
+        match parse_id(&id).and_then(|id| account.zones.get(&id).map(|z| (id, z))) {
+            Some((id, zone)) => ok(serde_json::to_value(zone_json(id, zone, true)).expect("serializable")),
+            None => not_found("zone"),
+        }
     })
 }
 
 async fn zone_update(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
-    ctx.respond(&headers, |account| {
+    ctx.respond_in(&headers, Some(&id), |account| {
         let Some(id) = parse_id(&id).filter(|id| account.zones.contains_key(id)) else { return not_found("zone") };
         if let Err(a) = parse_body(&body) {
             return a;
@@ -581,9 +624,11 @@ async fn zone_update(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<
 }
 
 async fn zone_delete(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    ctx.respond(&headers, |account| match parse_id(&id).and_then(|id| account.zones.remove(&id).map(|z| (id, z))) {
-        Some((id, zone)) => ok(serde_json::to_value(zone_json(id, &zone, true)).expect("serializable")),
-        None => not_found("zone"),
+    ctx.respond_in(&headers, Some(&id), |account| {
+        match parse_id(&id).and_then(|id| account.zones.remove(&id).map(|z| (id, z))) {
+            Some((id, zone)) => ok(serde_json::to_value(zone_json(id, &zone, true)).expect("serializable")),
+            None => not_found("zone"),
+        }
     })
 }
 
@@ -593,14 +638,14 @@ async fn records_list(
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    ctx.respond(&headers, |account| match parse_id(&id).and_then(|id| account.zones.get(&id)) {
+    ctx.respond_in(&headers, Some(&id), |account| match parse_id(&id).and_then(|id| account.zones.get(&id)) {
         Some(zone) => list(zone.records.clone(), &q, |r| format!("{} {}", r.name, r.content), record_key),
         None => not_found("zone"),
     })
 }
 
 async fn record_get(State(ctx): State<Ctx>, headers: HeaderMap, Path((id, rid)): Path<(String, String)>) -> Response {
-    ctx.respond(&headers, |account| {
+    ctx.respond_in(&headers, Some(&id), |account| {
         let record = parse_id(&id)
             .and_then(|id| account.zones.get(&id))
             .and_then(|z| parse_id(&rid).and_then(|rid| z.records.iter().find(|r| r.id == rid)));
@@ -642,7 +687,7 @@ fn add_records(account: &mut Account, zone_id: u64, values: &[Value], min_ttl: u
 
 async fn record_create(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
     let min_ttl = ctx.service.seed.min_ttl;
-    ctx.respond(&headers, |account| {
+    ctx.respond_in(&headers, Some(&id), |account| {
         let Some(zone_id) = parse_id(&id).filter(|id| account.zones.contains_key(id)) else { return not_found("zone") };
         let value = match parse_body(&body) {
             Ok(v) => v,
@@ -662,7 +707,7 @@ async fn records_create_many(
     body: Bytes,
 ) -> Response {
     let min_ttl = ctx.service.seed.min_ttl;
-    ctx.respond(&headers, |account| {
+    ctx.respond_in(&headers, Some(&id), |account| {
         let Some(zone_id) = parse_id(&id).filter(|id| account.zones.contains_key(id)) else { return not_found("zone") };
         let values = match parse_body(&body) {
             Ok(Value::Array(values)) => values,
@@ -680,7 +725,7 @@ async fn records_create_many(
 /// given for it; other records are untouched. All or none.
 async fn records_patch(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
     let min_ttl = ctx.service.seed.min_ttl;
-    ctx.respond(&headers, |account| {
+    ctx.respond_in(&headers, Some(&id), |account| {
         let Some(zone_id) = parse_id(&id).filter(|id| account.zones.contains_key(id)) else { return not_found("zone") };
         let values = match parse_body(&body) {
             Ok(Value::Array(values)) => values,
@@ -743,7 +788,7 @@ async fn records_delete_many(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    ctx.respond(&headers, |account| {
+    ctx.respond_in(&headers, Some(&id), |account| {
         let Some(zone_id) = parse_id(&id).filter(|id| account.zones.contains_key(id)) else { return not_found("zone") };
         let values = match parse_body(&body) {
             Ok(Value::Array(values)) => values,
@@ -778,7 +823,7 @@ async fn record_update(
     body: Bytes,
 ) -> Response {
     let min_ttl = ctx.service.seed.min_ttl;
-    ctx.respond(&headers, |account| {
+    ctx.respond_in(&headers, Some(&id), |account| {
         let Some(zone_id) = parse_id(&id).filter(|id| account.zones.contains_key(id)) else { return not_found("zone") };
         let zone = &account.zones[&zone_id];
         let Some(at) = parse_id(&rid).and_then(|rid| zone.records.iter().position(|r| r.id == rid)) else {
@@ -818,7 +863,7 @@ async fn record_delete(
     headers: HeaderMap,
     Path((id, rid)): Path<(String, String)>,
 ) -> Response {
-    ctx.respond(&headers, |account| {
+    ctx.respond_in(&headers, Some(&id), |account| {
         let Some(zone) = parse_id(&id).and_then(|id| account.zones.get_mut(&id)) else { return not_found("zone") };
         let Some(at) = parse_id(&rid).and_then(|rid| zone.records.iter().position(|r| r.id == rid)) else {
             return not_found("record");
@@ -831,9 +876,11 @@ async fn record_delete(
 }
 
 async fn ds_records(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    ctx.respond(&headers, |account| match parse_id(&id).and_then(|id| account.zones.get(&id).map(|_| id)) {
-        // The emulated zones are not signed.
-        Some(_) => ok(json!([])),
-        None => not_found("zone"),
+    ctx.respond_in(&headers, Some(&id), |account| {
+        match parse_id(&id).and_then(|id| account.zones.get(&id).map(|_| id)) {
+            // The emulated zones are not signed.
+            Some(_) => ok(json!([])),
+            None => not_found("zone"),
+        }
     })
 }

@@ -221,6 +221,28 @@ async fn errors_name_provider_zone_and_cause() {
         "lua: zone example.com.: invalid record in the request: ttl: TTL must be at least 300"
     );
 
+    // A key restricted to example.net: example.com is not visible, and a request on it by id
+    // (learned with the global key) is refused with 403.
+    let (restricted_key, _) = Seed::default().restricted_key.unwrap();
+    let restricted = provider(&emulator, &restricted_key, None);
+    assert_eq!(restricted.list_zones().await.unwrap(), [Name::parse("example.net").unwrap()]);
+    let err = restricted.list_records(&origin()).await.unwrap_err();
+    assert_eq!(err.to_string(), "lua: zone example.com. not found");
+    let client = zonectl_providers::http::HttpClient::new(
+        "lua",
+        &emulator.endpoint(),
+        zonectl_providers::http::Auth::Basic {
+            user: Seed::default().email,
+            password: SecretString::from(restricted_key),
+        },
+        (1200, Duration::from_secs(300)),
+        fast_retries(),
+    )
+    .unwrap();
+    let answer = client.send(&zonectl_providers::http::Request::get("/zones/1/records")).await.unwrap();
+    assert_eq!(answer.status.as_u16(), 403);
+    assert!(String::from_utf8_lossy(&answer.body).contains("API key is restricted to zone example.net"));
+
     emulator.set_faults(Faults { rate_limit_burst: 100, ..Faults::default() });
     let err = lua.list_zones().await.unwrap_err();
     assert!(matches!(err, Error::RateLimited { .. }) && err.is_retryable(), "{err:?}");
@@ -229,6 +251,35 @@ async fn errors_name_provider_zone_and_cause() {
     let err = lua.list_records(&origin()).await.unwrap_err();
     assert!(err.to_string().starts_with("lua: zone example.com.: HTTP 50"), "{err}");
     assert!(err.to_string().ends_with("with an empty body"), "{err}");
+}
+
+#[tokio::test]
+async fn requests_that_are_not_idempotent_are_never_repeated_blindly() {
+    use zonectl_providers::http::{Auth, HttpClient, Request};
+    let emulator = emulator(Faults { drop_after_commit_rate: 1.0, ..Faults::default() }).await;
+    let auth = Auth::Basic { user: Seed::default().email, password: SecretString::from(good_key()) };
+    let client =
+        HttpClient::new("lua", &emulator.endpoint(), auth, (1200, Duration::from_secs(300)), fast_retries()).unwrap();
+    let body = serde_json::json!({"name": "once.example.com.", "type": "A", "content": "192.0.2.1", "ttl": 300});
+    let create = Request::json(reqwest::Method::POST, "/zones/1/records", body, false);
+    let err = client.send(&create).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { ambiguous: true, .. }), "{err:?}");
+    assert_eq!(emulator.request_log().len(), 1, "sent once, not retried");
+    // The server did commit it: the caller must re-read, as the error says it may have.
+    emulator.set_faults(Faults::default());
+    let lua = provider(&emulator, &good_key(), None);
+    let records = lua.list_records(&origin()).await.unwrap();
+    assert_eq!(records.iter().filter(|e| e.record.name.as_str() == "once.example.com.").count(), 1);
+    // An idempotent request under the same fault is retried until it gets an answer.
+    emulator.set_faults(Faults { drop_after_commit_rate: 0.5, seed: 4, ..Faults::default() });
+    let patch = Request::json(
+        reqwest::Method::PATCH,
+        "/zones/1/records",
+        serde_json::json!([{"name": "twice.example.com.", "type": "A", "content": "192.0.2.2", "ttl": 300}]),
+        true,
+    );
+    let answer = client.send(&patch).await.unwrap();
+    assert_eq!(answer.status.as_u16(), 200);
 }
 
 #[tokio::test]
