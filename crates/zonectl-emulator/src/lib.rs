@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 
 pub mod luadns;
+pub mod mydomainlu;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -63,6 +64,8 @@ pub struct LogEntry {
     pub millis: u64,
     /// Whether the connection was dropped after the change was committed.
     pub dropped: bool,
+    /// When the request arrived, in milliseconds since the emulator started.
+    pub at_ms: u64,
 }
 
 /// How an emulator runs.
@@ -151,13 +154,19 @@ pub trait Service: Send + Sync + 'static {
 }
 
 /// A running emulator. Dropping it stops the server.
-#[derive(Debug)]
 pub struct Emulator {
     addr: SocketAddr,
+    service: Arc<dyn ServiceDyn>,
     base_path: &'static str,
     shared: Arc<Shared>,
     describe: serde_json::Value,
     server: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator").field("addr", &self.addr).field("base_path", &self.base_path).finish()
+    }
 }
 
 impl Drop for Emulator {
@@ -187,7 +196,8 @@ impl Emulator {
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(Emulator { addr, base_path: service.base_path(), shared, describe: service.describe(), server })
+        let describe = service.describe();
+        Ok(Emulator { addr, base_path: service.base_path(), service, shared, describe, server })
     }
 
     /// The API's base URL, as a provider's `endpoint` setting takes it.
@@ -213,6 +223,11 @@ impl Emulator {
     /// Sets the faults.
     pub fn set_faults(&self, faults: Faults) {
         *self.shared.faults.lock().expect("not poisoned") = FaultState::new(faults);
+    }
+
+    /// The provider's state as JSON (as `GET /_emulator/state` shows it).
+    pub fn state(&self) -> serde_json::Value {
+        self.service.dump()
     }
 
     /// The seeded credentials and zones, as `zonectl emulate` prints them.
@@ -279,6 +294,7 @@ enum Fate {
 /// Injects the faults and logs every request of the emulated API.
 async fn faults_and_log(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let start = Instant::now();
+    let at_ms = shared.started.elapsed().as_millis() as u64;
     let method = request.method().to_string();
     let path = request.uri().path_and_query().map_or_else(|| request.uri().path().to_owned(), |p| p.to_string());
     let changes = request.method() != axum::http::Method::GET;
@@ -325,6 +341,7 @@ async fn faults_and_log(State(shared): State<Arc<Shared>>, request: Request, nex
         status: response.status().as_u16(),
         millis: start.elapsed().as_millis() as u64,
         dropped,
+        at_ms,
     };
     shared.log.lock().expect("not poisoned").push(entry);
     response

@@ -8,6 +8,7 @@
 
 pub mod http;
 pub mod luadns;
+pub mod mydomainlu;
 
 use secrecy::SecretString;
 

@@ -1,0 +1,229 @@
+//! mydomain.lu through its emulator: one order at a time, waited for, under faults too.
+
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+use zonectl_core::conformance::{self, assert_converged};
+use zonectl_core::plan::{self, ApplyOptions, PlanOptions};
+use zonectl_core::provider::{Outcome, Provider};
+use zonectl_core::{Name, RData, Record, Ttl, Zone};
+use zonectl_emulator::mydomainlu::{MydomainLu as Emulated, Seed};
+use zonectl_emulator::{Emulator, Faults, Options};
+use zonectl_providers::http::RetryPolicy;
+use zonectl_providers::mydomainlu::{MydomainLu, MydomainLuConfig, WaitPolicy};
+
+const APEX_NS: &str = "{z}. 172800 IN NS ns1.pt.lu.\n{z}. 172800 IN NS ns2.pt.lu.\n";
+
+/// An emulator whose orders take `delay` of real time.
+async fn emulator(zones: &[&str], delay: Duration, faults: Faults) -> Emulator {
+    let seed = Seed {
+        zones: zones.iter().map(|z| ((*z).to_owned(), APEX_NS.replace("{z}", z))).collect(),
+        // Several seconds on the service's clock, scaled down 100 times.
+        order_delay: delay * 100,
+        ..Seed::default()
+    };
+    Emulator::start(Emulated::new(seed), Options { faults, time_scale: 0.01, ..Options::default() }).await.unwrap()
+}
+
+fn provider(emulator: &Emulator, zones: &[&str], wait: WaitPolicy, lock_dir: Option<&std::path::Path>) -> MydomainLu {
+    let seed = Seed::default();
+    let zones = zones.iter().map(|z| Name::parse(z).unwrap()).collect();
+    let mut config = MydomainLuConfig::new(seed.username, SecretString::from(seed.password), zones);
+    config.endpoint = Some(emulator.endpoint());
+    config.retry = RetryPolicy {
+        attempts: 8,
+        base_delay: Duration::from_millis(2),
+        max_delay: Duration::from_millis(50),
+        timeout: Duration::from_secs(10),
+    };
+    config.wait = wait;
+    config.lock_dir = lock_dir.map(ToOwned::to_owned);
+    MydomainLu::new("mdl", config, None, None).unwrap()
+}
+
+fn quick_wait() -> WaitPolicy {
+    WaitPolicy {
+        first_poll: Duration::from_millis(5),
+        max_poll: Duration::from_millis(20),
+        timeout: Duration::from_secs(20),
+    }
+}
+
+fn hosts(zone: &str, n: usize) -> Zone {
+    let origin = Name::parse(zone).unwrap();
+    let records = (0..n)
+        .map(|i| {
+            Record::new(
+                Name::parse_relative(&format!("h{i}"), &origin).unwrap(),
+                Ttl::from_secs(300).unwrap(),
+                RData::A(std::net::Ipv4Addr::new(192, 0, 2, i as u8)),
+            )
+        })
+        .collect();
+    Zone::from_records(origin, records)
+}
+
+async fn apply(p: &dyn Provider, desired: &Zone) -> zonectl_core::plan::Applied {
+    let current = p.list_records(desired.origin()).await.unwrap();
+    let planned = plan::plan(p.name(), p.capabilities(), desired, current, &PlanOptions::default()).unwrap();
+    plan::apply(p, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap()
+}
+
+fn refused(emulator: &Emulator) -> u64 {
+    emulator.state()["refused_while_pending"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn conformance() {
+    let emulator = emulator(&["conformance.lu"], Duration::from_millis(10), Faults::default()).await;
+    let mdl = provider(&emulator, &["conformance.lu"], quick_wait(), None);
+    conformance::run_all(&mdl, &Name::parse("conformance.lu").unwrap(), None).await;
+    assert_eq!(refused(&emulator), 0);
+}
+
+#[tokio::test]
+async fn read_only_types_are_read_back() {
+    let emulator = Emulator::start(
+        Emulated::new(Seed { order_delay: Duration::from_millis(1), ..Seed::default() }),
+        Options::default(),
+    )
+    .await
+    .unwrap();
+    let mdl = provider(&emulator, &["example.lu"], quick_wait(), None);
+    let records = mdl.list_records(&Name::parse("example.lu").unwrap()).await.unwrap();
+    let shown: Vec<String> = records.iter().map(|e| e.record.to_string()).collect();
+    assert!(shown.contains(&"example.lu. 3600 IN MX 10 mx.hostpack.lu.".to_string()), "{shown:?}");
+    assert!(shown.contains(&"example.lu. 172800 IN NS ns1.pt.lu.".to_string()));
+    assert!(shown.contains(&"example.lu. 0 IN TXT \"v=spf1 include:spf-strict.hostpack.lu -all\"".to_string()));
+    assert_eq!(shown.len(), 8);
+    // Changing an MX is refused before anything is sent.
+    let mut desired: Vec<Record> =
+        records.iter().map(|e| e.record.clone()).filter(|r| r.rtype() != zonectl_core::RecordType::Mx).collect();
+    desired.push(Record::new(
+        Name::parse("example.lu").unwrap(),
+        Ttl::from_secs(3600).unwrap(),
+        RData::parse(zonectl_core::RecordType::Mx, "20 mx2.example.net.", None).unwrap(),
+    ));
+    let desired = Zone::from_records(Name::parse("example.lu").unwrap(), desired);
+    let err = plan::plan(mdl.name(), mdl.capabilities(), &desired, records, &PlanOptions::default()).unwrap_err();
+    assert_eq!(err.to_string(), "mdl: zone example.lu.: @ MX: mdl cannot change MX records (read-only there)");
+    assert!(emulator.request_log().iter().all(|e| e.method == "GET"));
+}
+
+#[tokio::test]
+async fn an_order_sent_without_waiting_fails() {
+    let emulator = emulator(&["example.lu"], Duration::from_millis(300), Faults::default()).await;
+    let seed = Seed::default();
+    let client = reqwest::Client::new();
+    let send = |host: &str| {
+        client
+            .patch(format!("{}/zones/example.lu/records/add/ARecord", emulator.endpoint()))
+            .basic_auth(&seed.username, Some(&seed.password))
+            .json(&serde_json::json!({"name": format!("{host}.example.lu."), "ttl": "300", "active": "true", "hostAddress": "192.0.2.1"}))
+            .send()
+    };
+    let first: serde_json::Value = send("a").await.unwrap().json().await.unwrap();
+    assert_eq!(first["code"], 1001);
+    assert!(first["ticket"].is_string());
+    let second = send("b").await.unwrap();
+    assert_eq!(second.status().as_u16(), 400);
+    let second: serde_json::Value = second.json().await.unwrap();
+    assert_eq!(second["code"], 2502);
+    assert!(second["errorMsg"][0].as_str().unwrap().contains(first["ticket"].as_str().unwrap()));
+    assert_eq!(refused(&emulator), 1);
+}
+
+#[tokio::test]
+async fn n_changes_are_n_orders_one_at_a_time() {
+    let delay = Duration::from_millis(250);
+    let emulator = emulator(&["example.lu"], delay, Faults::default()).await;
+    let mdl = provider(&emulator, &["example.lu"], quick_wait(), None);
+    let started = Instant::now();
+    let applied = apply(&mdl, &hosts("example.lu", 8)).await;
+    let elapsed = started.elapsed();
+    assert!(applied.report.is_complete());
+    let orders = emulator.request_log().into_iter().filter(|e| e.method == "PATCH").count();
+    assert_eq!(orders, 8);
+    assert_eq!(refused(&emulator), 0, "never an order while one was pending");
+    let floor = delay * 8;
+    assert!(elapsed >= floor && elapsed <= floor.mul_f64(1.5), "{elapsed:?} for 8 orders of {delay:?}");
+}
+
+#[tokio::test]
+async fn two_applies_on_one_account_take_turns() {
+    let emulator = emulator(&["one.lu", "two.lu"], Duration::from_millis(40), Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let a = provider(&emulator, &["one.lu", "two.lu"], quick_wait(), Some(dir.path()));
+    let b = provider(&emulator, &["one.lu", "two.lu"], quick_wait(), Some(dir.path()));
+    let (one, two) = (hosts("one.lu", 5), hosts("two.lu", 5));
+    let (ra, rb) = tokio::join!(apply(&a, &one), apply(&b, &two));
+    assert!(ra.report.is_complete() && rb.report.is_complete());
+    assert_eq!(refused(&emulator), 0);
+    assert_converged(&a, &one, &PlanOptions::default()).await;
+    assert_converged(&b, &two, &PlanOptions::default()).await;
+}
+
+#[tokio::test]
+async fn an_order_past_the_wait_names_its_ticket_and_a_later_apply_picks_up() {
+    let emulator = emulator(&["example.lu"], Duration::from_millis(200), Faults::default()).await;
+    let impatient = WaitPolicy {
+        first_poll: Duration::from_millis(5),
+        max_poll: Duration::from_millis(10),
+        timeout: Duration::from_millis(50),
+    };
+    let mdl = provider(&emulator, &["example.lu"], impatient, None);
+    let desired = hosts("example.lu", 3);
+    let applied = apply(&mdl, &desired).await;
+    let outcomes = &applied.report.outcomes;
+    let Outcome::Failed(err) = &outcomes[0] else { panic!("{outcomes:?}") };
+    let text = err.to_string();
+    assert!(text.contains("order 2603261350443200 (add h0.example.lu. A 192.0.2.0) not confirmed after 0s"), "{text}");
+    assert!(outcomes[1..].iter().all(|o| matches!(o, Outcome::NotAttempted)));
+    // The next apply meets the order still pending, waits its turn, and completes.
+    let patient = provider(&emulator, &["example.lu"], quick_wait(), None);
+    let applied = apply(&patient, &desired).await;
+    assert!(applied.report.is_complete(), "{:?}", applied.report.outcomes);
+    assert_converged(&patient, &desired, &PlanOptions::default()).await;
+}
+
+#[tokio::test]
+async fn thirty_changes_converge_under_faults() {
+    let faults = Faults { error_rate: 0.2, drop_after_commit_rate: 0.2, seed: 5, ..Faults::default() };
+    let emulator = emulator(&["example.lu"], Duration::from_millis(30), faults).await;
+    let mdl = provider(&emulator, &["example.lu"], quick_wait(), None);
+    let origin = Name::parse("example.lu").unwrap();
+    // 20 creates, then 10 changes (remove + add) and 10 deletes over the first set.
+    let first = hosts("example.lu", 20);
+    let mut second: Vec<Record> = hosts("example.lu", 10)
+        .into_records()
+        .into_iter()
+        .map(|mut r| {
+            r.data =
+                RData::A(std::net::Ipv4Addr::new(198, 51, 100, r.name.labels().next().unwrap()[1..].parse().unwrap()));
+            r
+        })
+        .collect();
+    second.push(Record::new(
+        Name::parse_relative("www", &origin).unwrap(),
+        Ttl::from_secs(300).unwrap(),
+        RData::Cname(Name::parse("h0.example.lu").unwrap()),
+    ));
+    let second = Zone::from_records(origin.clone(), second);
+    for desired in [first, second] {
+        for round in 0.. {
+            assert!(round < 15, "no convergence");
+            let Ok(current) = mdl.list_records(&origin).await else { continue };
+            let planned =
+                plan::plan(mdl.name(), mdl.capabilities(), &desired, current, &PlanOptions::default()).unwrap();
+            if planned.is_empty() {
+                break;
+            }
+            plan::apply(&mdl, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap();
+        }
+        emulator.set_faults(Faults::default());
+        assert_converged(&mdl, &desired, &PlanOptions::default()).await;
+        emulator.set_faults(Faults { error_rate: 0.2, drop_after_commit_rate: 0.2, seed: 6, ..Faults::default() });
+    }
+    let log = emulator.request_log();
+    assert!(log.iter().any(|e| e.dropped) && log.iter().any(|e| e.status >= 500), "the faults happened");
+}
