@@ -137,7 +137,7 @@ pub enum Command {
     /// serves until interrupted.
     Emulate {
         /// The providers to emulate.
-        #[arg(required = true, value_parser = ["luadns"])]
+        #[arg(required = true, value_parser = ["luadns", "mydomainlu"])]
         providers: Vec<String>,
         /// Address to listen on; with several emulators, each takes the next port.
         #[arg(long, default_value = "127.0.0.1:0")]

@@ -14,6 +14,7 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -26,11 +27,12 @@ use zonectl_core::provider::memory::InMemory;
 use zonectl_core::provider::zonefile::ZoneFiles;
 use zonectl_providers::http::Trace;
 use zonectl_providers::luadns::{LuaDns, LuaDnsConfig};
+use zonectl_providers::mydomainlu::{MydomainLu, MydomainLuConfig};
 
 /// The provider kinds this build knows, as written in `kind = "…"`.
-pub const KINDS: &[&str] = &["zonefile", "memory", "luadns"];
+pub const KINDS: &[&str] = &["zonefile", "memory", "luadns", "mydomainlu"];
 /// Kinds the design names that later work adds; a config naming them gets a clear error.
-const PLANNED_KINDS: &[&str] = &["domeneshop", "zoneid", "zoneee", "vpsorg", "mydomainlu"];
+const PLANNED_KINDS: &[&str] = &["domeneshop", "zoneid", "zoneee", "vpsorg"];
 /// Kinds with no HTTP endpoint to override.
 const LOCAL_KINDS: &[&str] = &["zonefile", "memory"];
 
@@ -196,6 +198,38 @@ impl Config {
                 }
                 Arc::new(LuaDns::new(name, lua, trace)?)
             }
+            "mydomainlu" => {
+                let username = match setting("username") {
+                    Some(user) => user.to_owned(),
+                    None => secret(self, config, "username", "MYDOMAINLU_USERNAME")?
+                        .map(|s| s.expose_secret().to_owned())
+                        .with_context(|| {
+                            format!(
+                                "provider {name}: no username: set username in {} or MYDOMAINLU_USERNAME",
+                                self.origin
+                            )
+                        })?,
+                };
+                let password = secret(self, config, "password", "MYDOMAINLU_PASSWORD")?.with_context(|| {
+                    format!("provider {name}: no password: set password_file in {} or MYDOMAINLU_PASSWORD", self.origin)
+                })?;
+                let zones = match config.settings.get("zones") {
+                    None => Vec::new(),
+                    Some(list) => list
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|z| z.as_str().and_then(|z| Name::parse(z).ok()))
+                        .collect::<Option<Vec<Name>>>()
+                        .with_context(|| format!("provider {name}: zones must be a list of domain names"))?,
+                };
+                let mut md = MydomainLuConfig::new(username, password, zones);
+                md.endpoint = config.endpoint.clone();
+                md.lock_dir = Some(crate::commands::state_dir()?.join("locks"));
+                let progress: Option<Trace> =
+                    std::io::stderr().is_terminal().then(|| -> Trace { Arc::new(|line: &str| eprintln!("  {line}")) });
+                Arc::new(MydomainLu::new(name, md, trace, progress)?)
+            }
             other => bail!("provider {name}: kind {other} is not in this build of zonectl"),
         })
     }
@@ -274,7 +308,7 @@ mod tests {
     fn errors_say_where() {
         let err = parse("[providers.x]\nkind = \"bind\"\n").unwrap_err().to_string();
         assert!(
-            err.ends_with("zonectl.toml: provider x: unknown kind 'bind' (known: zonefile, memory, luadns)"),
+            err.ends_with("zonectl.toml: provider x: unknown kind 'bind' (known: zonefile, memory, luadns, mydomainlu)"),
             "{err}"
         );
         let err = parse("[providers.x]\nkind = \"domeneshop\"\n").unwrap_err().to_string();

@@ -12,9 +12,11 @@ use zonectl_core::provider::Provider;
 use zonectl_core::provider::zonefile::ZoneFiles;
 use zonectl_core::zonefile::{self, ReadOptions};
 use zonectl_emulator::luadns::{LuaDns as LuaDnsEmulator, Seed};
+use zonectl_emulator::mydomainlu::{MydomainLu as MdlEmulator, Seed as MdlSeed};
 use zonectl_emulator::{Emulator, Options};
 use zonectl_providers::http::Trace;
 use zonectl_providers::luadns::{LuaDns, LuaDnsConfig};
+use zonectl_providers::mydomainlu::{MydomainLu, MydomainLuConfig, WaitPolicy};
 
 use super::color;
 use super::plan::report_applied;
@@ -22,11 +24,24 @@ use super::plan::report_applied;
 /// The example zone, built in so that `zonectl demo` runs from anywhere.
 const EXAMPLE: &str = include_str!("../../../../examples/zones/example.com.zone");
 
-async fn start(kind: &str, listen: SocketAddr, seed_zones: Vec<String>) -> anyhow::Result<Emulator> {
+/// How much faster than the real service the demo's emulators run.
+const DEMO_TIME_SCALE: f64 = 0.1;
+
+async fn start(kind: &str, listen: SocketAddr, seed_zones: Vec<String>, time_scale: f64) -> anyhow::Result<Emulator> {
+    let options = Options { listen, time_scale, ..Options::default() };
     match kind {
         "luadns" => {
             let seed = Seed { zones: seed_zones, ..Seed::default() };
-            Ok(Emulator::start(LuaDnsEmulator::new(seed), Options { listen, ..Options::default() }).await?)
+            Ok(Emulator::start(LuaDnsEmulator::new(seed), options).await?)
+        }
+        "mydomainlu" => {
+            let apex = |z: &String| format!("{z}. 172800 IN NS ns1.pt.lu.\n{z}. 172800 IN NS ns2.pt.lu.\n");
+            let seed = if seed_zones == Seed::default().zones {
+                MdlSeed::default()
+            } else {
+                MdlSeed { zones: seed_zones.iter().map(|z| (z.clone(), apex(z))).collect(), ..MdlSeed::default() }
+            };
+            Ok(Emulator::start(MdlEmulator::new(seed), options).await?)
         }
         other => bail!("no emulator for provider kind '{other}'"),
     }
@@ -39,8 +54,9 @@ pub async fn emulate(kinds: &[String], listen: SocketAddr) -> anyhow::Result<Exi
         if addr.port() != 0 {
             addr.set_port(addr.port() + i as u16);
         }
-        let emulator =
-            start(kind, addr, Seed::default().zones).await.with_context(|| format!("{kind} emulator on {addr}"))?;
+        let emulator = start(kind, addr, Seed::default().zones, 1.0)
+            .await
+            .with_context(|| format!("{kind} emulator on {addr}"))?;
         println!("{}", serde_json::to_string(&emulator.describe())?);
         running.push(emulator);
     }
@@ -69,11 +85,17 @@ pub async fn demo(zone: Option<&Path>, trace: Option<Trace>) -> anyhow::Result<E
     };
     let origin = desired.origin().clone();
     let work = tempfile::tempdir()?;
-    let lua_emulator =
-        start("luadns", SocketAddr::from(([127, 0, 0, 1], 0)), vec![origin.as_str().trim_end_matches('.').to_owned()])
-            .await?;
+    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+    let zone_name = vec![origin.as_str().trim_end_matches('.').to_owned()];
+    let lua_emulator = start("luadns", loopback, zone_name.clone(), DEMO_TIME_SCALE).await?;
+    let mdl_emulator = start("mydomainlu", loopback, zone_name, DEMO_TIME_SCALE).await?;
     let mut lua_config = LuaDnsConfig::new(Seed::default().email, Seed::default().api_key.into());
     lua_config.endpoint = Some(lua_emulator.endpoint());
+    let mut mdl_config =
+        MydomainLuConfig::new(MdlSeed::default().username, MdlSeed::default().password.into(), vec![origin.clone()]);
+    mdl_config.endpoint = Some(mdl_emulator.endpoint());
+    mdl_config.wait = WaitPolicy { first_poll: std::time::Duration::from_millis(50), ..WaitPolicy::default() };
+    let progress: Trace = Arc::new(|line: &str| println!("  {line}"));
     let providers: Vec<(Arc<dyn Provider>, String, Option<&Emulator>)> = vec![
         (
             Arc::new(ZoneFiles::new("zonefile", work.path().join("zones"))),
@@ -81,9 +103,19 @@ pub async fn demo(zone: Option<&Path>, trace: Option<Trace>) -> anyhow::Result<E
             None,
         ),
         (
-            Arc::new(LuaDns::new("luadns", lua_config, trace)?),
+            Arc::new(LuaDns::new("luadns", lua_config, trace.clone())?),
             format!("the LuaDNS API, emulated at {}", lua_emulator.endpoint()),
             Some(&lua_emulator),
+        ),
+        (
+            Arc::new(MydomainLu::new("mydomainlu", mdl_config, trace, Some(progress))?),
+            format!(
+                "the mydomain.lu API, emulated at {}: each change is an order that completes seconds later, one at a \
+                 time (the emulator runs {}x faster than the real service)",
+                mdl_emulator.endpoint(),
+                (1.0 / DEMO_TIME_SCALE).round()
+            ),
+            Some(&mdl_emulator),
         ),
     ];
     println!("zonectl demo: {} ({} records) to {} providers\n", origin, desired.len(), providers.len());
@@ -93,6 +125,19 @@ pub async fn demo(zone: Option<&Path>, trace: Option<Trace>) -> anyhow::Result<E
         if let Some(e) = emulator {
             e.clear_log();
         }
+        // What the provider can hold: a zone kept for several providers has to fit each.
+        let caps = provider.capabilities();
+        let fits: Vec<_> = desired
+            .records()
+            .iter()
+            .filter(|r| caps.can_write(r.rtype()) || !PlanOptions::default().manages(caps, &origin, &r.name, r.rtype()))
+            .cloned()
+            .collect();
+        let left_out = desired.len() - fits.len();
+        if left_out > 0 {
+            println!("({left_out} records of types {} cannot hold are left out)", provider.name());
+        }
+        let desired = zonectl_core::Zone::from_records(origin.clone(), fits);
         let current = provider.list_records(&origin).await?;
         let planned = plan::plan(provider.name(), provider.capabilities(), &desired, current, &PlanOptions::default())?;
         print!("{}", planned.to_text(color()));

@@ -8,6 +8,8 @@ mod plan;
 mod providers;
 mod records;
 
+pub use plan::state_dir;
+
 use std::io::IsTerminal;
 use std::process::ExitCode;
 

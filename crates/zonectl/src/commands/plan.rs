@@ -25,12 +25,17 @@ struct Target {
 /// Where backups go: `$ZONECTL_STATE_DIR/backups`, else `$XDG_STATE_HOME/zonectl/backups`,
 /// else `~/.local/state/zonectl/backups`.
 pub fn backup_dir() -> anyhow::Result<PathBuf> {
+    Ok(state_dir()?.join("backups"))
+}
+
+/// The state directory: `$ZONECTL_STATE_DIR`, else `$XDG_STATE_HOME/zonectl`, else
+/// `~/.local/state/zonectl`. Backups and lock files live there.
+pub fn state_dir() -> anyhow::Result<PathBuf> {
     let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    let state = var("ZONECTL_STATE_DIR")
+    var("ZONECTL_STATE_DIR")
         .or_else(|| var("XDG_STATE_HOME").map(|d| d.join("zonectl")))
         .or_else(|| var("HOME").map(|h| h.join(".local/state/zonectl")))
-        .context("no state directory: set ZONECTL_STATE_DIR or HOME")?;
-    Ok(state.join("backups"))
+        .context("no state directory: set ZONECTL_STATE_DIR or HOME")
 }
 
 /// Plans every configured zone (or those named) at every target. Reads and checks all

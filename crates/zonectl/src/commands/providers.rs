@@ -15,6 +15,7 @@ pub fn run(output: Output) -> anyhow::Result<ExitCode> {
         ("zonefile", ZoneFiles::new("zonefile", "zones").capabilities().clone()),
         ("memory", InMemory::new("memory").capabilities().clone()),
         ("luadns", zonectl_providers::luadns::capabilities(300)),
+        ("mydomainlu", zonectl_providers::mydomainlu::capabilities()),
     ];
     if output == Output::Json {
         let list: Vec<_> =
