@@ -308,7 +308,9 @@ mod tests {
     fn errors_say_where() {
         let err = parse("[providers.x]\nkind = \"bind\"\n").unwrap_err().to_string();
         assert!(
-            err.ends_with("zonectl.toml: provider x: unknown kind 'bind' (known: zonefile, memory, luadns, mydomainlu)"),
+            err.ends_with(
+                "zonectl.toml: provider x: unknown kind 'bind' (known: zonefile, memory, luadns, mydomainlu)"
+            ),
             "{err}"
         );
         let err = parse("[providers.x]\nkind = \"domeneshop\"\n").unwrap_err().to_string();

@@ -47,14 +47,14 @@ async fn start(kind: &str, listen: SocketAddr, seed_zones: Vec<String>, time_sca
     }
 }
 
-pub async fn emulate(kinds: &[String], listen: SocketAddr) -> anyhow::Result<ExitCode> {
+pub async fn emulate(kinds: &[String], listen: SocketAddr, time_scale: f64) -> anyhow::Result<ExitCode> {
     let mut running = Vec::new();
     for (i, kind) in kinds.iter().enumerate() {
         let mut addr = listen;
         if addr.port() != 0 {
             addr.set_port(addr.port() + i as u16);
         }
-        let emulator = start(kind, addr, Seed::default().zones, 1.0)
+        let emulator = start(kind, addr, Seed::default().zones, time_scale)
             .await
             .with_context(|| format!("{kind} emulator on {addr}"))?;
         println!("{}", serde_json::to_string(&emulator.describe())?);

@@ -40,9 +40,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Providers => providers::run(output),
-        Command::Emulate { providers, listen } => {
+        Command::Emulate { providers, listen, time_scale } => {
+            if !(time_scale > 0.0 && time_scale <= 1000.0) {
+                anyhow::bail!("--time-scale {time_scale}: must be above 0 and at most 1000");
+            }
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(demo::emulate(&providers, listen))
+            runtime.block_on(demo::emulate(&providers, listen, time_scale))
         }
         Command::Demo { zone } => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

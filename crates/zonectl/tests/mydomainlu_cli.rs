@@ -1,0 +1,85 @@
+//! Two zonectl processes applying to one mydomain.lu account at once take turns through
+//! the lock file: both complete and the emulator refuses no order.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn two_processes_one_account() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zonectl"))
+        .args(["emulate", "mydomainlu", "--time-scale", "0.05"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _running = Running(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let described: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let endpoint = described["endpoint"].as_str().unwrap().to_owned();
+    let addr = endpoint.trim_start_matches("http://").to_owned();
+
+    let dir = tempfile::tempdir().unwrap();
+    for (i, host) in ["one", "two"].iter().enumerate() {
+        let file = dir.path().join(format!("{host}.zone"));
+        let records: String = (0..2).map(|j| format!("{host}{j} 300 A 192.0.2.{}\n", i * 10 + j)).collect();
+        std::fs::write(&file, format!("$ORIGIN example.lu.\n{records}")).unwrap();
+        std::fs::write(
+            dir.path().join(format!("{host}.toml")),
+            format!(
+                "[providers.mdl]\nkind = \"mydomainlu\"\nendpoint = \"{endpoint}\"\nzones = [\"example.lu\"]\n\n\
+                 [[zone]]\nname = \"example.lu\"\nsource = \"{host}.zone\"\ntargets = [\"mdl\"]\n\
+                 ignore = [{{ name = \"*\", type = \"MX\" }}, {{ name = \"smtp\" }}, {{ name = \"www\" }}, {{ name = \"@\" }}, {{ name = \"{other}*\" }}]\n",
+                other = if *host == "one" { "two" } else { "one" }
+            ),
+        )
+        .unwrap();
+    }
+    let spawn = |config: &str| {
+        Command::new(env!("CARGO_BIN_EXE_zonectl"))
+            .args(["--config", config, "apply", "--yes"])
+            .current_dir(dir.path())
+            .env("ZONECTL_STATE_DIR", dir.path().join("state"))
+            .env("MYDOMAINLU_USERNAME", described["env"]["MYDOMAINLU_USERNAME"].as_str().unwrap())
+            .env("MYDOMAINLU_PASSWORD", described["env"]["MYDOMAINLU_PASSWORD"].as_str().unwrap())
+            .env_remove("ZONECTL_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn("one.toml"), spawn("two.toml"));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    let state = http_get(&addr, "/_emulator/state");
+    assert!(state.contains("\"refused_while_pending\":0"), "{state}");
+    assert!(dir.path().join("state/locks").read_dir().unwrap().count() == 1, "one lock file for the account");
+    for host in ["one0", "one1", "two0", "two1"] {
+        assert!(state.contains(&format!("\"name\":\"{host}.example.lu.\"")), "{host} missing: {state}");
+    }
+}
+
+/// A plain HTTP request over a TCP socket, so the test needs no HTTP client of its own.
+fn raw(addr: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    raw(addr, &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"))
+}
