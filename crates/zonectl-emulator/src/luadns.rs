@@ -167,22 +167,9 @@ impl Account {
 
 fn timestamp() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil(days as i64);
+    let rem = secs % 86_400;
+    let (y, m, d) = zonectl_core::provider::zonefile::civil_date(secs / 86_400);
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem / 60 % 60, rem % 60)
-}
-
-/// Days since 1970-01-01 to (year, month, day), after Howard Hinnant.
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[derive(Clone)]
@@ -516,6 +503,14 @@ fn parse_body(body: &Bytes) -> Result<Value, Answer> {
     serde_json::from_slice(body).map_err(|e| deserialization(&format!("invalid JSON: {e}")))
 }
 
+/// The body of a bulk request: a JSON array.
+fn parse_array(body: &Bytes) -> Result<Vec<Value>, Answer> {
+    match parse_body(body)? {
+        Value::Array(values) => Ok(values),
+        _ => Err(deserialization("expected a JSON array")),
+    }
+}
+
 impl Service for LuaDns {
     fn routes(self: Arc<Self>, shared: Arc<Shared>) -> Router {
         let ctx = Ctx { service: self, shared };
@@ -709,9 +704,8 @@ async fn records_create_many(
     let min_ttl = ctx.service.seed.min_ttl;
     ctx.respond_in(&headers, Some(&id), |account| {
         let Some(zone_id) = parse_id(&id).filter(|id| account.zones.contains_key(id)) else { return not_found("zone") };
-        let values = match parse_body(&body) {
-            Ok(Value::Array(values)) => values,
-            Ok(_) => return deserialization("expected a JSON array"),
+        let values = match parse_array(&body) {
+            Ok(values) => values,
             Err(a) => return a,
         };
         match add_records(account, zone_id, &values, min_ttl) {
@@ -727,9 +721,8 @@ async fn records_patch(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Pat
     let min_ttl = ctx.service.seed.min_ttl;
     ctx.respond_in(&headers, Some(&id), |account| {
         let Some(zone_id) = parse_id(&id).filter(|id| account.zones.contains_key(id)) else { return not_found("zone") };
-        let values = match parse_body(&body) {
-            Ok(Value::Array(values)) => values,
-            Ok(_) => return deserialization("expected a JSON array"),
+        let values = match parse_array(&body) {
+            Ok(values) => values,
             Err(a) => return a,
         };
         let zone = &account.zones[&zone_id];
@@ -790,9 +783,8 @@ async fn records_delete_many(
 ) -> Response {
     ctx.respond_in(&headers, Some(&id), |account| {
         let Some(zone_id) = parse_id(&id).filter(|id| account.zones.contains_key(id)) else { return not_found("zone") };
-        let values = match parse_body(&body) {
-            Ok(Value::Array(values)) => values,
-            Ok(_) => return deserialization("expected a JSON array"),
+        let values = match parse_array(&body) {
+            Ok(values) => values,
             Err(a) => return a,
         };
         let zone = account.zones.get_mut(&zone_id).expect("checked");

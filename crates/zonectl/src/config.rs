@@ -175,17 +175,7 @@ impl Config {
             }
             "memory" => Arc::new(InMemory::new(name)),
             "luadns" => {
-                let username = match setting("username") {
-                    Some(user) => user.to_owned(),
-                    None => secret(self, config, "username", "LUADNS_API_USERNAME")?
-                        .map(|s| s.expose_secret().to_owned())
-                        .with_context(|| {
-                            format!(
-                                "provider {name}: no username: set username in {} or LUADNS_API_USERNAME",
-                                self.origin
-                            )
-                        })?,
-                };
+                let username = login(self, name, config, "LUADNS_API_USERNAME")?;
                 let token = secret(self, config, "token", "LUADNS_API_TOKEN")?.with_context(|| {
                     format!("provider {name}: no API token: set token_file in {} or LUADNS_API_TOKEN", self.origin)
                 })?;
@@ -199,17 +189,7 @@ impl Config {
                 Arc::new(LuaDns::new(name, lua, trace)?)
             }
             "mydomainlu" => {
-                let username = match setting("username") {
-                    Some(user) => user.to_owned(),
-                    None => secret(self, config, "username", "MYDOMAINLU_USERNAME")?
-                        .map(|s| s.expose_secret().to_owned())
-                        .with_context(|| {
-                            format!(
-                                "provider {name}: no username: set username in {} or MYDOMAINLU_USERNAME",
-                                self.origin
-                            )
-                        })?,
-                };
+                let username = login(self, name, config, "MYDOMAINLU_USERNAME")?;
                 let password = secret(self, config, "password", "MYDOMAINLU_PASSWORD")?.with_context(|| {
                     format!("provider {name}: no password: set password_file in {} or MYDOMAINLU_PASSWORD", self.origin)
                 })?;
@@ -244,6 +224,17 @@ impl Config {
         }
         let known: Vec<&str> = self.providers.keys().map(String::as_str).collect();
         bail!("several providers in {}; choose one with --provider ({})", self.origin, known.join(", "))
+    }
+}
+
+/// A provider's login: the `username` setting, else the environment variable `env` (or
+/// the file `<env>_FILE` names).
+fn login(config: &Config, name: &str, provider: &ProviderConfig, env: &str) -> anyhow::Result<String> {
+    match provider.settings.get("username").and_then(toml::Value::as_str) {
+        Some(user) => Ok(user.to_owned()),
+        None => secret(config, provider, "username", env)?
+            .map(|s| s.expose_secret().to_owned())
+            .with_context(|| format!("provider {name}: no username: set username in {} or {env}", config.origin)),
     }
 }
 

@@ -179,10 +179,16 @@ pub fn next_serial(current: u32, (year, month, day): (i32, u32, u32)) -> u32 {
     if current < today { today } else { current + 1 }
 }
 
-/// Today's UTC date from the system clock (days-to-civil, from Howard Hinnant's algorithms).
+/// Today's UTC date from the system clock.
 fn utc_today() -> (i32, u32, u32) {
     let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let days = (secs / 86_400) as i64 + 719_468;
+    civil_date(secs / 86_400)
+}
+
+/// The (year, month, day) of a count of days since 1970-01-01 (Howard Hinnant's
+/// days-to-civil), so that date serials and timestamps need no date library.
+pub fn civil_date(days_since_epoch: u64) -> (i32, u32, u32) {
+    let days = days_since_epoch as i64 + 719_468;
     let era = days.div_euclid(146_097);
     let doe = days.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -207,6 +213,13 @@ mod tests {
         assert_eq!(next_serial(2027010100, today), 2027010101, "never goes backwards");
         assert_eq!(next_serial(1, today), 2);
         assert_eq!(next_serial(u32::MAX, today), 1);
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_date(0), (1970, 1, 1));
+        assert_eq!(civil_date(11_016), (2000, 2, 29));
+        assert_eq!(civil_date(20_779), (2026, 11, 22));
     }
 
     #[test]

@@ -116,25 +116,7 @@ impl LuaDns {
         let auth = Auth::Basic { user: config.username, password: config.token };
         let http =
             HttpClient::new(name, endpoint, auth, (1200, Duration::from_secs(300)), config.retry)?.with_trace(trace);
-        let capabilities = Capabilities {
-            record_types: TYPES.to_vec(),
-            unknown_types: false,
-            read_only_types: vec![RecordType::Soa],
-            ttl: TtlRule::Range {
-                min: config.min_ttl,
-                max: i32::MAX as u32,
-                step: 1,
-                default: config.min_ttl.max(300),
-            },
-            updates: UpdateStyle::RecordSet,
-            bulk: true,
-            asynchronous: false,
-            owns_soa: true,
-            owns_apex_ns: true,
-            txt_strings_kept: false,
-            rate_limit: Some(RateLimit { requests: 1200, per: Duration::from_secs(300) }),
-        };
-        Ok(LuaDns { http, capabilities, zone_ids: Mutex::new(HashMap::new()) })
+        Ok(LuaDns { http, capabilities: capabilities(config.min_ttl), zone_ids: Mutex::new(HashMap::new()) })
     }
 
     fn provider(&self) -> &str {
@@ -308,16 +290,13 @@ impl Provider for LuaDns {
         &self.capabilities
     }
 
+    /// The zones, remembering their ids for the requests that need them.
     async fn list_zones(&self) -> Result<Vec<Name>, Error> {
         let zones: Vec<WireZone> = self.list_all("/zones", None).await?;
-        let mut names: Vec<Name> = zones.iter().filter_map(|z| Name::parse(&z.name).ok()).collect();
+        let named: Vec<(Name, u64)> = zones.iter().filter_map(|z| Some((Name::parse(&z.name).ok()?, z.id))).collect();
+        self.zone_ids.lock().expect("not poisoned").extend(named.iter().cloned());
+        let mut names: Vec<Name> = named.into_iter().map(|(name, _)| name).collect();
         names.sort();
-        let mut ids = self.zone_ids.lock().expect("not poisoned");
-        for z in zones {
-            if let Ok(name) = Name::parse(&z.name) {
-                ids.insert(name, z.id);
-            }
-        }
         Ok(names)
     }
 
