@@ -338,8 +338,11 @@ fn check_capabilities(
             problems.push(format!("{shown} {rtype}: {why}, which {provider} refuses"));
         }
     }
-    // A CNAME must be alone at its name; zone files are checked when read, zones built in
-    // code are checked here.
+    // Zone files are checked when read; zones built in code are checked here: every name
+    // inside the zone, and a CNAME alone at its name.
+    for record in desired.records().iter().filter(|r| !r.name.is_subdomain_of(origin)) {
+        problems.push(format!("{}: outside the zone {origin}", record.name));
+    }
     for set in desired.records().chunk_by(|a, b| a.name == b.name) {
         let has_cname = set.iter().any(|r| r.rtype() == RecordType::Cname);
         if has_cname && set.iter().any(|r| r.rtype() != RecordType::Cname) {

@@ -104,6 +104,24 @@ async fn capability_violations_refuse_the_whole_plan_before_sending() {
 }
 
 #[tokio::test]
+async fn zones_built_in_code_are_checked_too() {
+    let p = InMemory::new("mem");
+    p.put_zone(&zone_of(""));
+    let origin: Name = "example.com".parse().unwrap();
+    let ttl = zonectl_core::Ttl::from_secs(300).unwrap();
+    let a = |name: &str| zonectl_core::Record::new(name.parse().unwrap(), ttl, RData::A("192.0.2.1".parse().unwrap()));
+    let cname = zonectl_core::Record::new(
+        "www.example.com".parse().unwrap(),
+        ttl,
+        RData::Cname("x.example.net".parse().unwrap()),
+    );
+    let desired = Zone::from_records(origin, vec![a("www.example.net"), a("www.example.com"), cname]);
+    let err = plan_for(&p, &desired).await.unwrap_err();
+    let Error::Refused { problems, .. } = err else { panic!() };
+    assert_eq!(problems, ["www.example.net.: outside the zone example.com.", "www: CNAME and other data at one name"]);
+}
+
+#[tokio::test]
 async fn cname_replacing_other_data_deletes_first() {
     for style in [UpdateStyle::RecordSet, UpdateStyle::PerRecord, UpdateStyle::RemoveAdd] {
         let p = provider_with(style, &zone_of("www A 192.0.2.1\nwww AAAA 2001:db8::1\n")).await;
