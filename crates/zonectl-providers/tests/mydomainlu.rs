@@ -137,7 +137,8 @@ async fn an_order_sent_without_waiting_fails() {
 async fn n_changes_are_n_orders_one_at_a_time() {
     let delay = Duration::from_millis(250);
     let emulator = emulator(&["example.lu"], delay, Faults::default()).await;
-    let mdl = provider(&emulator, &["example.lu"], quick_wait(), None);
+    // The default waiting, as users get it.
+    let mdl = provider(&emulator, &["example.lu"], WaitPolicy::default(), None);
     let started = Instant::now();
     let applied = apply(&mdl, &hosts("example.lu", 8)).await;
     let elapsed = started.elapsed();

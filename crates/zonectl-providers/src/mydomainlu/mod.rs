@@ -44,12 +44,15 @@ pub struct WaitPolicy {
 impl Default for WaitPolicy {
     fn default() -> WaitPolicy {
         WaitPolicy {
-            first_poll: Duration::from_millis(500),
-            max_poll: Duration::from_secs(2),
+            first_poll: Duration::from_millis(250),
+            max_poll: Duration::from_secs(1),
             timeout: Duration::from_secs(180),
         }
     }
 }
+
+/// The shortest pause between re-reads once the order delay is known.
+const MIN_STEP: Duration = Duration::from_millis(10);
 
 /// How to reach an account.
 #[derive(Debug)]
@@ -95,6 +98,9 @@ pub struct MydomainLu {
     queue: Arc<tokio::sync::Mutex<()>>,
     lock_file: Option<PathBuf>,
     progress: Option<Trace>,
+    /// How long the last order was seen *not yet* done: a lower bound on the order delay,
+    /// so the next order is first re-read then, and closely after.
+    learned_delay: Mutex<Option<Duration>>,
 }
 
 impl std::fmt::Debug for MydomainLu {
@@ -153,6 +159,7 @@ impl MydomainLu {
             queue: account_queue(&account),
             lock_file,
             progress,
+            learned_delay: Mutex::new(None),
         })
     }
 
@@ -260,13 +267,27 @@ impl MydomainLu {
         if let Some(progress) = &self.progress {
             progress(&format!("order {ticket}: {what}: pending"));
         }
-        let mut pause = self.wait.first_poll;
+        // Until an order's delay is known, re-read after `first_poll`, doubling the pause;
+        // once known, wait about that long and then re-read in small steps, so that N
+        // orders take close to N times the delay.
+        let learned = *self.learned_delay.lock().expect("not poisoned");
+        let (mut pause, step) = match learned {
+            Some(delay) => (delay, Some((delay / 20).clamp(MIN_STEP, self.wait.max_poll))),
+            None => (self.wait.first_poll, None),
+        };
+        let accepted = tokio::time::Instant::now();
+        let mut not_yet: Option<Duration> = None;
         loop {
+            tokio::time::sleep(pause).await;
             let held = self.read(zone).await?;
             let present = held.iter().any(|e| e.record.name == record.name && same_data(&e.record.data, &record.data));
             if present == add {
+                // Done at the first look: the delay may be shorter than thought.
+                let bound = not_yet.unwrap_or_else(|| accepted.elapsed().mul_f64(0.8));
+                *self.learned_delay.lock().expect("not poisoned") = Some(bound);
                 return Ok(());
             }
+            not_yet = Some(accepted.elapsed());
             if started.elapsed() >= self.wait.timeout {
                 return Err(Error::Transport {
                     provider: self.provider().to_owned(),
@@ -278,8 +299,10 @@ impl MydomainLu {
                     ambiguous: true,
                 });
             }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(self.wait.max_poll);
+            pause = match step {
+                Some(step) => step,
+                None => (pause * 2).min(self.wait.max_poll),
+            };
         }
     }
 
