@@ -167,6 +167,17 @@ impl RecordType {
 
     /// Parses a mnemonic (case-insensitive) or `TYPEnnn`, from bytes.
     pub(crate) fn parse_bytes(text: &[u8]) -> Option<RecordType> {
+        // Zone files almost always write types in upper case: match those as they are.
+        match text {
+            b"A" => return Some(RecordType::A),
+            b"AAAA" => return Some(RecordType::Aaaa),
+            b"CNAME" => return Some(RecordType::Cname),
+            b"TXT" => return Some(RecordType::Txt),
+            b"MX" => return Some(RecordType::Mx),
+            b"NS" => return Some(RecordType::Ns),
+            b"SRV" => return Some(RecordType::Srv),
+            _ => {}
+        }
         let mut buf = [0u8; 12];
         if text.is_empty() || text.len() > buf.len() {
             return None;
