@@ -43,3 +43,45 @@ fn apply_asks_on_a_terminal_and_no_changes_nothing() {
     assert!(screen.contains("applied: 1 record set(s) created"), "{screen}");
     assert!(std::fs::read_to_string(dir.path().join("live/example.com.zone")).unwrap().contains("192.0.2.1"));
 }
+
+#[test]
+fn mydomainlu_orders_and_tickets_show_on_a_terminal() {
+    use std::io::{BufRead, BufReader};
+    let mut emulator = Command::new(env!("CARGO_BIN_EXE_zonectl"))
+        .args(["emulate", "mydomainlu", "--time-scale", "0.02"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(emulator.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let described: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("zonectl.toml"),
+        format!(
+            "[providers.mdl]\nkind = \"mydomainlu\"\nendpoint = \"{}\"\nusername = \"{}\"\npassword_file = \"pass\"\nzones = [\"example.lu\"]\n\n\
+             [[zone]]\nname = \"example.lu\"\nsource = \"example.lu.zone\"\ntargets = [\"mdl\"]\n\
+             ignore = [{{ name = \"@\" }}, {{ name = \"www\" }}, {{ name = \"smtp\" }}]\n",
+            described["endpoint"].as_str().unwrap(),
+            described["username"].as_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, described["password"].as_str().unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("example.lu.zone"),
+        "$ORIGIN example.lu.\n$TTL 300\nnew1 A 192.0.2.1\nnew2 A 192.0.2.2\n",
+    )
+    .unwrap();
+    let (code, screen) = apply_on_a_terminal(dir.path(), "y\n");
+    let _ = emulator.kill();
+    let _ = emulator.wait();
+    assert_eq!(code, 0, "{screen}");
+    // (The answer piped in is not echoed, so the first order line follows the prompt.)
+    let orders: Vec<&str> = screen.lines().filter(|l| l.contains("  order ") && l.ends_with(": pending")).collect();
+    assert_eq!(orders.len(), 2, "{screen}");
+    assert!(orders[0].contains("add new1.example.lu. A 192.0.2.1"), "{screen}");
+    assert!(!screen.contains("applying 2 change(s)"), "no spinner over the order lines: {screen}");
+}

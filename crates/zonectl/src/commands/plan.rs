@@ -144,8 +144,13 @@ async fn apply_targets(targets: Vec<Target>, force: bool, yes: bool) -> anyhow::
     let mut code = ExitCode::SUCCESS;
     for target in pending {
         let options = ApplyOptions { force: true, safety: target.safety, backup_dir: Some(backups.clone()) };
-        let applied =
-            with_progress(&target.plan, plan::apply(target.provider.as_ref(), &target.plan, &options)).await?;
+        let apply = plan::apply(target.provider.as_ref(), &target.plan, &options);
+        // An asynchronous provider prints a line per order and its ticket instead.
+        let applied = if target.provider.capabilities().asynchronous {
+            apply.await?
+        } else {
+            with_progress(&target.plan, apply).await?
+        };
         if report_applied(&target.plan, &applied) != ExitCode::SUCCESS {
             code = ExitCode::FAILURE;
         }
