@@ -215,8 +215,8 @@ fn deserialization(message: &str) -> Answer {
     }
 }
 
-fn ok(body: Value) -> Answer {
-    Answer { status: StatusCode::OK, body, headers: Vec::new() }
+fn ok(body: Value) -> Result<Answer, Answer> {
+    Ok(Answer { status: StatusCode::OK, body, headers: Vec::new() })
 }
 
 fn not_found(what: &str) -> Answer {
@@ -291,7 +291,7 @@ impl Ctx {
         ])
     }
 
-    fn respond(&self, headers: &HeaderMap, handler: impl FnOnce(&mut Account) -> Answer) -> Response {
+    fn respond(&self, headers: &HeaderMap, handler: impl FnOnce(&mut Account) -> Result<Answer, Answer>) -> Response {
         self.respond_in(headers, None, handler)
     }
 
@@ -300,7 +300,7 @@ impl Ctx {
         &self,
         headers: &HeaderMap,
         zone: Option<&str>,
-        handler: impl FnOnce(&mut Account) -> Answer,
+        handler: impl FnOnce(&mut Account) -> Result<Answer, Answer>,
     ) -> Response {
         let rate = match self.admit(headers, zone) {
             Ok(rate) => rate,
@@ -308,7 +308,8 @@ impl Ctx {
         };
         let answer = {
             let mut account = self.service.state.lock().expect("not poisoned");
-            handler(&mut account)
+            // Handlers answer errors through `?`; both sides are answers.
+            handler(&mut account).unwrap_or_else(|error| error)
         };
         let mut response = (answer.status, compact(&answer.body)).into_response();
         let h = response.headers_mut();
@@ -351,7 +352,7 @@ fn list<T: serde::Serialize>(
     q: &ListQuery,
     text: impl Fn(&T) -> String,
     key: impl Fn(&T, &str) -> String,
-) -> Answer {
+) -> Result<Answer, Answer> {
     if let Some(query) = q.query.as_deref().filter(|s| !s.is_empty()) {
         items.retain(|item| text(item).contains(query));
     }
@@ -367,16 +368,14 @@ fn list<T: serde::Serialize>(
             Some(s) => s.parse().map_err(|_| validation(field, &format!("invalid {field}"))),
         }
     };
-    let limit = match parse(&q.limit, "limit", 0) {
-        Ok(l) if l > 500 => return validation("limit", "limit must be between 1 and 500"),
-        Ok(l) => l,
-        Err(a) => return a,
-    };
-    let page = match parse(&q.page, "page", 1) {
-        Ok(0) => return validation("page", "page must be 1 or more"),
-        Ok(p) => p,
-        Err(a) => return a,
-    };
+    let limit = parse(&q.limit, "limit", 0)?;
+    if limit > 500 {
+        return Err(validation("limit", "limit must be between 1 and 500"));
+    }
+    let page = parse(&q.page, "page", 1)?;
+    if page == 0 {
+        return Err(validation("page", "page must be 1 or more"));
+    }
     let total = items.len();
     let (shown, pages): (Vec<T>, usize) = if limit == 0 {
         (items, 1)
@@ -384,15 +383,14 @@ fn list<T: serde::Serialize>(
         let pages = total.div_ceil(limit).max(1);
         (items.into_iter().skip((page - 1) * limit).take(limit).collect(), pages)
     };
-    let mut answer = ok(serde_json::to_value(shown).expect("serializable"));
-    answer.headers = vec![
+    let headers = vec![
         ("x-page", page.to_string()),
         ("x-limit", limit.to_string()),
         ("x-total-count", total.to_string()),
         ("x-total-pages", pages.to_string()),
         ("x-pages-count", pages.to_string()),
     ];
-    answer
+    Ok(Answer { status: StatusCode::OK, body: serde_json::to_value(shown).expect("serializable"), headers })
 }
 
 fn record_key(r: &RecordJson, column: &str) -> String {
@@ -422,6 +420,11 @@ fn zone_json(id: u64, zone: &ZoneState, with_records: bool) -> ZoneRecord {
 
 fn parse_id(text: &str) -> Option<u64> {
     text.parse().ok()
+}
+
+/// The id of the zone a path names, if the account holds it.
+fn existing_zone(account: &Account, id: &str) -> Result<u64, Answer> {
+    parse_id(id).filter(|id| account.zones.contains_key(id)).ok_or_else(|| not_found("zone"))
 }
 
 /// A record as a client sends it, checked.
@@ -580,19 +583,16 @@ async fn zones_list(State(ctx): State<Ctx>, headers: HeaderMap, Query(q): Query<
 
 async fn zones_create(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Response {
     ctx.respond(&headers, |account| {
-        let value = match parse_body(&body) {
-            Ok(v) => v,
-            Err(a) => return a,
-        };
+        let value = parse_body(&body)?;
         let Some(name) = value.get("name").and_then(Value::as_str) else {
-            return validation("name", "name is required");
+            return Err(validation("name", "name is required"));
         };
         let name = name.trim_end_matches('.').to_ascii_lowercase();
         if Name::parse(&name).is_err() {
-            return validation("name", "invalid domain name");
+            return Err(validation("name", "invalid domain name"));
         }
         if account.zones.values().any(|z| z.name == name) {
-            return validation("name", "zone already exists");
+            return Err(validation("name", "zone already exists"));
         }
         let id = account.create_zone(&name);
         ok(serde_json::to_value(zone_json(id, &account.zones[&id], false)).expect("serializable"))
@@ -603,17 +603,15 @@ async fn zone_get(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<Str
     ctx.respond_in(&headers, Some(&id), |account| {
         match parse_id(&id).and_then(|id| account.zones.get(&id).map(|z| (id, z))) {
             Some((id, zone)) => ok(serde_json::to_value(zone_json(id, zone, true)).expect("serializable")),
-            None => not_found("zone"),
+            None => Err(not_found("zone")),
         }
     })
 }
 
 async fn zone_update(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
     ctx.respond_in(&headers, Some(&id), |account| {
-        let Some(id) = parse_id(&id).filter(|id| account.zones.contains_key(id)) else { return not_found("zone") };
-        if let Err(a) = parse_body(&body) {
-            return a;
-        }
+        let id = existing_zone(account, &id)?;
+        parse_body(&body)?;
         ok(serde_json::to_value(zone_json(id, &account.zones[&id], true)).expect("serializable"))
     })
 }
@@ -622,7 +620,7 @@ async fn zone_delete(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<
     ctx.respond_in(&headers, Some(&id), |account| {
         match parse_id(&id).and_then(|id| account.zones.remove(&id).map(|z| (id, z))) {
             Some((id, zone)) => ok(serde_json::to_value(zone_json(id, &zone, true)).expect("serializable")),
-            None => not_found("zone"),
+            None => Err(not_found("zone")),
         }
     })
 }
@@ -635,7 +633,7 @@ async fn records_list(
 ) -> Response {
     ctx.respond_in(&headers, Some(&id), |account| match parse_id(&id).and_then(|id| account.zones.get(&id)) {
         Some(zone) => list(zone.records.clone(), &q, |r| format!("{} {}", r.name, r.content), record_key),
-        None => not_found("zone"),
+        None => Err(not_found("zone")),
     })
 }
 
@@ -646,7 +644,7 @@ async fn record_get(State(ctx): State<Ctx>, headers: HeaderMap, Path((id, rid)):
             .and_then(|z| parse_id(&rid).and_then(|rid| z.records.iter().find(|r| r.id == rid)));
         match record {
             Some(r) => ok(serde_json::to_value(r).expect("serializable")),
-            None => not_found("record"),
+            None => Err(not_found("record")),
         }
     })
 }
@@ -683,15 +681,10 @@ fn add_records(account: &mut Account, zone_id: u64, values: &[Value], min_ttl: u
 async fn record_create(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
     let min_ttl = ctx.service.seed.min_ttl;
     ctx.respond_in(&headers, Some(&id), |account| {
-        let Some(zone_id) = parse_id(&id).filter(|id| account.zones.contains_key(id)) else { return not_found("zone") };
-        let value = match parse_body(&body) {
-            Ok(v) => v,
-            Err(a) => return a,
-        };
-        match add_records(account, zone_id, std::slice::from_ref(&value), min_ttl) {
-            Ok(mut created) => ok(serde_json::to_value(created.remove(0)).expect("serializable")),
-            Err(a) => a,
-        }
+        let zone_id = existing_zone(account, &id)?;
+        let value = parse_body(&body)?;
+        let mut created = add_records(account, zone_id, std::slice::from_ref(&value), min_ttl)?;
+        ok(serde_json::to_value(created.remove(0)).expect("serializable"))
     })
 }
 
@@ -703,15 +696,10 @@ async fn records_create_many(
 ) -> Response {
     let min_ttl = ctx.service.seed.min_ttl;
     ctx.respond_in(&headers, Some(&id), |account| {
-        let Some(zone_id) = parse_id(&id).filter(|id| account.zones.contains_key(id)) else { return not_found("zone") };
-        let values = match parse_array(&body) {
-            Ok(values) => values,
-            Err(a) => return a,
-        };
-        match add_records(account, zone_id, &values, min_ttl) {
-            Ok(created) => ok(serde_json::to_value(created).expect("serializable")),
-            Err(a) => a,
-        }
+        let zone_id = existing_zone(account, &id)?;
+        let values = parse_array(&body)?;
+        let created = add_records(account, zone_id, &values, min_ttl)?;
+        ok(serde_json::to_value(created).expect("serializable"))
     })
 }
 
@@ -720,16 +708,10 @@ async fn records_create_many(
 async fn records_patch(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
     let min_ttl = ctx.service.seed.min_ttl;
     ctx.respond_in(&headers, Some(&id), |account| {
-        let Some(zone_id) = parse_id(&id).filter(|id| account.zones.contains_key(id)) else { return not_found("zone") };
-        let values = match parse_array(&body) {
-            Ok(values) => values,
-            Err(a) => return a,
-        };
+        let zone_id = existing_zone(account, &id)?;
+        let values = parse_array(&body)?;
         let zone = &account.zones[&zone_id];
-        let inputs: Vec<Input> = match values.iter().map(|v| check_input(v, zone, min_ttl)).collect() {
-            Ok(inputs) => inputs,
-            Err(a) => return a,
-        };
+        let inputs: Vec<Input> = values.iter().map(|v| check_input(v, zone, min_ttl)).collect::<Result<_, _>>()?;
         let pairs: std::collections::BTreeSet<(String, String)> =
             inputs.iter().map(|i| (i.name.clone(), i.rtype.clone())).collect();
         for r in zone.records.iter().filter(|r| is_default_ns(zone, r)) {
@@ -738,7 +720,7 @@ async fn records_patch(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Pat
                     .iter()
                     .any(|i| i.rtype == "NS" && i.name == r.name && i.content == r.content && i.ttl != r.ttl)
             {
-                return validation("ttl", "the TTL of the default NS records cannot be changed");
+                return Err(validation("ttl", "the TTL of the default NS records cannot be changed"));
             }
         }
         let mut kept: Vec<RecordJson> =
@@ -757,12 +739,12 @@ async fn records_patch(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Pat
             });
         }
         if let Some(name) = cname_conflict(&candidate) {
-            return validation("type", &format!("CNAME record at {name} conflicts with other records"));
+            return Err(validation("type", &format!("CNAME record at {name} conflicts with other records")));
         }
         let mut seen = std::collections::BTreeSet::new();
         for i in &inputs {
             if !seen.insert((i.name.clone(), i.rtype.clone(), i.content.clone())) {
-                return validation("content", "duplicate record in request");
+                return Err(validation("content", "duplicate record in request"));
             }
         }
         let written: Vec<RecordJson> =
@@ -782,11 +764,8 @@ async fn records_delete_many(
     body: Bytes,
 ) -> Response {
     ctx.respond_in(&headers, Some(&id), |account| {
-        let Some(zone_id) = parse_id(&id).filter(|id| account.zones.contains_key(id)) else { return not_found("zone") };
-        let values = match parse_array(&body) {
-            Ok(values) => values,
-            Err(a) => return a,
-        };
+        let zone_id = existing_zone(account, &id)?;
+        let values = parse_array(&body)?;
         let zone = account.zones.get_mut(&zone_id).expect("checked");
         let matches = |r: &RecordJson, v: &Value| {
             let field = |k: &str, have: &str| {
@@ -799,7 +778,7 @@ async fn records_delete_many(
                 && ttl
         };
         if zone.records.iter().any(|r| r.rtype == "SOA" && values.iter().any(|v| matches(r, v))) {
-            return validation("type", "the SOA record cannot be deleted");
+            return Err(validation("type", "the SOA record cannot be deleted"));
         }
         let (deleted, kept): (Vec<RecordJson>, Vec<RecordJson>) =
             zone.records.drain(..).partition(|r| values.iter().any(|v| matches(r, v)));
@@ -816,28 +795,22 @@ async fn record_update(
 ) -> Response {
     let min_ttl = ctx.service.seed.min_ttl;
     ctx.respond_in(&headers, Some(&id), |account| {
-        let Some(zone_id) = parse_id(&id).filter(|id| account.zones.contains_key(id)) else { return not_found("zone") };
+        let zone_id = existing_zone(account, &id)?;
         let zone = &account.zones[&zone_id];
         let Some(at) = parse_id(&rid).and_then(|rid| zone.records.iter().position(|r| r.id == rid)) else {
-            return not_found("record");
+            return Err(not_found("record"));
         };
-        let value = match parse_body(&body) {
-            Ok(v) => v,
-            Err(a) => return a,
-        };
-        let input = match check_input(&value, zone, min_ttl) {
-            Ok(i) => i,
-            Err(a) => return a,
-        };
+        let value = parse_body(&body)?;
+        let input = check_input(&value, zone, min_ttl)?;
         let old = &zone.records[at];
         if is_default_ns(zone, old) && input.ttl != old.ttl {
-            return validation("ttl", "the TTL of the default NS records cannot be changed");
+            return Err(validation("ttl", "the TTL of the default NS records cannot be changed"));
         }
         let mut candidate = zone.records.clone();
         candidate[at].name = input.name.clone();
         candidate[at].rtype = input.rtype.clone();
         if let Some(name) = cname_conflict(&candidate) {
-            return validation("type", &format!("CNAME record at {name} conflicts with other records"));
+            return Err(validation("type", &format!("CNAME record at {name} conflicts with other records")));
         }
         let zone = account.zones.get_mut(&zone_id).expect("checked");
         let r = &mut zone.records[at];
@@ -856,12 +829,12 @@ async fn record_delete(
     Path((id, rid)): Path<(String, String)>,
 ) -> Response {
     ctx.respond_in(&headers, Some(&id), |account| {
-        let Some(zone) = parse_id(&id).and_then(|id| account.zones.get_mut(&id)) else { return not_found("zone") };
+        let Some(zone) = parse_id(&id).and_then(|id| account.zones.get_mut(&id)) else { return Err(not_found("zone")) };
         let Some(at) = parse_id(&rid).and_then(|rid| zone.records.iter().position(|r| r.id == rid)) else {
-            return not_found("record");
+            return Err(not_found("record"));
         };
         if zone.records[at].rtype == "SOA" {
-            return validation("type", "the SOA record cannot be deleted");
+            return Err(validation("type", "the SOA record cannot be deleted"));
         }
         ok(serde_json::to_value(zone.records.remove(at)).expect("serializable"))
     })
@@ -872,7 +845,7 @@ async fn ds_records(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<S
         match parse_id(&id).and_then(|id| account.zones.get(&id).map(|_| id)) {
             // The emulated zones are not signed.
             Some(_) => ok(json!([])),
-            None => not_found("zone"),
+            None => Err(not_found("zone")),
         }
     })
 }

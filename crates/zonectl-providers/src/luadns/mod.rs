@@ -212,7 +212,7 @@ impl LuaDns {
         })
     }
 
-    async fn send_batch(&self, zone: &Name, zone_id: u64, batch: &[&Change]) -> Result<(), Error> {
+    async fn send_batch(&self, zone: &Name, zone_id: u64, batch: &[Change]) -> Result<(), Error> {
         let writes = batch.iter().all(|c| matches!(c, Change::ReplaceSet { records, .. } if !records.is_empty()));
         let request = if writes {
             let body: Vec<Value> = batch
@@ -344,8 +344,7 @@ impl Provider for LuaDns {
                 outcomes.extend(batch[1..].iter().map(|_| Outcome::NotAttempted));
                 continue;
             }
-            let refs: Vec<&Change> = batch.iter().collect();
-            match self.send_batch(zone, zone_id, &refs).await {
+            match self.send_batch(zone, zone_id, batch).await {
                 Ok(()) => outcomes.extend(batch.iter().map(|_| Outcome::Done)),
                 Err(e) => {
                     failed = true;

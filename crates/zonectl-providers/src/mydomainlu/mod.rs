@@ -390,8 +390,9 @@ impl Provider for MydomainLu {
             Err(e) => return fail_all(e),
         };
         let mut outcomes = Vec::with_capacity(changes.len());
+        let mut failed = false;
         for change in changes {
-            if outcomes.iter().any(|o| !matches!(o, Outcome::Done)) {
+            if failed {
                 outcomes.push(Outcome::NotAttempted);
                 continue;
             }
@@ -405,7 +406,10 @@ impl Provider for MydomainLu {
             };
             outcomes.push(match result {
                 Ok(()) => Outcome::Done,
-                Err(e) => Outcome::Failed(e),
+                Err(e) => {
+                    failed = true;
+                    Outcome::Failed(e)
+                }
             });
         }
         ApplyReport { outcomes }

@@ -45,13 +45,12 @@ async fn plan_all(ctx: &Session, only: &[String]) -> anyhow::Result<Vec<Target>>
     if config.zones.is_empty() {
         bail!("no zones configured in {}: add a [[zone]] with name, source and targets", config.origin);
     }
-    for name in only {
-        let wanted = parse_zone(name)?;
-        if !config.zones.iter().any(|z| Name::parse(&z.name).is_ok_and(|n| n == wanted)) {
-            bail!("zone {wanted} is not configured in {}", config.origin);
-        }
-    }
     let wanted: Vec<Name> = only.iter().map(|z| parse_zone(z)).collect::<anyhow::Result<_>>()?;
+    if let Some(missing) =
+        wanted.iter().find(|w| !config.zones.iter().any(|z| Name::parse(&z.name).is_ok_and(|n| n == **w)))
+    {
+        bail!("zone {missing} is not configured in {}", config.origin);
+    }
     let mut targets = Vec::new();
     for zone_config in &config.zones {
         let origin = parse_zone(&zone_config.name)?;

@@ -30,18 +30,11 @@ pub async fn zone(ctx: &Session, command: ZoneCommand) -> anyhow::Result<ExitCod
     }
 }
 
-/// The zone as the provider holds it.
-async fn read_zone(ctx: &Session, zone: &Name) -> anyhow::Result<(Zone, Vec<zonectl_core::provider::Existing>)> {
-    let provider = ctx.provider()?;
-    let existing = provider.list_records(zone).await?;
-    let zone = Zone::from_records(zone.clone(), existing.iter().map(|e| e.record.clone()).collect());
-    Ok((zone, existing))
-}
-
 pub async fn export(ctx: &Session, zone: &str, file: Option<&Path>) -> anyhow::Result<ExitCode> {
     require_output(ctx.output, &[Output::Text, Output::Zone], "export")?;
-    let zone = parse_zone(zone)?;
-    let (zone, _) = read_zone(ctx, &zone).await?;
+    let origin = parse_zone(zone)?;
+    let records = ctx.provider()?.list_records(&origin).await?;
+    let zone = Zone::from_records(origin, records.into_iter().map(|e| e.record).collect());
     let text = zonefile::to_string(&zone);
     match file {
         Some(path) => {
@@ -62,7 +55,7 @@ pub async fn record(ctx: &Session, command: RecordCommand) -> anyhow::Result<Exi
             let name =
                 name.map(|n| Name::parse_relative(&n, &zone).with_context(|| format!("name '{n}'"))).transpose()?;
             let rtype = rtype.map(|t| t.parse::<RecordType>()).transpose()?;
-            let (_, existing) = read_zone(ctx, &zone).await?;
+            let existing = ctx.provider()?.list_records(&zone).await?;
             let mut shown: Vec<_> = existing
                 .into_iter()
                 .filter(|e| {
