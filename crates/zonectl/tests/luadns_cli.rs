@@ -1,17 +1,11 @@
 //! LuaDNS through the binary: `zonectl emulate`, credentials from the environment, `--debug`
 //! without secrets, and `zonectl demo`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
 
-struct Running(Child);
+use std::process::Command;
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::Emulate;
 
 fn zonectl() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_zonectl"));
@@ -24,15 +18,10 @@ fn zonectl() -> Command {
 
 #[test]
 fn emulate_then_manage_records_with_lego_variables() {
-    let mut child = zonectl().args(["emulate", "luadns"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let _running = Running(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let described: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let endpoint = described["endpoint"].as_str().unwrap().to_owned();
-    let user = described["env"]["LUADNS_API_USERNAME"].as_str().unwrap().to_owned();
-    let key = described["env"]["LUADNS_API_TOKEN"].as_str().unwrap().to_owned();
+    let emulator = Emulate::start(&["luadns"]);
+    let endpoint = emulator.get("/endpoint");
+    let user = emulator.get("/env/LUADNS_API_USERNAME");
+    let key = emulator.get("/env/LUADNS_API_TOKEN");
     assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
 
     let dir = tempfile::tempdir().unwrap();

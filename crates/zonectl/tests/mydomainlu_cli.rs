@@ -1,32 +1,16 @@
 //! Two zonectl processes applying to one mydomain.lu account at once take turns through
 //! the lock file: both complete and the emulator refuses no order.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
 
-struct Running(Child);
+use std::process::{Command, Stdio};
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::Emulate;
 
 #[test]
 fn two_processes_one_account() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zonectl"))
-        .args(["emulate", "mydomainlu", "--time-scale", "0.05"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let _running = Running(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let described: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let endpoint = described["endpoint"].as_str().unwrap().to_owned();
+    let emulator = Emulate::start(&["mydomainlu", "--time-scale", "0.05"]);
+    let endpoint = emulator.get("/endpoint");
     let addr = endpoint.trim_start_matches("http://").to_owned();
 
     let dir = tempfile::tempdir().unwrap();
@@ -50,8 +34,8 @@ fn two_processes_one_account() {
             .args(["--config", config, "apply", "--yes"])
             .current_dir(dir.path())
             .env("ZONECTL_STATE_DIR", dir.path().join("state"))
-            .env("MYDOMAINLU_USERNAME", described["env"]["MYDOMAINLU_USERNAME"].as_str().unwrap())
-            .env("MYDOMAINLU_PASSWORD", described["env"]["MYDOMAINLU_PASSWORD"].as_str().unwrap())
+            .env("MYDOMAINLU_USERNAME", emulator.get("/env/MYDOMAINLU_USERNAME"))
+            .env("MYDOMAINLU_PASSWORD", emulator.get("/env/MYDOMAINLU_PASSWORD"))
             .env_remove("ZONECTL_CONFIG")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

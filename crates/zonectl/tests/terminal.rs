@@ -1,8 +1,12 @@
 //! `apply` on a terminal: it asks before changing anything. `script` (util-linux, part of
 //! every Debian system) gives the binary a real pseudo-terminal.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
+
+use common::Emulate;
 
 fn apply_on_a_terminal(dir: &std::path::Path, answer: &str) -> (i32, String) {
     let zonectl = env!("CARGO_BIN_EXE_zonectl");
@@ -46,16 +50,7 @@ fn apply_asks_on_a_terminal_and_no_changes_nothing() {
 
 #[test]
 fn mydomainlu_orders_and_tickets_show_on_a_terminal() {
-    use std::io::{BufRead, BufReader};
-    let mut emulator = Command::new(env!("CARGO_BIN_EXE_zonectl"))
-        .args(["emulate", "mydomainlu", "--time-scale", "0.02"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(emulator.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let described: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let emulator = Emulate::start(&["mydomainlu", "--time-scale", "0.02"]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("zonectl.toml"),
@@ -63,21 +58,20 @@ fn mydomainlu_orders_and_tickets_show_on_a_terminal() {
             "[providers.mdl]\nkind = \"mydomainlu\"\nendpoint = \"{}\"\nusername = \"{}\"\npassword_file = \"pass\"\nzones = [\"example.lu\"]\n\n\
              [[zone]]\nname = \"example.lu\"\nsource = \"example.lu.zone\"\ntargets = [\"mdl\"]\n\
              ignore = [{{ name = \"@\" }}, {{ name = \"www\" }}, {{ name = \"smtp\" }}]\n",
-            described["endpoint"].as_str().unwrap(),
-            described["username"].as_str().unwrap()
+            emulator.get("/endpoint"),
+            emulator.get("/username")
         ),
     )
     .unwrap();
     let pass = dir.path().join("pass");
-    std::fs::write(&pass, described["password"].as_str().unwrap()).unwrap();
+    std::fs::write(&pass, emulator.get("/password")).unwrap();
     std::fs::write(
         dir.path().join("example.lu.zone"),
         "$ORIGIN example.lu.\n$TTL 300\nnew1 A 192.0.2.1\nnew2 A 192.0.2.2\n",
     )
     .unwrap();
     let (code, screen) = apply_on_a_terminal(dir.path(), "y\n");
-    let _ = emulator.kill();
-    let _ = emulator.wait();
+    drop(emulator);
     assert_eq!(code, 0, "{screen}");
     // (The answer piped in is not echoed, so the first order line follows the prompt.)
     let orders: Vec<&str> = screen.lines().filter(|l| l.contains("  order ") && l.ends_with(": pending")).collect();
