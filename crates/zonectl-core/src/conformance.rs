@@ -8,19 +8,21 @@
 
 use crate::name::Name;
 use crate::plan::{self, ApplyOptions, IgnoreRule, PlanOptions};
-use crate::provider::{Capabilities, Existing, Outcome, Provider, TtlRule};
+use crate::provider::{Capabilities, Change, Existing, Outcome, Provider, TtlRule};
 use crate::rdata::{RData, Txt};
 use crate::record::{Record, Zone};
 use crate::rtype::RecordType;
 use crate::ttl::Ttl;
 
-/// A hook that makes the provider fail the change with the given index from now on.
-pub type FailChange<'a> = &'a (dyn Fn(usize) + Sync);
+/// A hook that makes the provider's changes fail: `Some(n)` lets `n` more changes (or, for
+/// an HTTP provider, requests that change something) through and fails every one after
+/// them; `None` ends the failures.
+pub type FailFrom<'a> = &'a (dyn Fn(Option<usize>) + Sync);
 
 /// Runs every scenario against `provider` in `zone`, which the scenarios may overwrite.
-/// `fail_change`, where the provider's test can inject failures, runs the partial-failure
+/// `fail_from`, where the provider's test can inject failures, runs the partial-failure
 /// scenario.
-pub async fn run_all(provider: &dyn Provider, zone: &Name, fail_change: Option<FailChange<'_>>) {
+pub async fn run_all(provider: &dyn Provider, zone: &Name, fail_from: Option<FailFrom<'_>>) {
     create_and_read_back(provider, zone).await;
     update_values_and_ttls(provider, zone).await;
     record_set_semantics(provider, zone).await;
@@ -28,8 +30,8 @@ pub async fn run_all(provider: &dyn Provider, zone: &Name, fail_change: Option<F
     txt_edge_cases(provider, zone).await;
     international_names(provider, zone).await;
     ignore_rules_keep_records(provider, zone).await;
-    if let Some(fail_change) = fail_change {
-        partial_failure_then_converge(provider, zone, fail_change).await;
+    if let Some(fail_from) = fail_from {
+        partial_failure_then_converge(provider, zone, fail_from).await;
     }
 }
 
@@ -58,10 +60,34 @@ pub async fn sync(provider: &dyn Provider, desired: &Zone, options: &PlanOptions
     let planned = plan::plan(provider.name(), provider.capabilities(), desired, current, options).expect("plan");
     let applied =
         plan::apply(provider, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.expect("apply");
+    assert_eq!(applied.report.outcomes.len(), planned.operations.len(), "{}: one outcome per change", provider.name());
     for (change, outcome) in planned.operations.iter().zip(&applied.report.outcomes) {
         assert!(matches!(outcome, Outcome::Done), "{}: {change}: {outcome:?}", provider.name());
     }
     assert_converged(provider, desired, options).await;
+}
+
+/// Whether the provider's records show `change` made (TXT and TTLs compared as the provider
+/// keeps them).
+fn shows(caps: &Capabilities, held: &[Existing], change: &Change) -> bool {
+    let same = |a: &Record, b: &Record| {
+        let data = |r: &Record| match &r.data {
+            RData::Txt(t) if !caps.txt_strings_kept => RData::Txt(t.normalized()),
+            other => other.clone(),
+        };
+        a.name == b.name && data(a) == data(b) && (caps.ttl == TtlRule::None || a.ttl == b.ttl)
+    };
+    let has = |r: &Record| held.iter().any(|e| same(&e.record, r));
+    match change {
+        Change::Create(r) => has(r),
+        Change::Update { to, .. } => has(to),
+        Change::Delete(e) => !has(&e.record),
+        Change::ReplaceSet { name, rtype, records, .. } => {
+            let set: Vec<&Record> =
+                held.iter().map(|e| &e.record).filter(|r| r.name == *name && r.rtype() == *rtype).collect();
+            set.len() == records.len() && records.iter().all(has)
+        }
+    }
 }
 
 /// Checks that the provider holds exactly `desired` (managed records, compared as the
@@ -243,9 +269,10 @@ pub async fn ignore_rules_keep_records(provider: &dyn Provider, zone: &Name) {
     sync(provider, &Zone::new(zone.clone()), &PlanOptions::default()).await;
 }
 
-/// An apply that fails midway reports what was and was not done, and applying the same
+/// An apply that fails midway reports what was and was not done — truthfully: every change
+/// called done is in the zone, every change called failed is not — and applying the same
 /// desired zone again converges.
-pub async fn partial_failure_then_converge(provider: &dyn Provider, zone: &Name, fail_change: FailChange<'_>) {
+pub async fn partial_failure_then_converge(provider: &dyn Provider, zone: &Name, fail_from: FailFrom<'_>) {
     let caps = provider.capabilities();
     let t = ttl(caps, 300);
     let desired = writable(
@@ -256,19 +283,34 @@ pub async fn partial_failure_then_converge(provider: &dyn Provider, zone: &Name,
     let current = provider.list_records(zone).await.expect("list records");
     let planned = plan::plan(provider.name(), caps, &desired, current, &PlanOptions::default()).expect("plan");
     assert!(planned.operations.len() >= 3, "enough operations to fail in the middle");
-    fail_change(2);
+    // A provider that sends every change in one request can only fail them all.
+    fail_from(Some(if caps.bulk { 0 } else { 2 }));
     let applied =
         plan::apply(provider, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.expect("apply");
+    fail_from(None);
     let outcomes = &applied.report.outcomes;
-    assert!(matches!(outcomes[0], Outcome::Done) && matches!(outcomes[1], Outcome::Done));
-    assert!(matches!(outcomes[2], Outcome::Failed(_)), "{:?}", outcomes[2]);
-    assert!(outcomes[3..].iter().all(|o| matches!(o, Outcome::NotAttempted)));
-    assert!(!applied.report.is_complete());
-    // What the report calls done is there.
+    let name = provider.name();
+    assert_eq!(outcomes.len(), planned.operations.len(), "{name}: one outcome per change");
+    assert!(!applied.report.is_complete(), "{name}: nothing failed: {outcomes:?}");
+    let first = outcomes.iter().position(|o| !matches!(o, Outcome::Done)).expect("a change did not complete");
+    assert!(outcomes[first].error().is_some(), "{name}: {:?}", outcomes[first]);
+    if !caps.bulk {
+        assert_eq!(first, 2, "{name}: the first two changes went through: {outcomes:?}");
+    }
+    // After the first failure nothing more is sent; a bulk request's changes share its fate.
+    assert!(
+        outcomes[first..].iter().all(|o| !matches!(o, Outcome::Done)),
+        "{name}: a change after the failure was made: {outcomes:?}"
+    );
     let held = provider.list_records(zone).await.expect("list records");
-    for change in &planned.operations[..2] {
-        if let crate::provider::Change::Create(r) = change {
-            assert!(held.iter().any(|e| e.record == *r), "{}: {r} reported done but missing", provider.name());
+    for (change, outcome) in planned.operations.iter().zip(outcomes) {
+        match outcome {
+            Outcome::Done => assert!(shows(caps, &held, change), "{name}: {change} reported done but not made"),
+            Outcome::Failed(_) | Outcome::NotAttempted => {
+                assert!(!shows(caps, &held, change), "{name}: {change} reported {outcome:?} but made");
+            }
+            // The one outcome that makes no claim.
+            Outcome::Unknown(_) => {}
         }
     }
     sync(provider, &desired, &PlanOptions::default()).await;

@@ -1,16 +1,21 @@
 //! The one public error type. Every provider maps its own failures into these kinds, so
-//! callers can act on them (retry, ask for credentials, fix the record) without knowing
-//! which provider answered.
+//! callers can act on them (retry, ask for credentials, fix the record, re-read) without
+//! knowing which provider answered.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::name::Name;
+
+/// The cause behind a [`Error::Transport`]: shared, so that an error can be cloned onto
+/// every change of a bulk request it failed.
+pub type Source = Arc<dyn std::error::Error + Send + Sync>;
 
 /// A failed provider or engine operation.
 ///
 /// Messages name the provider instance, the zone and the record where they are known, and
 /// never hold a credential.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The zone or record does not exist.
@@ -38,14 +43,15 @@ pub enum Error {
         message: String,
     },
     /// Too many requests; try again after `retry_after` if known.
-    #[error("{provider}: rate limited{}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs())).unwrap_or_default())]
+    #[error("{provider}: rate limited{}", retry_after.map(|d| format!(" (retry after {})", crate::duration::show(d))).unwrap_or_default())]
     RateLimited {
         /// The provider instance.
         provider: String,
         /// How long the provider asked us to wait.
         retry_after: Option<Duration>,
     },
-    /// A concurrent change conflicted, or the object already exists.
+    /// The change conflicts with the zone's state (the object already exists, or changed
+    /// since it was read). Not retryable as it is: re-read and plan again.
     #[error("{provider}: conflict: {message}")]
     Conflict {
         /// The provider instance.
@@ -54,14 +60,14 @@ pub enum Error {
         message: String,
     },
     /// The provider (or a capability check before sending) refused a record.
-    #[error("{provider}: zone {zone}: invalid record {record}: {message}")]
+    #[error("{provider}: zone {zone}: {}{message}", record.as_ref().map(|r| format!("invalid record {r}: ")).unwrap_or_else(|| "refused: ".into()))]
     InvalidRecord {
         /// The provider instance.
         provider: String,
         /// The zone.
         zone: Name,
-        /// The record, in presentation form.
-        record: String,
+        /// The record, in presentation form, where it is known.
+        record: Option<String>,
         /// Why.
         message: String,
     },
@@ -83,8 +89,9 @@ pub enum Error {
         /// Every problem, one line each, naming the record and the rule.
         problems: Vec<String>,
     },
-    /// The configuration is wrong: a missing setting, a bad endpoint.
-    #[error("invalid configuration: {0}")]
+    /// The configuration is wrong: a missing setting, a bad endpoint. The message says
+    /// what and where to fix it; the caller adds the file and table it came from.
+    #[error("{0}")]
     InvalidConfig(String),
     /// The request did not get an answer: connection, timeout, a server error.
     #[error("{provider}: {message}")]
@@ -93,30 +100,51 @@ pub enum Error {
         provider: String,
         /// What happened.
         message: String,
-        /// Whether the provider may have carried out the request before the failure.
+        /// Whether the provider may have carried out the request before the failure: a
+        /// write that met a dropped connection or a server error. Its outcome is unknown
+        /// until the zone is read again.
         ambiguous: bool,
+        /// The underlying failure.
+        #[source]
+        source: Option<Source>,
+    },
+    /// The provider answered, but not in a form zonectl understands (a body that is not
+    /// the JSON its API documents, a redirect). Trying again will not change that.
+    #[error("{provider}: unexpected answer: {message}")]
+    Protocol {
+        /// The provider instance.
+        provider: String,
+        /// What was unexpected.
+        message: String,
     },
     /// A zone file could not be read.
     #[error(transparent)]
     ZoneFile(#[from] crate::zonefile::ZoneFileError),
     /// A local file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", path.display())]
     Io {
         /// The file.
         path: std::path::PathBuf,
         /// The cause.
-        source: std::io::Error,
+        source: Arc<std::io::Error>,
     },
 }
 
 impl Error {
     /// Whether trying the same operation again later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::RateLimited { .. } | Error::Transport { .. } | Error::Conflict { .. })
+        matches!(self, Error::RateLimited { .. } | Error::Transport { .. })
     }
 
-    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Error {
-        Error::Io { path: path.to_owned(), source }
+    /// Whether the operation may have been carried out although it failed: the zone must be
+    /// read again to know.
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(self, Error::Transport { ambiguous: true, .. })
+    }
+
+    /// A local file error.
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> Error {
+        Error::Io { path: path.to_owned(), source: Arc::new(source) }
     }
 }
 
@@ -130,3 +158,50 @@ fn more(n: usize) -> String {
 
 /// The result of provider and engine operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflicts_and_protocol_errors_are_not_retried_transport_is() {
+        let conflict = Error::Conflict { provider: "p".into(), message: "exists".into() };
+        assert!(!conflict.is_retryable());
+        let protocol = Error::Protocol { provider: "p".into(), message: "not JSON".into() };
+        assert!(!protocol.is_retryable());
+        let dropped = Error::Transport { provider: "p".into(), message: "x".into(), ambiguous: true, source: None };
+        assert!(dropped.is_retryable() && dropped.is_ambiguous());
+    }
+
+    #[test]
+    fn the_source_chain_is_kept() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+        let e = Error::Transport {
+            provider: "p".into(),
+            message: "GET /zones".into(),
+            ambiguous: false,
+            source: Some(Arc::new(io)),
+        };
+        let source = std::error::Error::source(&e).expect("a source");
+        assert_eq!(source.to_string(), "reset by peer");
+        let copy = e.clone();
+        assert!(std::error::Error::source(&copy).is_some());
+    }
+
+    #[test]
+    fn an_invalid_record_names_it_when_known() {
+        let zone = Name::parse("example.com").unwrap();
+        let named = Error::InvalidRecord {
+            provider: "p".into(),
+            zone: zone.clone(),
+            record: Some("www.example.com. 30 IN A 192.0.2.1".into()),
+            message: "TTL too low".into(),
+        };
+        assert_eq!(
+            named.to_string(),
+            "p: zone example.com.: invalid record www.example.com. 30 IN A 192.0.2.1: TTL too low"
+        );
+        let unnamed = Error::InvalidRecord { provider: "p".into(), zone, record: None, message: "bad".into() };
+        assert_eq!(unnamed.to_string(), "p: zone example.com.: refused: bad");
+    }
+}

@@ -1,7 +1,7 @@
 //! Deterministic zones for benchmarks and tests.
 //!
-//! The same `(records, seed)` always gives the same zone, on every machine: the generator
-//! uses its own small PRNG (splitmix64) rather than a library whose stream may change.
+//! The same `(records, seed)` always gives the same zone with the locked dependencies: the
+//! generator draws from a seeded `fastrand` generator.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -31,24 +31,24 @@ impl Spec {
     }
 }
 
-/// The splitmix64 generator.
-struct Rng(u64);
+/// The seeded generator, with the two draws the generator needs.
+struct Rng(fastrand::Rng);
 
 impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(fastrand::Rng::with_seed(seed))
+    }
+
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.u64(..)
     }
 
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.0.u64(..n)
     }
 
     fn bytes(&mut self, n: usize) -> Box<[u8]> {
-        (0..n).map(|_| self.next() as u8).collect()
+        (0..n).map(|_| self.0.u8(..)).collect()
     }
 }
 
@@ -59,7 +59,7 @@ const WORDS: [&str; 8] = ["web", "api", "mail", "db", "cdn", "eu-west", "us_east
 /// an RFC 3597 one) at names one to four labels deep, with varying TTLs and long TXT
 /// values holding quotes, backslashes and semicolons.
 pub fn zone(spec: &Spec) -> Zone {
-    let mut rng = Rng(spec.seed);
+    let mut rng = Rng::new(spec.seed);
     let origin = &spec.origin;
     let name = |label: &str| Name::parse_relative(label, origin).expect("generated names are valid");
     let ttl = |secs: u32| Ttl::from_secs(secs).expect("in range");
@@ -144,7 +144,7 @@ pub fn zone(spec: &Spec) -> Zone {
 /// `zone` with about `percent`% of its records touched, a third each dropped, changed
 /// (TTL), and added (new names), as a plan benchmark's "current" side.
 pub fn mutate(zone: &Zone, percent: f64, seed: u64) -> Zone {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let per_mille = (percent * 10.0 / 3.0) as u64;
     let mut records = Vec::with_capacity(zone.len() + zone.len() / 100);
     let mut added = 0u64;

@@ -1,5 +1,5 @@
-//! The core of zonectl: the typed record model, RFC 1035 zone files, and (with later
-//! layers) the provider trait and the plan engine.
+//! The core of zonectl: the typed record model, RFC 1035 zone files, the provider trait
+//! with the built-in `zonefile` and `memory` providers, and the plan engine.
 //!
 //! Everything a provider reads or a user writes passes through [`Zone`], [`Record`] and
 //! [`RData`]: names are validated once ([`Name`]), data is typed per record type, and
@@ -9,8 +9,12 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod duration;
 pub mod error;
+pub mod fs;
+#[cfg(feature = "generate")]
 pub mod generate;
+pub mod lock;
 pub mod name;
 pub mod plan;
 pub mod provider;

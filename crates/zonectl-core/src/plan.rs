@@ -19,6 +19,7 @@ use crate::ttl::Ttl;
 /// Records the user does not manage: an owner pattern (relative to the zone or absolute;
 /// `*` matches any run of characters, dots included) and an optional type.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct IgnoreRule {
     /// The owner pattern: `_acme-challenge`, `*.dev`, `@`.
     pub name: String,
@@ -39,15 +40,37 @@ impl IgnoreRule {
     }
 }
 
-/// `*` matches any run of characters; everything else matches itself.
+/// `*` matches any run of characters; everything else matches itself. Linear in the text
+/// for each star: on a mismatch only the last star takes one more character, which is
+/// enough, since an earlier star could only match what the later one can.
 fn glob(pattern: &str, text: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == text,
-        Some((head, tail)) => {
-            let Some(rest) = text.strip_prefix(head) else { return false };
-            (0..=rest.len()).filter(|&i| rest.is_char_boundary(i)).any(|i| glob(tail, &rest[i..]))
+    glob_steps(pattern, text).0
+}
+
+/// [`glob`], and how many steps it took.
+fn glob_steps(pattern: &str, text: &str) -> (bool, usize) {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    // The last star seen, and the text position it was tried at.
+    let mut star: Option<(usize, usize)> = None;
+    let mut steps = 0;
+    while ti < t.len() {
+        steps += 1;
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if let Some((star_at, tried)) = star {
+            pi = star_at + 1;
+            ti = tried + 1;
+            star = Some((star_at, tried + 1));
+        } else {
+            return (false, steps);
         }
     }
+    (p[pi..].iter().all(|&b| b == b'*'), steps)
 }
 
 /// How to plan.
@@ -177,7 +200,9 @@ struct Set<'a, T> {
     records: &'a [T],
 }
 
-/// Plans `desired` against the provider's `current` records.
+/// Plans `desired` against the provider's `current` records: the sets are grouped and
+/// paired, the changed ones kept, the changes checked against the provider's capabilities,
+/// and turned into the provider's operations.
 pub fn plan(
     provider: &str,
     caps: &Capabilities,
@@ -186,118 +211,27 @@ pub fn plan(
     options: &PlanOptions,
 ) -> Result<Plan> {
     let origin = desired.origin().clone();
-    let managed = |name: &Name, rtype: RecordType| {
-        if options.ignore.iter().any(|rule| rule.matches(name, rtype, &origin)) {
-            return false;
-        }
-        options.manage_provider_records
-            || !((caps.owns_soa && rtype == RecordType::Soa)
-                || (caps.owns_apex_ns && rtype == RecordType::Ns && *name == origin))
-    };
-
     let mut current = current;
     current.sort_by(|a, b| a.record.zone_order(&b.record));
-    let current_sets: Vec<Set<'_, Existing>> = current
-        .chunk_by(|a, b| a.record.name == b.record.name && a.record.rtype() == b.record.rtype())
-        .filter(|set| managed(&set[0].record.name, set[0].record.rtype()))
-        .map(|set| Set {
-            name: &set[0].record.name,
-            rtype: set[0].record.rtype(),
-            ttl: set.iter().map(|e| e.record.ttl).min().expect("non-empty"),
-            records: set,
-        })
-        .collect();
+    let current_sets = current_sets(&current, |name, rtype| options.manages(caps, &origin, name, rtype));
+    let desired_sets = desired_sets(desired, |name, rtype| options.manages(caps, &origin, name, rtype));
     let current_records = current_sets.iter().map(|s| s.records.len()).sum();
-    let desired_sets: Vec<Set<'_, Record>> = desired
-        .record_set_slices()
-        .filter(|set| managed(&set[0].name, set[0].rtype()))
-        .map(|set| Set { name: &set[0].name, rtype: set[0].rtype(), ttl: set[0].ttl, records: set })
-        .collect();
-
-    let comparable = |data: &RData| -> RData {
-        match data {
-            RData::Txt(txt) if !caps.txt_strings_kept => RData::Txt(txt.normalized()),
-            // The serial is the provider's to manage.
-            RData::Soa(soa) => {
-                let mut soa = soa.clone();
-                soa.serial = 0;
-                RData::Soa(soa)
-            }
-            other => other.clone(),
-        }
-    };
-    let ttl_matters = caps.ttl != TtlRule::None;
-
-    let mut changes = Vec::new();
-    let mut pairs: Vec<SetPair<'_>> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < current_sets.len() || j < desired_sets.len() {
-        let order = match (current_sets.get(i), desired_sets.get(j)) {
-            (Some(c), Some(d)) => c.name.cmp(d.name).then(c.rtype.cmp(&d.rtype)),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, _) => std::cmp::Ordering::Greater,
-        };
-        match order {
-            std::cmp::Ordering::Less => {
-                pairs.push((Some(&current_sets[i]), None));
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                pairs.push((None, Some(&desired_sets[j])));
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                pairs.push((Some(&current_sets[i]), Some(&desired_sets[j])));
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-
-    let mut kept_pairs = Vec::new();
-    for (before, after) in pairs {
-        let action = match (before, after) {
-            (None, Some(_)) => Action::Create,
-            (Some(_), None) => Action::Delete,
-            (Some(b), Some(a)) => {
-                let mut old: Vec<RData> = b.records.iter().map(|e| comparable(&e.record.data)).collect();
-                let mut new: Vec<RData> = a.records.iter().map(|r| comparable(&r.data)).collect();
-                old.sort();
-                new.sort();
-                if old == new && (!ttl_matters || b.ttl == a.ttl) {
-                    continue;
-                }
-                Action::Update
-            }
-            (None, None) => unreachable!("a pair has a side"),
-        };
-        let set = before.map_or_else(|| (after.unwrap().name, after.unwrap().rtype), |b| (b.name, b.rtype));
-        changes.push(SetChange {
-            name: set.0.clone(),
-            rtype: set.1,
-            action,
-            before: before
-                .map(|b| SetValues { ttl: b.ttl, data: b.records.iter().map(|e| e.record.data.clone()).collect() }),
-            after: after.map(|a| SetValues { ttl: a.ttl, data: a.records.iter().map(|r| r.data.clone()).collect() }),
-        });
-        kept_pairs.push((before, after));
-    }
+    let comparable = |data: &RData| comparable(caps, data);
+    let (changes, changed) =
+        set_changes(pair_sets(&current_sets, &desired_sets), caps.ttl != TtlRule::None, &comparable);
 
     let problems = check_capabilities(provider, caps, &origin, &changes, desired);
     if !problems.is_empty() {
         return Err(Error::Refused { provider: provider.to_owned(), zone: origin, problems });
     }
-
-    let operations = operations(caps, &kept_pairs, &comparable);
-    drop(kept_pairs);
+    let operations = operations(caps, &changed, &comparable);
+    drop(changed);
     drop((current_sets, desired_sets));
     // The backup needs every record as read; they move, not copy, into it.
     let current_zone = Zone::from_sorted(origin.clone(), current.into_iter().map(|e| e.record).collect());
-    let summary = Summary {
-        create: changes.iter().filter(|c| c.action == Action::Create).count(),
-        update: changes.iter().filter(|c| c.action == Action::Update).count(),
-        delete: changes.iter().filter(|c| c.action == Action::Delete).count(),
-    };
+    let count = |action| changes.iter().filter(|c| c.action == action).count();
+    let summary =
+        Summary { create: count(Action::Create), update: count(Action::Update), delete: count(Action::Delete) };
     Ok(Plan {
         provider: provider.to_owned(),
         zone: origin,
@@ -307,6 +241,111 @@ pub fn plan(
         operations,
         current: current_zone,
     })
+}
+
+/// The provider's records (in zone order) grouped into the sets the plan manages.
+fn current_sets<'a>(current: &'a [Existing], managed: impl Fn(&Name, RecordType) -> bool) -> Vec<Set<'a, Existing>> {
+    current
+        .chunk_by(|a, b| a.record.name == b.record.name && a.record.rtype() == b.record.rtype())
+        .filter(|set| managed(&set[0].record.name, set[0].record.rtype()))
+        .map(|set| Set {
+            name: &set[0].record.name,
+            rtype: set[0].record.rtype(),
+            ttl: set.iter().map(|e| e.record.ttl).min().expect("non-empty"),
+            records: set,
+        })
+        .collect()
+}
+
+/// The desired zone's sets the plan manages.
+fn desired_sets<'a>(desired: &'a Zone, managed: impl Fn(&Name, RecordType) -> bool) -> Vec<Set<'a, Record>> {
+    desired
+        .record_set_slices()
+        .filter(|set| managed(&set[0].name, set[0].rtype()))
+        .map(|set| Set { name: &set[0].name, rtype: set[0].rtype(), ttl: set[0].ttl, records: set })
+        .collect()
+}
+
+/// Data as the provider keeps it: TXT strings joined where it keeps only the value, and no
+/// SOA serial (the provider's to manage).
+fn comparable(caps: &Capabilities, data: &RData) -> RData {
+    match data {
+        RData::Txt(txt) if !caps.txt_strings_kept => RData::Txt(txt.normalized()),
+        RData::Soa(soa) => {
+            let mut soa = soa.clone();
+            soa.serial = 0;
+            RData::Soa(soa)
+        }
+        other => other.clone(),
+    }
+}
+
+/// Walks both sorted lists of sets together, pairing the sets of one name and type.
+fn pair_sets<'a>(current: &'a [Set<'a, Existing>], desired: &'a [Set<'a, Record>]) -> Vec<SetPair<'a>> {
+    use std::cmp::Ordering;
+    let mut pairs = Vec::with_capacity(current.len().max(desired.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < current.len() || j < desired.len() {
+        let order = match (current.get(i), desired.get(j)) {
+            (Some(c), Some(d)) => c.name.cmp(d.name).then(c.rtype.cmp(&d.rtype)),
+            (Some(_), None) => Ordering::Less,
+            (None, _) => Ordering::Greater,
+        };
+        match order {
+            Ordering::Less => {
+                pairs.push((Some(&current[i]), None));
+                i += 1;
+            }
+            Ordering::Greater => {
+                pairs.push((None, Some(&desired[j])));
+                j += 1;
+            }
+            Ordering::Equal => {
+                pairs.push((Some(&current[i]), Some(&desired[j])));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    pairs
+}
+
+/// The pairs whose sets differ, as set changes for people and as the pairs the operations
+/// are made from.
+fn set_changes<'a>(
+    pairs: Vec<SetPair<'a>>,
+    ttl_matters: bool,
+    comparable: &dyn Fn(&RData) -> RData,
+) -> (Vec<SetChange>, Vec<SetPair<'a>>) {
+    let mut changes = Vec::new();
+    let mut changed = Vec::new();
+    for (before, after) in pairs {
+        let (name, rtype, action) = match (before, after) {
+            (None, Some(a)) => (a.name, a.rtype, Action::Create),
+            (Some(b), None) => (b.name, b.rtype, Action::Delete),
+            (Some(b), Some(a)) => {
+                let mut old: Vec<RData> = b.records.iter().map(|e| comparable(&e.record.data)).collect();
+                let mut new: Vec<RData> = a.records.iter().map(|r| comparable(&r.data)).collect();
+                old.sort();
+                new.sort();
+                if old == new && (!ttl_matters || b.ttl == a.ttl) {
+                    continue;
+                }
+                (b.name, b.rtype, Action::Update)
+            }
+            (None, None) => continue,
+        };
+        changes.push(SetChange {
+            name: name.clone(),
+            rtype,
+            action,
+            before: before
+                .map(|b| SetValues { ttl: b.ttl, data: b.records.iter().map(|e| e.record.data.clone()).collect() }),
+            after: after.map(|a| SetValues { ttl: a.ttl, data: a.records.iter().map(|r| r.data.clone()).collect() }),
+        });
+        changed.push((before, after));
+    }
+    (changes, changed)
 }
 
 /// Every way the changes break the provider's rules, one line each.
@@ -598,20 +637,14 @@ pub async fn apply(provider: &dyn Provider, plan: &Plan, options: &ApplyOptions)
     Ok(Applied { backup, report })
 }
 
-/// `<dir>/<provider>/<zone>/<seconds since the epoch>.zone`, never overwriting.
+/// `<dir>/<provider>/<zone>/<UTC time>.zone` (`2026-11-22T21-48-04Z.zone`: sortable, and
+/// free of the colons some file systems refuse), never overwriting an earlier one.
 fn write_backup(dir: &std::path::Path, plan: &Plan) -> Result<PathBuf> {
     let zone_dir = dir.join(&plan.provider).join(plan.zone.as_str().trim_end_matches('.'));
     std::fs::create_dir_all(&zone_dir).map_err(|e| Error::io(&zone_dir, e))?;
-    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let mut path = zone_dir.join(format!("{stamp}.zone"));
-    let mut n = 1;
-    while path.exists() {
-        path = zone_dir.join(format!("{stamp}-{n}.zone"));
-        n += 1;
-    }
-    crate::provider::zonefile::write_atomically(&path, crate::zonefile::to_string(&plan.current).as_bytes())
-        .map_err(|e| Error::io(&path, e))?;
-    Ok(path)
+    let stamp = jiff::Timestamp::now().strftime("%Y-%m-%dT%H-%M-%SZ").to_string();
+    let path = zone_dir.join(format!("{stamp}.zone"));
+    crate::fs::write_new(&path, crate::zonefile::to_string(&plan.current).as_bytes()).map_err(|e| Error::io(&path, e))
 }
 
 #[cfg(test)]
@@ -624,8 +657,24 @@ mod tests {
         assert!(glob("*.dev", "a.b.dev"));
         assert!(!glob("*.dev", "dev"));
         assert!(glob("*", "anything"));
+        assert!(glob("*", ""));
         assert!(glob("www", "www"));
         assert!(!glob("www", "www2"));
+        assert!(glob("a*b*c", "aXbYbZc"));
+        assert!(!glob("a*b*c", "aXbYbZ"));
+        assert!(glob("*a*", "bab"));
+        assert!(glob("**", "x"));
+    }
+
+    #[test]
+    fn a_glob_with_many_stars_takes_at_most_pattern_times_text_steps() {
+        // The recursive matcher this replaced tried every split of the text at every star:
+        // exponential in the stars on this input.
+        let pattern = "*a".repeat(20) + "b";
+        let text = "a".repeat(200);
+        let (matched, steps) = glob_steps(&pattern, &text);
+        assert!(!matched);
+        assert!(steps <= pattern.len() * text.len(), "{steps} steps");
     }
 
     #[test]

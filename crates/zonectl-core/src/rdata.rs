@@ -296,6 +296,24 @@ impl RData {
         }
     }
 
+    /// The data with every domain name it holds passed through `f` (targets, exchanges,
+    /// the SOA's names); data without names is returned as it is.
+    pub fn map_names<E>(&self, f: impl Fn(&Name) -> Result<Name, E>) -> Result<RData, E> {
+        Ok(match self {
+            RData::Cname(n) => RData::Cname(f(n)?),
+            RData::Ns(n) => RData::Ns(f(n)?),
+            RData::Ptr(n) => RData::Ptr(f(n)?),
+            RData::Mx { preference, exchange } => RData::Mx { preference: *preference, exchange: f(exchange)? },
+            RData::Srv { priority, weight, port, target } => {
+                RData::Srv { priority: *priority, weight: *weight, port: *port, target: f(target)? }
+            }
+            RData::Soa(soa) => {
+                RData::Soa(Box::new(Soa { mname: f(&soa.mname)?, rname: f(&soa.rname)?, ..(**soa).clone() }))
+            }
+            other => other.clone(),
+        })
+    }
+
     /// The presentation form with names relative to `origin` where they are below it.
     pub fn display_relative<'a>(&'a self, origin: &'a Name) -> impl fmt::Display + 'a {
         Presentation { data: self, origin: Some(origin) }

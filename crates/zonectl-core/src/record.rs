@@ -30,6 +30,17 @@ impl Record {
         self.data.rtype()
     }
 
+    /// This record moved from the zone `from` to the zone `to`: its owner and every name in
+    /// its data that lies in `from` (a CNAME to `www.from.`, an MX host in the zone) follow
+    /// it; names elsewhere stay. Fails, naming the name, when one does not fit under `to`.
+    pub fn rehome(&self, from: &Name, to: &Name) -> Result<Record, crate::name::NameError> {
+        Ok(Record {
+            name: self.name.rehome(from, to)?,
+            ttl: self.ttl,
+            data: self.data.map_names(|n| n.rehome(from, to))?,
+        })
+    }
+
     /// Zone order: by name (canonical), then type (SOA, NS, then by code), then data.
     /// The TTL is not part of the order.
     pub fn zone_order(&self, other: &Record) -> Ordering {
@@ -203,6 +214,26 @@ mod tests {
             ]
         );
         assert_eq!(zone.record_sets().count(), 3);
+    }
+
+    #[test]
+    fn a_record_moved_to_another_zone_takes_its_in_zone_targets_along() {
+        let (from, to) = (Name::parse("a.example").unwrap(), Name::parse("b.example").unwrap());
+        let moved = |name: &str, rtype, data: &str| rec(name, 300, rtype, data).rehome(&from, &to).unwrap().to_string();
+        assert_eq!(
+            moved("www.a.example", RecordType::Cname, "web.a.example."),
+            "www.b.example. 300 IN CNAME web.b.example."
+        );
+        assert_eq!(moved("a.example", RecordType::Mx, "10 mx.a.example."), "b.example. 300 IN MX 10 mx.b.example.");
+        assert_eq!(
+            moved("_s._tcp.a.example", RecordType::Srv, "0 0 1 a.example."),
+            "_s._tcp.b.example. 300 IN SRV 0 0 1 b.example."
+        );
+        assert_eq!(moved("a.example", RecordType::Ns, "ns1.elsewhere.net."), "b.example. 300 IN NS ns1.elsewhere.net.");
+        // A target that would not fit under the new name is refused, not cut.
+        let long = Name::parse(&format!("{}.{}.{}.x", "a".repeat(63), "b".repeat(63), "c".repeat(61))).unwrap();
+        let record = rec("www.a.example", 300, RecordType::Cname, &format!("{}.a.example.", "d".repeat(63)));
+        assert!(record.rehome(&from, &long).is_err());
     }
 
     #[test]

@@ -19,7 +19,7 @@ async fn memory(style: UpdateStyle) {
     provider.put_zone(&zonectl_core::Zone::new(zone()));
     let hook = {
         let provider = provider.clone();
-        move |index: usize| provider.fail_change(index)
+        move |after: Option<usize>| provider.fail_from(after)
     };
     conformance::run_all(provider.as_ref(), &zone(), Some(&hook)).await;
 }
@@ -43,5 +43,15 @@ async fn memory_remove_add() {
 async fn zonefile() {
     let dir = tempfile::tempdir().unwrap();
     let provider = ZoneFiles::new("files", dir.path());
-    conformance::run_all(&provider, &zone(), None).await;
+    // A failure every write meets: the lock folder cannot be made, because a file stands
+    // where it should be.
+    let locks = dir.path().join(".zonectl");
+    let fail_from = move |after: Option<usize>| match after {
+        Some(_) => {
+            let _ = std::fs::remove_dir_all(&locks);
+            std::fs::write(&locks, "in the way").unwrap();
+        }
+        None => std::fs::remove_file(&locks).unwrap(),
+    };
+    conformance::run_all(&provider, &zone(), Some(&fail_from)).await;
 }

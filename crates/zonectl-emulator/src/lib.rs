@@ -5,10 +5,12 @@
 //! product code: the tests run every provider against them, and `zonectl emulate` / `zonectl
 //! demo` let anyone point zonectl, curl or another client at one.
 //!
-//! Every emulator shares this framework: a request log, fault injection (latency, a share of
-//! 5xx answers, 429 bursts, and a connection dropped *after* a change was committed — the
-//! hardest case for a client), a time scale for rate-limit windows, and a control surface
-//! under `/_emulator/` that is not part of any real API:
+//! Every emulator shares this framework: a bounded request log, fault injection (latency, a
+//! share of 5xx answers, 429 bursts, a connection dropped *after* a change was committed —
+//! the hardest case for a client — and writes failed from a point on), a time scale for
+//! the service's clocks, a server that closes idle connections and bounds how many it
+//! holds, and a control surface under `/_emulator/` (loopback clients only) that is not part
+//! of any real API:
 //!
 //! | request | what it does |
 //! |---|---|
@@ -22,17 +24,42 @@
 pub mod luadns;
 pub mod mydomainlu;
 
+use std::collections::VecDeque;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use zonectl_core::Name;
+
+/// An emulator starting, as [`EmulatorKind::start`] returns it.
+pub type Starting = Pin<Box<dyn Future<Output = std::io::Result<Emulator>> + Send>>;
+
+/// An emulator the registry can start: the provider kind it stands in for, how to start it,
+/// and what the demo says about it.
+pub struct EmulatorKind {
+    /// The provider kind (`luadns`).
+    pub provider: &'static str,
+    /// Starts it; with `zones`, the account holds those zones (empty) instead of its
+    /// seeded ones.
+    pub start: fn(Options, Option<Vec<Name>>) -> Starting,
+    /// What `zonectl demo` says of the provider beside the endpoint.
+    pub demo_note: &'static str,
+}
+
+impl std::fmt::Debug for EmulatorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorKind").field("provider", &self.provider).finish()
+    }
+}
 
 /// Faults to inject, settable at start and through `PUT /_emulator/faults`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -47,6 +74,10 @@ pub struct Faults {
     /// Share (0 to 1) of changing requests (not GET) that are processed and committed, and
     /// whose connection is then dropped before the answer is complete.
     pub drop_after_commit_rate: f64,
+    /// Let this many more changing requests through, then answer every changing request
+    /// 500 without processing it (until the faults change): a failure in the middle of an
+    /// apply.
+    pub fail_writes_after: Option<u64>,
     /// Seed of the fault dice, so a faulty run can be repeated.
     pub seed: u64,
 }
@@ -78,59 +109,87 @@ pub struct Options {
     /// Multiplies every time window of the emulated service (rate-limit windows, order
     /// delays), so that tests need not wait minutes: 0.01 makes 5 minutes 3 seconds.
     pub time_scale: f64,
+    /// A connection that sends no complete request head for this long is closed (idle
+    /// keep-alive connections included).
+    pub idle_timeout: Duration,
+    /// Connections held at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// Requests kept in the log (the oldest go first).
+    pub log_capacity: usize,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { listen: SocketAddr::from(([127, 0, 0, 1], 0)), faults: Faults::default(), time_scale: 1.0 }
+        Options {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            faults: Faults::default(),
+            time_scale: 1.0,
+            idle_timeout: Duration::from_secs(30),
+            max_connections: 256,
+            log_capacity: 100_000,
+        }
     }
 }
 
 /// The framework's state shared by all handlers of one emulator.
 #[derive(Debug)]
 pub struct Shared {
-    log: Mutex<Vec<LogEntry>>,
+    log: Mutex<Log>,
     faults: Mutex<FaultState>,
     /// The time scale (see [`Options::time_scale`]).
     pub time_scale: f64,
     started: Instant,
 }
 
+/// The request log: the most recent entries, and how many there were in all.
+#[derive(Debug)]
+struct Log {
+    entries: VecDeque<LogEntry>,
+    capacity: usize,
+}
+
+impl Log {
+    fn push(&mut self, entry: LogEntry) {
+        if self.entries.len() == self.capacity {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
+    }
+}
+
 #[derive(Debug)]
 struct FaultState {
     faults: Faults,
-    rng: u64,
+    dice: fastrand::Rng,
     burst_left: u32,
+    writes_seen: u64,
 }
 
 impl FaultState {
     fn new(faults: Faults) -> FaultState {
-        FaultState { rng: faults.seed ^ 0x9e37_79b9_7f4a_7c15, burst_left: faults.rate_limit_burst, faults }
-    }
-
-    /// A uniform draw in [0, 1) (splitmix64).
-    fn draw(&mut self) -> f64 {
-        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        FaultState {
+            dice: fastrand::Rng::with_seed(faults.seed),
+            burst_left: faults.rate_limit_burst,
+            faults,
+            writes_seen: 0,
+        }
     }
 }
 
 impl Shared {
     fn new(options: &Options) -> Shared {
         Shared {
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(Log { entries: VecDeque::new(), capacity: options.log_capacity.max(1) }),
             faults: Mutex::new(FaultState::new(options.faults.clone())),
             time_scale: options.time_scale,
             started: Instant::now(),
         }
     }
 
-    /// Scales a duration of the emulated service by the time scale.
+    /// Scales a duration of the emulated service by the time scale (saturating: a huge
+    /// delay times a large scale is the longest duration, not a panic).
     pub fn scaled(&self, real: Duration) -> Duration {
-        real.mul_f64(self.time_scale)
+        Duration::try_from_secs_f64(real.as_secs_f64() * self.time_scale).unwrap_or(Duration::MAX)
     }
 
     /// Seconds since the emulator started, on the scaled clock of the emulated service.
@@ -151,6 +210,9 @@ pub trait Service: Send + Sync + 'static {
     fn base_path(&self) -> &'static str;
     /// The seeded credentials and zones, for `zonectl emulate` to print.
     fn describe(&self) -> serde_json::Value;
+    /// The `[providers.NAME]` table (without `kind`) that points zonectl's provider at
+    /// this emulator, reached at `endpoint`.
+    fn provider_settings(&self, endpoint: &str) -> toml::Table;
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -185,6 +247,7 @@ impl Emulator {
             .route("/_emulator/faults", get(control_faults_get).put(control_faults_put))
             .route("/_emulator/state", get(control_state))
             .route("/_emulator/reset", post(control_reset))
+            .layer(middleware::from_fn(loopback_only))
             .with_state(Control { shared: shared.clone(), service: service.clone() });
         let api = service
             .clone()
@@ -193,9 +256,14 @@ impl Emulator {
         let app = control.merge(api);
         let listener = tokio::net::TcpListener::bind(options.listen).await?;
         let addr = listener.local_addr()?;
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        if !addr.ip().is_loopback() {
+            tracing::warn!(
+                target: "zonectl::notice",
+                "warning: the {} emulator listens on {addr}, beyond this machine; its credentials are public and it has no TLS",
+                service.describe()["provider"].as_str().unwrap_or("provider")
+            );
+        }
+        let server = tokio::spawn(serve(listener, app, options.idle_timeout, options.max_connections));
         let describe = service.describe();
         Ok(Emulator { addr, base_path: service.base_path(), service, shared, describe, server })
     }
@@ -210,14 +278,14 @@ impl Emulator {
         self.addr
     }
 
-    /// The requests so far.
+    /// The requests so far (the most recent ones, up to the log's capacity).
     pub fn request_log(&self) -> Vec<LogEntry> {
-        self.shared.log.lock().expect("not poisoned").clone()
+        self.shared.log.lock().expect("not poisoned").entries.iter().cloned().collect()
     }
 
     /// Clears the request log.
     pub fn clear_log(&self) {
-        self.shared.log.lock().expect("not poisoned").clear();
+        self.shared.log.lock().expect("not poisoned").entries.clear();
     }
 
     /// Sets the faults.
@@ -236,6 +304,62 @@ impl Emulator {
         d["endpoint"] = serde_json::Value::String(self.endpoint());
         d
     }
+
+    /// The `[providers.NAME]` settings that point zonectl at this emulator (`kind` included).
+    pub fn provider_settings(&self) -> toml::Table {
+        let mut table = self.service.provider_settings(&self.endpoint());
+        let kind = self.describe["provider"].as_str().unwrap_or_default().to_owned();
+        table.insert("kind".into(), toml::Value::String(kind));
+        table
+    }
+}
+
+/// Accepts connections and serves HTTP/1.1 on each: a connection that sends no complete
+/// request head within `idle` (a new one, or a kept-alive one between requests) is closed,
+/// and at most `max` are held, so that idle clients cannot exhaust the file descriptors.
+async fn serve(listener: tokio::net::TcpListener, app: Router, idle: Duration, max: usize) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(max.max(1)));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else { return };
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of descriptors or a reset before accept: wait a moment, go on.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                tower::ServiceExt::oneshot(app.clone(), request)
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(idle)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+            drop(slot);
+        });
+    }
+}
+
+/// The user and password of an HTTP Basic `Authorization` header.
+pub fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(data_encoding::BASE64.decode(encoded.trim().as_bytes()).ok()?).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+/// The time now as the APIs write it: `2026-11-22T21:48:04Z`.
+pub fn timestamp() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 #[derive(Clone)]
@@ -248,6 +372,7 @@ struct Control {
 trait ServiceDyn: Send + Sync {
     fn dump(&self) -> serde_json::Value;
     fn reset(&self);
+    fn provider_settings(&self, endpoint: &str) -> toml::Table;
 }
 
 impl<S: Service> ServiceDyn for S {
@@ -257,10 +382,22 @@ impl<S: Service> ServiceDyn for S {
     fn reset(&self) {
         Service::reset(self)
     }
+    fn provider_settings(&self, endpoint: &str) -> toml::Table {
+        Service::provider_settings(self, endpoint)
+    }
+}
+
+/// The control surface changes and reveals everything: only for this machine.
+async fn loopback_only(request: Request, next: Next) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    if peer.is_some_and(|p| p.ip().is_loopback() || p.ip().to_canonical().is_loopback()) {
+        return next.run(request).await;
+    }
+    (StatusCode::FORBIDDEN, "the emulator's control surface answers loopback clients only\n").into_response()
 }
 
 async fn control_log(State(c): State<Control>) -> impl IntoResponse {
-    axum::Json(c.shared.log.lock().expect("not poisoned").clone())
+    axum::Json(c.shared.log.lock().expect("not poisoned").entries.iter().cloned().collect::<Vec<_>>())
 }
 
 async fn control_faults_get(State(c): State<Control>) -> impl IntoResponse {
@@ -278,7 +415,7 @@ async fn control_state(State(c): State<Control>) -> impl IntoResponse {
 
 async fn control_reset(State(c): State<Control>) -> impl IntoResponse {
     c.service.reset();
-    c.shared.log.lock().expect("not poisoned").clear();
+    c.shared.log.lock().expect("not poisoned").entries.clear();
     *c.shared.faults.lock().expect("not poisoned") = FaultState::new(Faults::default());
     StatusCode::NO_CONTENT
 }
@@ -289,6 +426,7 @@ enum Fate {
     ServerError(StatusCode),
     RateLimited,
     DropAfterCommit,
+    WriteRefused,
 }
 
 /// Injects the faults and logs every request of the emulated API.
@@ -304,17 +442,22 @@ async fn faults_and_log(State(shared): State<Arc<Shared>>, request: Request, nex
         let fate = if state.burst_left > 0 {
             state.burst_left -= 1;
             Fate::RateLimited
-        } else if state.draw() < state.faults.error_rate {
-            if state.draw() < 0.5 {
+        } else if changes && state.faults.fail_writes_after.is_some_and(|n| state.writes_seen >= n) {
+            Fate::WriteRefused
+        } else if state.dice.f64() < state.faults.error_rate {
+            if state.dice.bool() {
                 Fate::ServerError(StatusCode::BAD_GATEWAY)
             } else {
                 Fate::ServerError(StatusCode::SERVICE_UNAVAILABLE)
             }
-        } else if changes && state.draw() < state.faults.drop_after_commit_rate {
+        } else if changes && state.dice.f64() < state.faults.drop_after_commit_rate {
             Fate::DropAfterCommit
         } else {
             Fate::Normal
         };
+        if changes && matches!(fate, Fate::Normal | Fate::DropAfterCommit) {
+            state.writes_seen += 1;
+        }
         (fate, latency)
     };
     if !latency.is_zero() {
@@ -323,6 +466,7 @@ async fn faults_and_log(State(shared): State<Arc<Shared>>, request: Request, nex
     let (response, dropped) = match fate {
         // A proxy's 502 comes with an empty, non-JSON body.
         Fate::ServerError(status) => (status.into_response(), false),
+        Fate::WriteRefused => (StatusCode::INTERNAL_SERVER_ERROR.into_response(), false),
         Fate::RateLimited => {
             let retry = shared.scaled(Duration::from_secs(1)).as_secs().max(1);
             let mut r = (StatusCode::TOO_MANY_REQUESTS, "rate limited").into_response();
@@ -356,4 +500,42 @@ fn dropped_after(committed: Response) -> Response {
         Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other("connection dropped after commit"))
     });
     Response::from_parts(parts, Body::from_stream(failing))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_auth_is_read_in_any_case_of_its_scheme() {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", HeaderValue::from_static("basic dTpwOnE="));
+        assert_eq!(basic_auth(&headers), Some(("u".into(), "p:q".into())));
+        headers.insert("authorization", HeaderValue::from_static("Bearer x"));
+        assert_eq!(basic_auth(&headers), None);
+    }
+
+    #[test]
+    fn the_log_keeps_the_most_recent() {
+        let mut log = Log { entries: VecDeque::new(), capacity: 3 };
+        for i in 0..5 {
+            log.push(LogEntry {
+                method: "GET".into(),
+                path: format!("/{i}"),
+                status: 200,
+                millis: 0,
+                dropped: false,
+                at_ms: i,
+            });
+        }
+        let paths: Vec<&str> = log.entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["/2", "/3", "/4"]);
+    }
+
+    #[test]
+    fn scaling_never_panics() {
+        let shared = Shared::new(&Options { time_scale: 1000.0, ..Options::default() });
+        assert_eq!(shared.scaled(Duration::MAX), Duration::MAX);
+        assert_eq!(shared.scaled(Duration::from_secs(2)), Duration::from_secs(2000));
+    }
 }

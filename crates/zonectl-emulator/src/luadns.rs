@@ -23,11 +23,24 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use zonectl_core::{Name, RData, RecordType};
 
-use crate::{Service, Shared};
+use crate::{Emulator, EmulatorKind, Service, Shared, basic_auth, timestamp};
 
-/// Requests allowed per window.
-const RATE_LIMIT: u32 = 1200;
-/// The window, in seconds of the emulated service.
+/// The registry's entry.
+pub static KIND: EmulatorKind = EmulatorKind {
+    provider: "luadns",
+    start: |options, zones| {
+        Box::pin(async move {
+            let mut seed = Seed::default();
+            if let Some(zones) = zones {
+                seed.zones = zones.iter().map(|z| z.as_str().trim_end_matches('.').to_owned()).collect();
+            }
+            Emulator::start(LuaDns::new(seed), options).await
+        })
+    },
+    demo_note: "record sets change in bulk requests, a constant number per sync",
+};
+
+/// The window of the rate limit, in seconds of the emulated service.
 const RATE_WINDOW: f64 = 300.0;
 /// The name servers a new zone gets.
 const NAME_SERVERS: [&str; 4] = ["ns1.luadns.net.", "ns2.luadns.net.", "ns3.luadns.net.", "ns4.luadns.net."];
@@ -48,6 +61,8 @@ pub struct Seed {
     /// A second API key restricted to one zone (the document: "An API key can be configured
     /// to be global … or restricted to a single zone"): (key, zone).
     pub restricted_key: Option<(String, String)>,
+    /// Requests allowed per 5-minute window (1200 at LuaDNS).
+    pub rate_limit: u32,
 }
 
 impl Default for Seed {
@@ -58,6 +73,7 @@ impl Default for Seed {
             min_ttl: 300,
             zones: vec!["example.com".into(), "example.net".into()],
             restricted_key: Some(("emulator-luadns-key-example-net-only".into(), "example.net".into())),
+            rate_limit: 1200,
         }
     }
 }
@@ -165,13 +181,6 @@ impl Account {
     }
 }
 
-fn timestamp() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let rem = secs % 86_400;
-    let (y, m, d) = zonectl_core::provider::zonefile::civil_date(secs / 86_400);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem / 60 % 60, rem % 60)
-}
-
 #[derive(Clone)]
 struct Ctx {
     service: Arc<LuaDns>,
@@ -273,20 +282,21 @@ impl Ctx {
         let reset_at =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default() + reset_in;
         let reset = reset_at.as_secs_f64().ceil() as u64;
-        if account.window_count >= RATE_LIMIT {
+        let limit = self.service.seed.rate_limit;
+        if account.window_count >= limit {
             let mut r = object_error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
             let retry = self.shared.scaled(Duration::from_secs(300)).as_secs_f64().ceil().max(1.0) as u64;
             let h = r.headers_mut();
             h.insert("retry-after", HeaderValue::from(retry));
-            h.insert("x-ratelimit-limit", HeaderValue::from(RATE_LIMIT));
+            h.insert("x-ratelimit-limit", HeaderValue::from(limit));
             h.insert("x-ratelimit-remaining", HeaderValue::from(0));
             h.insert("x-ratelimit-reset", HeaderValue::from(reset));
             return Err(Box::new(r));
         }
         account.window_count += 1;
         Ok(vec![
-            ("x-ratelimit-limit", RATE_LIMIT.to_string()),
-            ("x-ratelimit-remaining", (RATE_LIMIT - account.window_count).to_string()),
+            ("x-ratelimit-limit", limit.to_string()),
+            ("x-ratelimit-remaining", (limit - account.window_count).to_string()),
             ("x-ratelimit-reset", reset.to_string()),
         ])
     }
@@ -326,13 +336,15 @@ impl Ctx {
 /// Who is calling: `None` when the credentials are wrong, `Some(None)` for the global key,
 /// `Some(Some(zone))` for a key restricted to `zone`.
 fn authorized(headers: &HeaderMap, seed: &Seed) -> Option<Option<String>> {
-    let value = headers.get("authorization").and_then(|v| v.to_str().ok())?;
-    let decoded = data_encoding::BASE64.decode(value.strip_prefix("Basic ")?.trim().as_bytes()).ok()?;
-    if decoded == format!("{}:{}", seed.email, seed.api_key).into_bytes() {
+    let (user, key) = basic_auth(headers)?;
+    if user != seed.email {
+        return None;
+    }
+    if key == seed.api_key {
         return Some(None);
     }
     match &seed.restricted_key {
-        Some((key, zone)) if decoded == format!("{}:{key}", seed.email).into_bytes() => Some(Some(zone.clone())),
+        Some((restricted, zone)) if key == *restricted => Some(Some(zone.clone())),
         _ => None,
     }
 }
@@ -433,6 +445,23 @@ struct Input {
     rtype: String,
     content: String,
     ttl: u32,
+}
+
+impl Input {
+    /// The record this input would become, before it has an id: for checking a zone as it
+    /// would be.
+    fn candidate(&self, zone_id: u64) -> RecordJson {
+        RecordJson {
+            id: 0,
+            name: self.name.clone(),
+            rtype: self.rtype.clone(),
+            content: self.content.clone(),
+            ttl: self.ttl,
+            zone_id,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
 }
 
 /// Checks one record object of a request body against the zone.
@@ -539,6 +568,15 @@ impl Service for LuaDns {
 
     fn base_path(&self) -> &'static str {
         "/v1"
+    }
+
+    fn provider_settings(&self, endpoint: &str) -> toml::Table {
+        let mut table = toml::Table::new();
+        table.insert("endpoint".into(), endpoint.into());
+        table.insert("username".into(), self.seed.email.clone().into());
+        table.insert("token".into(), self.seed.api_key.clone().into());
+        table.insert("min_ttl".into(), i64::from(self.seed.min_ttl).into());
+        table
     }
 
     fn describe(&self) -> Value {
@@ -658,16 +696,7 @@ fn add_records(account: &mut Account, zone_id: u64, values: &[Value], min_ttl: u
         if records.iter().any(|r| r.name == input.name && r.rtype == input.rtype && r.content == input.content) {
             return Err(validation("content", "record already exists"));
         }
-        records.push(RecordJson {
-            id: 0,
-            name: input.name.clone(),
-            rtype: input.rtype.clone(),
-            content: input.content.clone(),
-            ttl: input.ttl,
-            zone_id,
-            created_at: String::new(),
-            updated_at: String::new(),
-        });
+        records.push(input.candidate(zone_id));
     }
     if let Some(name) = cname_conflict(&records) {
         return Err(validation("type", &format!("CNAME record at {name} conflicts with other records")));
@@ -726,18 +755,7 @@ async fn records_patch(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Pat
         let mut kept: Vec<RecordJson> =
             zone.records.iter().filter(|r| !pairs.contains(&(r.name.clone(), r.rtype.clone()))).cloned().collect();
         let mut candidate = kept.clone();
-        for i in &inputs {
-            candidate.push(RecordJson {
-                id: 0,
-                name: i.name.clone(),
-                rtype: i.rtype.clone(),
-                content: i.content.clone(),
-                ttl: i.ttl,
-                zone_id,
-                created_at: String::new(),
-                updated_at: String::new(),
-            });
-        }
+        candidate.extend(inputs.iter().map(|i| i.candidate(zone_id)));
         if let Some(name) = cname_conflict(&candidate) {
             return Err(validation("type", &format!("CNAME record at {name} conflicts with other records")));
         }

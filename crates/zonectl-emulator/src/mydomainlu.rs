@@ -22,7 +22,31 @@ use axum::routing::{get, patch};
 use serde_json::{Value, json};
 use zonectl_core::{Name, RData, RecordType};
 
-use crate::{Service, Shared};
+use crate::{Emulator, EmulatorKind, Service, Shared, basic_auth};
+
+/// The registry's entry.
+pub static KIND: EmulatorKind = EmulatorKind {
+    provider: "mydomainlu",
+    start: |options, zones| {
+        Box::pin(async move {
+            let mut seed = Seed::default();
+            if let Some(zones) = zones {
+                seed.zones = zones
+                    .iter()
+                    .map(|z| {
+                        let apex = z.as_str();
+                        (
+                            apex.trim_end_matches('.').to_owned(),
+                            format!("{apex} 172800 IN NS ns1.pt.lu.\n{apex} 172800 IN NS ns2.pt.lu.\n"),
+                        )
+                    })
+                    .collect();
+            }
+            Emulator::start(MydomainLu::new(seed), options).await
+        })
+    },
+    demo_note: "each change is an order that completes seconds later, one at a time",
+};
 
 /// The seeded account.
 #[derive(Debug, Clone)]
@@ -164,12 +188,7 @@ fn failure(code: u32, message: &str, error: String) -> Response {
 }
 
 fn authorized(headers: &HeaderMap, seed: &Seed) -> bool {
-    headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| data_encoding::BASE64.decode(b.trim().as_bytes()).ok())
-        .is_some_and(|d| d == format!("{}:{}", seed.username, seed.password).into_bytes())
+    basic_auth(headers).is_some_and(|(user, password)| user == seed.username && password == seed.password)
 }
 
 impl Ctx {
@@ -406,6 +425,16 @@ impl Service for MydomainLu {
 
     fn base_path(&self) -> &'static str {
         ""
+    }
+
+    fn provider_settings(&self, endpoint: &str) -> toml::Table {
+        let mut table = toml::Table::new();
+        table.insert("endpoint".into(), endpoint.into());
+        table.insert("username".into(), self.seed.username.clone().into());
+        table.insert("password".into(), self.seed.password.clone().into());
+        let zones = self.seed.zones.iter().map(|(d, _)| toml::Value::String(d.clone())).collect();
+        table.insert("zones".into(), toml::Value::Array(zones));
+        table
     }
 
     fn describe(&self) -> Value {

@@ -1,16 +1,22 @@
 //! The one HTTP client every provider uses: endpoint rules, authentication, timeouts,
-//! retries with backoff, a rate limiter per account, paging, and a trace without secrets.
+//! retries with backoff inside a time budget, a rate limiter per account, paging in each
+//! API's way, one mapping of answers to errors, and `tracing` events without secrets.
+//!
+//! A provider describes its API once, as an [`Api`] (its rate limit, its error bodies,
+//! whether a 409 may be retried), and then only says what it asks and what it is about.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use tokio::time::Instant;
-
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
-use reqwest::{Method, StatusCode};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, LOCATION};
+use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
-use zonectl_core::Error;
+use serde_json::Value;
+use tokio::time::Instant;
+use zonectl_core::duration::show;
+use zonectl_core::provider::ZoneLock;
+use zonectl_core::{Error, Name, Record};
 
 /// How a provider authenticates.
 pub enum Auth {
@@ -48,16 +54,19 @@ impl Auth {
         value
     }
 
-    fn account(&self) -> String {
+    /// Who is calling, for keying limiters and locks: the user, or a digest of a token (a
+    /// token is its own account; the digest keys without keeping it).
+    pub fn account(&self) -> String {
         match self {
             Auth::Basic { user, .. } => user.clone(),
-            // A token is its own account; a digest of it keys the limiter without keeping it.
-            Auth::Bearer(token) => format!("token:{:x}", fnv(token.expose_secret().as_bytes())),
+            Auth::Bearer(token) => format!("token:{:016x}", digest(token.expose_secret().as_bytes())),
         }
     }
 }
 
-fn fnv(bytes: &[u8]) -> u64 {
+/// A digest that stays the same across runs and versions (FNV-1a), for names of lock files
+/// and limiter keys; not for security.
+pub fn digest(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
 }
 
@@ -72,6 +81,9 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// Timeout of one request.
     pub timeout: Duration,
+    /// No retry starts past this time since the first try (object_store's
+    /// `retry_timeout`), so a dead API fails in bounded time.
+    pub budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -81,34 +93,107 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(60),
             timeout: Duration::from_secs(30),
+            budget: Duration::from_secs(180),
         }
     }
 }
 
-/// A request budget: `requests` per `per`, shared by every client of one account.
+/// What a provider's API is like, declared once by the provider module.
+#[derive(Debug, Clone, Copy)]
+pub struct Api {
+    /// The documented request budget: requests per period, per account.
+    pub rate_limit: Option<(u32, Duration)>,
+    /// How its errors read.
+    pub errors: ErrorFormat,
+    /// Whether a 409 means "a concurrent request conflicted; this one was not carried out"
+    /// (ZoneID), and is retried.
+    pub retry_conflicts: bool,
+}
+
+/// How an API words its errors.
+#[derive(Clone, Copy)]
+pub struct ErrorFormat {
+    /// The human message in an error body, if the body has one.
+    pub message: fn(&Value) -> Option<String>,
+    /// Where the credentials come from, for a 401 (`LUADNS_API_USERNAME / LUADNS_API_TOKEN`).
+    pub credentials: &'static str,
+    /// An answer the API gives a meaning of its own (Domeneshop's 403 for a domain not in
+    /// the account, mydomain.lu's EPP codes); `None` leaves it to the common mapping.
+    pub special: fn(&Exchange<'_>) -> Option<Error>,
+}
+
+impl std::fmt::Debug for ErrorFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ErrorFormat").field("credentials", &self.credentials).finish()
+    }
+}
+
+/// An error answer with what was asked and about what: what [`ErrorFormat::special`] sees.
+#[derive(Debug)]
+pub struct Exchange<'a> {
+    /// The provider instance.
+    pub provider: &'a str,
+    /// The request.
+    pub request: &'a Request,
+    /// The answer.
+    pub response: &'a Response,
+    /// The zone and record it concerned.
+    pub about: About<'a>,
+    /// The message [`ErrorFormat::message`] found, or a description of the body.
+    pub message: String,
+}
+
+/// What a request is about, so that errors can name it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct About<'a> {
+    /// The zone.
+    pub zone: Option<&'a Name>,
+    /// The record, for requests that change one.
+    pub record: Option<&'a Record>,
+}
+
+impl<'a> About<'a> {
+    /// A request about `zone`.
+    pub fn zone(zone: &'a Name) -> About<'a> {
+        About { zone: Some(zone), record: None }
+    }
+
+    /// A request about `record` in `zone`.
+    pub fn record(zone: &'a Name, record: &'a Record) -> About<'a> {
+        About { zone: Some(zone), record: Some(record) }
+    }
+}
+
+/// A request budget: at most `requests` in any window of `per`, shared by every client of
+/// one account.
+///
+/// The limiter remembers when its last `requests` requests were sent and holds a new one
+/// until the oldest of them is a window (and a margin for the network) old: a sliding
+/// window, so that no window of the server's — fixed or sliding, wherever it starts — sees
+/// more than the budget, while an idle client may still send a burst of `requests` at once.
 #[derive(Debug)]
 pub struct RateLimiter {
-    capacity: f64,
-    per_second: f64,
-    state: Mutex<Bucket>,
+    requests: usize,
+    per: Duration,
+    state: Mutex<Window>,
 }
 
 #[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    at: Instant,
+struct Window {
+    /// When the requests of the current window were sent, oldest first.
+    sent: std::collections::VecDeque<Instant>,
     /// The server said the budget is spent until then.
     paused_until: Option<Instant>,
 }
 
 impl RateLimiter {
-    /// A token bucket holding `requests`, refilled over `per`.
+    /// At most `requests` in any window of `per`.
     pub fn new(requests: u32, per: Duration) -> RateLimiter {
-        let capacity = f64::from(requests);
+        let requests = requests.max(1) as usize;
         RateLimiter {
-            capacity,
-            per_second: capacity / per.as_secs_f64(),
-            state: Mutex::new(Bucket { tokens: capacity, at: Instant::now(), paused_until: None }),
+            requests,
+            per,
+            state: Mutex::new(Window { sent: std::collections::VecDeque::with_capacity(requests), paused_until: None }),
         }
     }
 
@@ -117,26 +202,33 @@ impl RateLimiter {
     pub fn shared(endpoint: &str, account: &str, requests: u32, per: Duration) -> Arc<RateLimiter> {
         static LIMITERS: OnceLock<Mutex<HashMap<String, Arc<RateLimiter>>>> = OnceLock::new();
         let mut all = LIMITERS.get_or_init(Default::default).lock().expect("not poisoned");
-        all.entry(format!("{endpoint} {account}")).or_insert_with(|| Arc::new(RateLimiter::new(requests, per))).clone()
+        all.entry(format!("{endpoint} {account} {requests}/{}", per.as_millis()))
+            .or_insert_with(|| Arc::new(RateLimiter::new(requests, per)))
+            .clone()
     }
 
-    /// Waits until a request may be sent, and takes its token.
-    pub async fn acquire(&self) {
+    /// Waits until a request may be sent, and counts it. Returns how long it waited.
+    pub async fn acquire(&self) -> Duration {
+        // Requests are counted when sent and by the server when received: a margin keeps
+        // a window of ours from being a shade shorter than the server's.
+        let window = self.per + self.per / 50;
+        let started = Instant::now();
         loop {
             let wait = {
-                let mut b = self.state.lock().expect("not poisoned");
+                let mut w = self.state.lock().expect("not poisoned");
                 let now = Instant::now();
-                match b.paused_until {
+                match w.paused_until {
                     Some(until) if until > now => until - now,
                     _ => {
-                        b.paused_until = None;
-                        b.tokens = (b.tokens + (now - b.at).as_secs_f64() * self.per_second).min(self.capacity);
-                        b.at = now;
-                        if b.tokens >= 1.0 {
-                            b.tokens -= 1.0;
-                            return;
+                        w.paused_until = None;
+                        while w.sent.front().is_some_and(|&at| now.saturating_duration_since(at) >= window) {
+                            w.sent.pop_front();
                         }
-                        Duration::from_secs_f64((1.0 - b.tokens) / self.per_second)
+                        if w.sent.len() < self.requests {
+                            w.sent.push_back(now);
+                            return started.elapsed();
+                        }
+                        (w.sent[0] + window).saturating_duration_since(now)
                     }
                 }
             };
@@ -146,9 +238,8 @@ impl RateLimiter {
 
     /// Holds every request back until `until`: the server's count says the budget is spent.
     pub fn pause_until(&self, until: Instant) {
-        let mut b = self.state.lock().expect("not poisoned");
-        b.paused_until = Some(b.paused_until.map_or(until, |p| p.max(until)));
-        b.tokens = 0.0;
+        let mut w = self.state.lock().expect("not poisoned");
+        w.paused_until = Some(w.paused_until.map_or(until, |p| p.max(until)));
     }
 }
 
@@ -161,8 +252,10 @@ pub struct Request {
     pub path: String,
     /// Query parameters.
     pub query: Vec<(String, String)>,
+    /// Headers beyond the usual (ZoneID's pager headers).
+    pub headers: Vec<(HeaderName, String)>,
     /// A JSON body.
-    pub body: Option<serde_json::Value>,
+    pub body: Option<Value>,
     /// Whether sending it twice has the effect of sending it once. Requests that are not
     /// are never repeated after the server may have seen them: the caller re-reads and
     /// checks instead.
@@ -172,18 +265,39 @@ pub struct Request {
 impl Request {
     /// A GET of `path`.
     pub fn get(path: impl Into<String>) -> Request {
-        Request { method: Method::GET, path: path.into(), query: Vec::new(), body: None, idempotent: true }
+        Request::new(Method::GET, path, None, true)
     }
 
     /// A request with a JSON body.
-    pub fn json(method: Method, path: impl Into<String>, body: serde_json::Value, idempotent: bool) -> Request {
-        Request { method, path: path.into(), query: Vec::new(), body: Some(body), idempotent }
+    pub fn json(method: Method, path: impl Into<String>, body: Value, idempotent: bool) -> Request {
+        Request::new(method, path, Some(body), idempotent)
+    }
+
+    /// A DELETE of `path` (deleting twice leaves the same zone: idempotent).
+    pub fn delete(path: impl Into<String>) -> Request {
+        Request::new(Method::DELETE, path, None, true)
+    }
+
+    fn new(method: Method, path: impl Into<String>, body: Option<Value>, idempotent: bool) -> Request {
+        Request { method, path: path.into(), query: Vec::new(), headers: Vec::new(), body, idempotent }
     }
 
     /// Adds a query parameter.
     pub fn query(mut self, key: &str, value: impl ToString) -> Request {
         self.query.push((key.to_owned(), value.to_string()));
         self
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: HeaderName, value: impl ToString) -> Request {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+
+    /// Whether the request changes something (not a GET or HEAD): after a lost answer its
+    /// outcome is unknown.
+    pub fn is_write(&self) -> bool {
+        !matches!(self.method, Method::GET | Method::HEAD)
     }
 }
 
@@ -204,88 +318,128 @@ impl Response {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// The body as JSON of type `T`.
+    /// The body as JSON of type `T`; a body that is not is a protocol error, not retried.
     pub fn json<T: serde::de::DeserializeOwned>(&self, provider: &str) -> Result<T, Error> {
-        serde_json::from_slice(&self.body).map_err(|e| Error::Transport {
+        serde_json::from_slice(&self.body).map_err(|e| Error::Protocol {
             provider: provider.to_owned(),
-            message: format!("unexpected answer to a {} (not the JSON expected: {e})", self.status),
-            ambiguous: false,
+            message: format!("a {} answer that is not the JSON expected: {e}", self.status),
         })
+    }
+
+    /// The last path segment of the `Location` header: the id of a created object.
+    pub fn location_id(&self) -> Option<&str> {
+        let location = self.headers.get(LOCATION)?.to_str().ok()?;
+        let path = location.split(['?', '#']).next()?;
+        path.trim_end_matches('/').rsplit('/').next().filter(|id| !id.is_empty())
     }
 }
 
-/// Where `--debug` lines go.
-pub type Trace = Arc<dyn Fn(&str) + Send + Sync>;
+/// How a list is split into pages.
+#[derive(Debug, Clone, Copy)]
+pub enum Paging {
+    /// One answer holds the whole list (a JSON array).
+    Single,
+    /// `page=1`, `2`, … in the query; the page count in the first of these response headers
+    /// present (LuaDNS: `X-Total-Pages` or `X-Pages-Count`).
+    PageQuery {
+        /// Headers that may hold the page count.
+        count_headers: &'static [&'static str],
+    },
+    /// ZoneID's pager headers: `x-pager-page` and `x-pager-limit` asked, `x-pager-enabled`
+    /// and `x-pager-pages` answered. Without `x-pager-enabled` the answer is the whole list.
+    PagerHeaders {
+        /// Items per page (ZoneID allows up to 100).
+        limit: u32,
+    },
+    /// Django REST Framework: `{"count","next","previous","results"}`, following `next` to
+    /// the end; a bare array is the whole list.
+    NextLink,
+}
+
+/// Pages past this many are refused: a server that never ends its list is broken.
+const MAX_PAGES: usize = 10_000;
 
 /// The client of one provider instance.
 pub struct HttpClient {
     provider: String,
-    endpoint: String,
+    endpoint: Url,
     client: reqwest::Client,
     auth: Auth,
-    limiter: Arc<RateLimiter>,
+    api: Api,
+    limiter: Option<Arc<RateLimiter>>,
     policy: RetryPolicy,
-    trace: Option<Trace>,
+    lock_dir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpClient")
             .field("provider", &self.provider)
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &redact_url(&self.endpoint))
             .field("auth", &self.auth)
             .finish()
     }
 }
 
 /// Whether `endpoint` may be used: `https://` anywhere, plain `http://` only to loopback.
-pub fn check_endpoint(provider: &str, endpoint: &str) -> Result<String, Error> {
-    let url = reqwest::Url::parse(endpoint)
-        .map_err(|e| Error::InvalidConfig(format!("{provider}: endpoint '{endpoint}': {e}")))?;
+/// Messages never show a password written into the URL.
+pub fn check_endpoint(endpoint: &str) -> Result<Url, Error> {
+    let shown = || Url::parse(endpoint).map_or_else(|_| "(not a URL)".to_owned(), |u| redact_url(&u));
+    let url = Url::parse(endpoint).map_err(|e| Error::InvalidConfig(format!("endpoint '{}': {e}", shown())))?;
     match url.scheme() {
         "https" => {}
         "http" => {
-            let host = url.host_str().unwrap_or_default();
-            let ip = host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>();
-            let loopback = host == "localhost" || ip.is_ok_and(|ip| ip.is_loopback());
+            let loopback = match url.host() {
+                Some(url::Host::Domain(d)) => d == "localhost",
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
             if !loopback {
                 return Err(Error::InvalidConfig(format!(
-                    "{provider}: endpoint '{endpoint}': plain http:// is only allowed to loopback; use https://"
+                    "endpoint '{}': plain http:// is only allowed to loopback; use https://",
+                    shown()
                 )));
             }
         }
-        other => {
-            return Err(Error::InvalidConfig(format!("{provider}: endpoint '{endpoint}': unsupported scheme {other}")));
-        }
+        other => return Err(Error::InvalidConfig(format!("endpoint '{}': unsupported scheme {other}", shown()))),
     }
-    Ok(endpoint.trim_end_matches('/').to_owned())
+    let mut url = url;
+    let trimmed = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&trimmed);
+    Ok(url)
+}
+
+/// The URL as shown in traces and errors: a password in it is masked.
+pub fn redact_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("***"));
+    }
+    shown.to_string()
 }
 
 impl HttpClient {
     /// A client of `endpoint` (checked by [`check_endpoint`]) for the provider instance
-    /// `provider`, drawing on the account's shared budget of `rate` requests per period.
-    pub fn new(
-        provider: &str,
-        endpoint: &str,
-        auth: Auth,
-        rate: (u32, Duration),
-        policy: RetryPolicy,
-    ) -> Result<HttpClient, Error> {
-        let endpoint = check_endpoint(provider, endpoint)?;
+    /// `provider`, drawing on the account's shared budget where the API has one.
+    pub fn new(provider: &str, endpoint: &str, auth: Auth, api: Api, policy: RetryPolicy) -> Result<HttpClient, Error> {
+        let endpoint = check_endpoint(endpoint)?;
         let client = reqwest::Client::builder()
             .timeout(policy.timeout)
             .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("zonectl/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::InvalidConfig(format!("{provider}: HTTP client: {e}")))?;
-        let limiter = RateLimiter::shared(&endpoint, &auth.account(), rate.0, rate.1);
-        Ok(HttpClient { provider: provider.to_owned(), endpoint, client, auth, limiter, policy, trace: None })
+            .map_err(|e| Error::InvalidConfig(format!("HTTP client: {e}")))?;
+        let limiter = api
+            .rate_limit
+            .map(|(requests, per)| RateLimiter::shared(endpoint.as_str(), &auth.account(), requests, per));
+        Ok(HttpClient { provider: provider.to_owned(), endpoint, client, auth, api, limiter, policy, lock_dir: None })
     }
 
-    /// Sends each request's line, status and timing to `trace` (`--debug`). Headers and
-    /// bodies are not traced, so no secret can be.
-    pub fn with_trace(mut self, trace: Option<Trace>) -> HttpClient {
-        self.trace = trace;
+    /// Keeps zone locks (see [`HttpClient::zone_lock`]) in `dir`.
+    pub fn with_lock_dir(mut self, dir: Option<std::path::PathBuf>) -> HttpClient {
+        self.lock_dir = dir;
         self
     }
 
@@ -294,157 +448,344 @@ impl HttpClient {
         &self.provider
     }
 
-    /// Sends `request`, retrying what is safe to retry, and returns the final answer
-    /// whatever its status. Connection failures after the request may have reached the
-    /// server are errors with `ambiguous: true` for requests that are not idempotent.
+    /// Who the client calls as, with the endpoint: one account.
+    pub fn account(&self) -> String {
+        format!("{} {}", self.endpoint, self.auth.account())
+    }
+
+    /// The lock of `zone` at this account (see [`HttpClient::lock_named`]).
+    pub async fn zone_lock(&self, zone: &Name) -> Result<ZoneLock, Error> {
+        self.lock_named(&format!("zone {zone}")).await
+    }
+
+    /// A lock for `what` at this account (`zone example.com.`, `orders`): across
+    /// processes through a file in the lock directory, or among this process's tasks only
+    /// without one.
+    pub async fn lock_named(&self, what: &str) -> Result<ZoneLock, Error> {
+        let key = format!("{:016x}", digest(format!("{} {what}", self.account()).as_bytes()));
+        match &self.lock_dir {
+            Some(dir) => ZoneLock::file(&self.provider, &dir.join(format!("{key}.lock"))).await,
+            None => Ok(ZoneLock::in_process(&key).await),
+        }
+    }
+
+    /// Sends `request`, retrying what is safe to retry within the budget, and returns the
+    /// final answer whatever its status. A request that got no answer is an error,
+    /// ambiguous if it was a write that may have reached the server.
     pub async fn send(&self, request: &Request) -> Result<Response, Error> {
-        let url = format!("{}{}", self.endpoint, request.path);
+        let url = self.url(&request.path, &request.query)?;
+        let shown = redact_url(&url);
+        let started = Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.limiter.acquire().await;
-            let started = std::time::Instant::now();
-            let target = reqwest::Url::parse_with_params(&url, &request.query)
-                .map_err(|e| Error::InvalidConfig(format!("{}: {url}: {e}", self.provider)))?;
-            let mut builder = self
-                .client
-                .request(request.method.clone(), target)
-                .header(ACCEPT, "application/json")
-                .header(AUTHORIZATION, self.auth.header());
-            if let Some(body) = &request.body {
-                builder =
-                    builder.header(CONTENT_TYPE, "application/json").body(serde_json::to_vec(body).expect("JSON"));
+            if let Some(limiter) = &self.limiter {
+                let waited = limiter.acquire().await;
+                if waited >= Duration::from_secs(1) {
+                    tracing::info!(
+                        target: "zonectl::http",
+                        provider = %self.provider,
+                        waited_ms = waited.as_millis() as u64,
+                        "{}: waited {} for the rate limit",
+                        self.provider,
+                        show(waited)
+                    );
+                }
             }
-            let outcome = match builder.send().await {
-                Ok(answer) => {
-                    let status = answer.status();
-                    let headers = answer.headers().clone();
-                    match answer.bytes().await {
-                        Ok(body) => Ok(Response { status, headers, body: body.to_vec() }),
-                        Err(e) => Err((e, true)),
-                    }
-                }
-                Err(e) => {
-                    let sent = !e.is_connect();
-                    Err((e, sent))
-                }
+            let sent_at = std::time::Instant::now();
+            let outcome = self.attempt(&url, request).await;
+            let ms = sent_at.elapsed().as_millis();
+            let status = match &outcome {
+                Ok(r) => r.status.as_str().to_owned(),
+                Err(_) => "failed".to_owned(),
             };
-            let elapsed = started.elapsed().as_millis();
-            let line = |status: &str| {
-                format!(
-                    "{} {} {} {elapsed}ms {} attempt {attempt}",
+            tracing::debug!(
+                target: "zonectl::http",
+                provider = %self.provider,
+                status = %status,
+                "{} {} {shown} {status} {ms}ms attempt {attempt}",
+                self.provider,
+                request.method
+            );
+            let (retry, wait) = match &outcome {
+                Ok(response) => {
+                    self.note_budget(response);
+                    let status = response.status;
+                    let retry = status == StatusCode::TOO_MANY_REQUESTS
+                        || (status.is_server_error() && request.idempotent)
+                        || (status == StatusCode::CONFLICT && self.api.retry_conflicts);
+                    (retry, retry_after(response).filter(|_| retry))
+                }
+                // A write that may have reached the server is not repeated blindly.
+                Err((_, maybe_seen)) => (!(*maybe_seen && request.is_write() && !request.idempotent), None),
+            };
+            let wait = wait.unwrap_or_else(|| self.backoff(attempt)).min(self.policy.max_delay);
+            let within_budget = started.elapsed() + wait <= self.policy.budget;
+            if retry && attempt < self.policy.attempts && within_budget {
+                tracing::debug!(
+                    target: "zonectl::http",
+                    provider = %self.provider,
+                    "{}: retrying {} {} in {} (after {status})",
                     self.provider,
                     request.method,
-                    redact_query(&url, &request.query),
-                    status
-                )
-            };
-            let last = attempt >= self.policy.attempts;
-            match outcome {
-                Ok(response) => {
-                    self.trace(&line(response.status.as_str()));
-                    self.note_budget(&response);
-                    let status = response.status;
-                    let retry =
-                        status == StatusCode::TOO_MANY_REQUESTS || (status.is_server_error() && request.idempotent);
-                    if retry && !last {
-                        let wait = self.server_wait(&response).unwrap_or_else(|| self.backoff(attempt));
-                        tokio::time::sleep(wait.min(self.policy.max_delay)).await;
-                        continue;
-                    }
-                    return Ok(response);
-                }
+                    request.path,
+                    show(wait)
+                );
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            return match outcome {
+                Ok(response) => Ok(response),
                 Err((e, maybe_seen)) => {
-                    self.trace(&line("failed"));
-                    let ambiguous = maybe_seen && !request.idempotent;
-                    if !ambiguous && !last {
-                        tokio::time::sleep(self.backoff(attempt)).await;
-                        continue;
-                    }
                     let what = if e.is_timeout() { "timed out".to_owned() } else { describe(&e) };
-                    return Err(Error::Transport {
+                    Err(Error::Transport {
                         provider: self.provider.clone(),
                         message: format!("{} {}: {what}", request.method, request.path),
-                        ambiguous,
-                    });
+                        ambiguous: maybe_seen && request.is_write(),
+                        source: Some(Arc::new(e)),
+                    })
+                }
+            };
+        }
+    }
+
+    /// One try; on failure, whether the request may have reached the server.
+    async fn attempt(&self, url: &Url, request: &Request) -> Result<Response, (reqwest::Error, bool)> {
+        let mut builder = self
+            .client
+            .request(request.method.clone(), url.clone())
+            .header(ACCEPT, "application/json")
+            .header(AUTHORIZATION, self.auth.header());
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = &request.body {
+            builder = builder.header(CONTENT_TYPE, "application/json").body(serde_json::to_vec(body).expect("JSON"));
+        }
+        match builder.send().await {
+            Ok(answer) => {
+                let status = answer.status();
+                let headers = answer.headers().clone();
+                match answer.bytes().await {
+                    Ok(body) => Ok(Response { status, headers, body: body.to_vec() }),
+                    Err(e) => Err((e, true)),
                 }
             }
-        }
-    }
-
-    /// Every page of a list whose answers give the page count in a header (LuaDNS:
-    /// `X-Total-Pages` or `X-Pages-Count`): sends `request` with `page=1`, `2`, … and
-    /// returns the items of all pages. `check` turns a non-success answer into an error.
-    pub async fn get_pages<T: serde::de::DeserializeOwned>(
-        &self,
-        request: &Request,
-        page_count_headers: &[&str],
-        check: impl Fn(Response) -> Result<Response, Error>,
-    ) -> Result<Vec<T>, Error> {
-        let mut items = Vec::new();
-        let mut page = 1u64;
-        loop {
-            let response = check(self.send(&request.clone().query("page", page)).await?)?;
-            items.extend(response.json::<Vec<T>>(&self.provider)?);
-            let pages = page_count_headers.iter().find_map(|h| response.header(h)?.trim().parse::<u64>().ok());
-            match pages {
-                Some(pages) if page < pages => page += 1,
-                _ => return Ok(items),
+            Err(e) => {
+                let seen = !e.is_connect();
+                Err((e, seen))
             }
         }
     }
 
-    fn trace(&self, line: &str) {
-        if let Some(trace) = &self.trace {
-            trace(line);
+    /// Sends `request` and turns any answer but a success into the matching error.
+    pub async fn call(&self, request: &Request, about: About<'_>) -> Result<Response, Error> {
+        let response = self.send(request).await?;
+        if response.status.is_success() {
+            return Ok(response);
         }
+        Err(self.error(&response, request, about))
+    }
+
+    /// Every item of a list, in the API's way of paging.
+    pub async fn get_all<T: serde::de::DeserializeOwned>(
+        &self,
+        request: &Request,
+        paging: Paging,
+        about: About<'_>,
+    ) -> Result<Vec<T>, Error> {
+        let mut items = Vec::new();
+        let mut next = Some(request.clone());
+        let mut page = 1u64;
+        while let Some(asked) = next.take() {
+            if page as usize > MAX_PAGES {
+                return Err(self.protocol(format!("{} lists more than {MAX_PAGES} pages", request.path)));
+            }
+            let asked = match paging {
+                Paging::PageQuery { .. } => asked.query("page", page),
+                Paging::PagerHeaders { limit } => asked
+                    .header(HeaderName::from_static("x-pager-page"), page)
+                    .header(HeaderName::from_static("x-pager-limit"), limit),
+                Paging::Single | Paging::NextLink => asked,
+            };
+            let response = self.call(&asked, about).await?;
+            match paging {
+                Paging::Single => items.extend(response.json::<Vec<T>>(&self.provider)?),
+                Paging::PageQuery { count_headers } => {
+                    items.extend(response.json::<Vec<T>>(&self.provider)?);
+                    let pages = count_headers.iter().find_map(|h| response.header(h)?.trim().parse::<u64>().ok());
+                    if pages.is_some_and(|pages| page < pages) {
+                        next = Some(request.clone());
+                    }
+                }
+                Paging::PagerHeaders { .. } => {
+                    items.extend(response.json::<Vec<T>>(&self.provider)?);
+                    let enabled = response.header("x-pager-enabled").is_some_and(|v| v.trim() == "1");
+                    let pages = response.header("x-pager-pages").and_then(|v| v.trim().parse::<u64>().ok());
+                    if enabled && pages.is_some_and(|pages| page < pages) {
+                        next = Some(request.clone());
+                    }
+                }
+                Paging::NextLink => match response.json::<Value>(&self.provider)? {
+                    Value::Array(list) => items.extend(self.items::<T>(list)?),
+                    Value::Object(mut object) => {
+                        let Some(Value::Array(list)) = object.remove("results") else {
+                            return Err(
+                                self.protocol(format!("{}: neither a list nor a page of results", request.path))
+                            );
+                        };
+                        items.extend(self.items::<T>(list)?);
+                        if let Some(link) = object.get("next").and_then(Value::as_str) {
+                            next = Some(self.follow(request, link)?);
+                        }
+                    }
+                    _ => return Err(self.protocol(format!("{}: neither a list nor a page of results", request.path))),
+                },
+            }
+            page += 1;
+        }
+        Ok(items)
+    }
+
+    fn items<T: serde::de::DeserializeOwned>(&self, list: Vec<Value>) -> Result<Vec<T>, Error> {
+        serde_json::from_value(Value::Array(list))
+            .map_err(|e| self.protocol(format!("a list item that is not what the API documents: {e}")))
+    }
+
+    /// The request for a `next` link: only to this endpoint (the link's scheme and host may
+    /// be a proxy's view of it; its path must lie under the endpoint's), never elsewhere
+    /// with our credentials.
+    fn follow(&self, request: &Request, link: &str) -> Result<Request, Error> {
+        let url = self.endpoint.join(link).map_err(|e| self.protocol(format!("next page link '{link}': {e}")))?;
+        let base = self.endpoint.path().trim_end_matches('/');
+        let path = url
+            .path()
+            .strip_prefix(base)
+            .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+            .ok_or_else(|| self.protocol(format!("next page link '{link}' leads away from the API at {base}")))?;
+        let query = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        Ok(Request { path: path.to_owned(), query, ..request.clone() })
+    }
+
+    fn protocol(&self, message: String) -> Error {
+        Error::Protocol { provider: self.provider.clone(), message }
+    }
+
+    /// The error an unsuccessful answer stands for.
+    pub fn error(&self, response: &Response, request: &Request, about: About<'_>) -> Error {
+        let provider = self.provider.clone();
+        let body: Option<Value> = serde_json::from_slice(&response.body).ok();
+        let status = response.status;
+        let message = body.as_ref().and_then(self.api.errors.message).unwrap_or_else(|| match &body {
+            _ if response.body.is_empty() => format!("{status} with an empty body"),
+            None => format!("{status} with a body that is not JSON"),
+            Some(_) => format!("{status}"),
+        });
+        let exchange = Exchange { provider: &provider, request, response, about, message };
+        if let Some(special) = (self.api.errors.special)(&exchange) {
+            return special;
+        }
+        let message = exchange.message;
+        let zone_text = about.zone.map_or_else(String::new, |z| format!("zone {z}: "));
+        match status.as_u16() {
+            400 | 422 => match about.zone {
+                Some(zone) => Error::InvalidRecord {
+                    provider,
+                    zone: zone.clone(),
+                    record: about.record.map(ToString::to_string),
+                    message,
+                },
+                None => {
+                    Error::Protocol { provider, message: format!("{} {}: {message}", request.method, request.path) }
+                }
+            },
+            401 => Error::Unauthenticated {
+                provider,
+                message: format!("{message} (check the credentials, {})", self.api.errors.credentials),
+            },
+            402 => Error::PermissionDenied { provider, message: format!("{zone_text}payment required: {message}") },
+            403 => Error::PermissionDenied { provider, message: format!("{zone_text}{message}") },
+            404 => Error::NotFound {
+                provider,
+                what: match (about.record, about.zone) {
+                    (Some(record), Some(zone)) => format!("zone {zone}: record {record}"),
+                    (None, Some(zone)) => format!("zone {zone}"),
+                    _ => request.path.clone(),
+                },
+            },
+            409 => Error::Conflict { provider, message: format!("{zone_text}{message}") },
+            429 => Error::RateLimited { provider, retry_after: retry_after(response) },
+            300..=399 => Error::Protocol {
+                provider,
+                message: format!(
+                    "{} {} was redirected ({status}) to {}",
+                    request.method,
+                    request.path,
+                    response.header("location").unwrap_or("nowhere")
+                ),
+            },
+            500..=599 => Error::Transport {
+                provider,
+                message: format!("{zone_text}HTTP {}: {message}", status.as_u16()),
+                ambiguous: request.is_write(),
+                source: None,
+            },
+            _ => Error::Protocol { provider, message: format!("{zone_text}HTTP {}: {message}", status.as_u16()) },
+        }
+    }
+
+    fn url(&self, path: &str, query: &[(String, String)]) -> Result<Url, Error> {
+        let mut url = self.endpoint.clone();
+        let joined = format!("{}{path}", self.endpoint.path().trim_end_matches('/'));
+        url.set_path(&joined);
+        url.set_query(None);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        Ok(url)
     }
 
     /// Exponential backoff with full jitter: a random wait up to base × 2^(attempt−1).
     fn backoff(&self, attempt: u32) -> Duration {
         let ceiling = self.policy.base_delay.saturating_mul(1 << (attempt - 1).min(16)).min(self.policy.max_delay);
-        ceiling.mul_f64(jitter())
+        ceiling.mul_f64(fastrand::f64())
     }
 
-    /// `Retry-After` (seconds), else `X-Ratelimit-Reset` (a Unix time) on a 429.
-    fn server_wait(&self, response: &Response) -> Option<Duration> {
-        if let Some(secs) = response.header("retry-after").and_then(|v| v.trim().parse::<f64>().ok()) {
-            return Some(Duration::from_secs_f64(secs.max(0.0)));
-        }
-        if response.status == StatusCode::TOO_MANY_REQUESTS {
-            return reset_in(response);
-        }
-        None
-    }
-
-    /// When the server says the budget is spent, hold every request until its reset.
+    /// When the server says the budget is spent and when it renews, hold every request
+    /// until then (another client on the account may have spent it).
     fn note_budget(&self, response: &Response) {
-        let remaining = response.header("x-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok());
-        if let Some(wait) = reset_in(response).filter(|_| remaining == Some(0)) {
-            self.limiter.pause_until(Instant::now() + wait.min(self.policy.max_delay));
+        let Some(limiter) = &self.limiter else { return };
+        let remaining = response.header("x-ratelimit-remaining").and_then(|v| v.trim().parse::<u64>().ok());
+        if remaining == Some(0)
+            && let Some(wait) = reset_in(response)
+        {
+            limiter.pause_until(Instant::now() + wait.min(self.policy.max_delay));
         }
     }
+}
+
+/// How long the server asks us to wait: `Retry-After` in seconds or as an HTTP date, else,
+/// on a 429, until `X-Ratelimit-Reset` (a Unix time). Never a panic, whatever the header
+/// holds (`1e30`, `inf`, a date long past).
+pub fn retry_after(response: &Response) -> Option<Duration> {
+    if let Some(value) = response.header("retry-after").map(str::trim) {
+        if let Ok(secs) = value.parse::<f64>() {
+            return Some(Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or(Duration::MAX));
+        }
+        if let Ok(at) = httpdate::parse_http_date(value) {
+            return Some(at.duration_since(SystemTime::now()).unwrap_or_default());
+        }
+    }
+    if response.status == StatusCode::TOO_MANY_REQUESTS {
+        return reset_in(response);
+    }
+    None
 }
 
 fn reset_in(response: &Response) -> Option<Duration> {
     let reset = response.header("x-ratelimit-reset")?.trim().parse::<u64>().ok()?;
     let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).ok()?.as_secs();
     Some(Duration::from_secs(reset.saturating_sub(now)))
-}
-
-/// The URL for the trace; query values that could carry a secret are masked.
-fn redact_query(url: &str, query: &[(String, String)]) -> String {
-    if query.is_empty() {
-        return url.to_owned();
-    }
-    let pairs: Vec<String> = query
-        .iter()
-        .map(|(k, v)| {
-            let secret = ["token", "key", "secret", "password"].iter().any(|s| k.to_ascii_lowercase().contains(s));
-            format!("{k}={}", if secret { "***" } else { v })
-        })
-        .collect();
-    format!("{url}?{}", pairs.join("&"))
 }
 
 /// A reqwest error in one line, without the URL (which the caller names).
@@ -458,35 +799,47 @@ fn describe(e: &reqwest::Error) -> String {
     text
 }
 
-/// A uniform draw in [0, 1) for jitter; quality hardly matters, independence between
-/// clients does.
-fn jitter() -> f64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static STATE: AtomicU64 = AtomicU64::new(0);
-    let seed = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
-    let mut z = STATE.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed) ^ seed;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn response(status: u16, headers: &[(&'static str, &str)]) -> Response {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        Response { status: StatusCode::from_u16(status).unwrap(), headers: map, body: Vec::new() }
+    }
+
     #[test]
     fn endpoints() {
-        assert!(check_endpoint("p", "https://api.luadns.com/v1").is_ok());
-        assert!(check_endpoint("p", "http://127.0.0.1:8080/v1").is_ok());
-        assert!(check_endpoint("p", "http://[::1]:8080/v1").is_ok());
-        assert!(check_endpoint("p", "http://localhost:1/").is_ok());
-        let err = check_endpoint("lua", "http://api.example.com/v1").unwrap_err().to_string();
+        assert!(check_endpoint("https://api.luadns.com/v1").is_ok());
+        assert!(check_endpoint("http://127.0.0.1:8080/v1").is_ok());
+        assert!(check_endpoint("http://[::1]:8080/v1").is_ok());
+        assert!(check_endpoint("http://localhost:1/").is_ok());
+        let err = check_endpoint("http://api.example.com/v1").unwrap_err().to_string();
         assert_eq!(
             err,
-            "invalid configuration: lua: endpoint 'http://api.example.com/v1': plain http:// is only allowed to loopback; use https://"
+            "endpoint 'http://api.example.com/v1': plain http:// is only allowed to loopback; use https://"
         );
-        assert!(check_endpoint("p", "ftp://x/").is_err());
-        assert!(check_endpoint("p", "not a url").is_err());
+        assert!(check_endpoint("ftp://x/").is_err());
+        assert!(check_endpoint("not a url").is_err());
+        assert_eq!(check_endpoint("https://x.example/v2/dns/").unwrap().path(), "/v2/dns");
+    }
+
+    #[test]
+    fn a_password_in_the_endpoint_is_never_shown() {
+        let err = check_endpoint("http://me:s3cret@api.example.com/v1").unwrap_err().to_string();
+        assert!(!err.contains("s3cret") && err.contains("me:***@"), "{err}");
+        let auth = Auth::Basic { user: "u".into(), password: SecretString::from("p".to_owned()) };
+        let api = Api { rate_limit: None, errors: test_format(), retry_conflicts: false };
+        let client =
+            HttpClient::new("p", "http://me:s3cret@127.0.0.1:1/v1", auth, api, RetryPolicy::default()).unwrap();
+        assert!(!format!("{client:?}").contains("s3cret"));
+    }
+
+    fn test_format() -> ErrorFormat {
+        ErrorFormat { message: |_| None, credentials: "X", special: |_| None }
     }
 
     #[test]
@@ -500,25 +853,46 @@ mod tests {
     }
 
     #[test]
-    fn trace_masks_secret_query_values() {
-        let q = vec![("token".to_owned(), "abc".to_owned()), ("limit".to_owned(), "10".to_owned())];
-        assert_eq!(redact_query("https://x/y", &q), "https://x/y?token=***&limit=10");
+    fn retry_after_in_every_form_and_never_a_panic() {
+        let wait = |v: &str| retry_after(&response(503, &[("retry-after", v)]));
+        assert_eq!(wait("3"), Some(Duration::from_secs(3)));
+        assert_eq!(wait("0.5"), Some(Duration::from_millis(500)));
+        assert_eq!(wait("-4"), Some(Duration::ZERO));
+        assert_eq!(wait("1e30"), Some(Duration::MAX));
+        assert_eq!(wait("inf"), Some(Duration::MAX));
+        assert_eq!(wait("NaN"), Some(Duration::ZERO));
+        assert_eq!(wait("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO), "a date past is now");
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
+        let until = wait(&later).unwrap();
+        assert!(until > Duration::from_secs(100) && until <= Duration::from_secs(120), "{until:?}");
+        assert_eq!(wait("soon"), None);
+    }
+
+    #[test]
+    fn created_ids_from_location() {
+        let id = |v: &str| response(201, &[("location", v)]).location_id().map(str::to_owned);
+        assert_eq!(id("https://api.domeneshop.no/v0/domains/1/dns/42").as_deref(), Some("42"));
+        assert_eq!(id("/v0/domains/1/dns/42/").as_deref(), Some("42"));
+        assert_eq!(id("/v0/x/7?y=1").as_deref(), Some("7"));
+        assert_eq!(response(201, &[]).location_id(), None);
     }
 
     #[tokio::test(start_paused = true)]
-    async fn the_limiter_spaces_requests_past_its_budget() {
+    async fn the_limiter_never_lets_more_than_its_budget_into_any_window() {
         let limiter = RateLimiter::new(10, Duration::from_secs(10));
         let start = tokio::time::Instant::now();
-        for _ in 0..10 {
+        let mut sent = Vec::new();
+        for _ in 0..35 {
             limiter.acquire().await;
+            sent.push(start.elapsed());
         }
-        assert_eq!(start.elapsed(), Duration::ZERO, "the first 10 go at once");
-        for _ in 0..5 {
-            limiter.acquire().await;
+        assert!(sent[..10].iter().all(|t| t.is_zero()), "an idle client sends its budget at once: {sent:?}");
+        assert!(sent[10] >= Duration::from_secs(10), "the 11th waits for the window: {:?}", sent[10]);
+        // Every window of 10 seconds, wherever it starts, holds at most 10.
+        for (i, &at) in sent.iter().enumerate() {
+            let in_window = sent[i..].iter().take_while(|&&t| t < at + Duration::from_secs(10)).count();
+            assert!(in_window <= 10, "{in_window} requests in the 10 s from {at:?}");
         }
-        // One token a second after the burst.
-        let waited = start.elapsed();
-        assert!(waited >= Duration::from_millis(4900) && waited <= Duration::from_millis(5100), "{waited:?}");
     }
 
     #[tokio::test(start_paused = true)]

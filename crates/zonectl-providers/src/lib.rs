@@ -1,29 +1,36 @@
-//! The HTTP DNS hosting providers of zonectl, one module each, over one shared HTTP layer.
+//! The HTTP DNS hosting providers of zonectl, one module each (each behind a cargo feature
+//! of its name), over one shared HTTP layer.
 //!
 //! Each provider maps its API's wire types to and from the model of `zonectl-core` and
 //! absorbs its quirks (see its module's docs); the plan engine has already checked every
-//! change against the provider's capabilities before `apply` is called.
+//! change against the provider's capabilities before `apply` is called. Each module
+//! declares its `KIND` for the registry: names, typed settings, environment variables.
 
 #![deny(missing_docs)]
 
 pub mod http;
+#[cfg(feature = "luadns")]
 pub mod luadns;
+#[cfg(feature = "mydomainlu")]
 pub mod mydomainlu;
 
-use secrecy::SecretString;
+use std::path::Path;
 
-/// A credential from the environment: `NAME`, else the file named by `NAME_FILE` (the
-/// variable names lego uses, so users can reuse them).
-pub fn env_secret(name: &str) -> Result<Option<SecretString>, zonectl_core::Error> {
-    if let Ok(value) = std::env::var(name) {
-        return Ok(Some(SecretString::from(value)));
-    }
-    match std::env::var_os(format!("{name}_FILE")) {
-        Some(path) => std::fs::read_to_string(&path)
-            .map(|text| Some(SecretString::from(text.trim_end_matches(['\n', '\r']).to_owned())))
-            .map_err(|e| {
-                zonectl_core::Error::InvalidConfig(format!("{name}_FILE: cannot read {}: {e}", path.to_string_lossy()))
-            }),
-        None => Ok(None),
-    }
+use secrecy::ExposeSecret;
+use zonectl_core::Error;
+use zonectl_core::provider::kind::{BuildContext, Credential};
+
+/// A login name (not a secret) from its setting, `<setting>_file`, `env` or `<env>_FILE`.
+#[allow(dead_code)]
+fn login(
+    ctx: &BuildContext,
+    setting: &str,
+    value: &Option<String>,
+    file: Option<&Path>,
+    env: &str,
+) -> Result<String, Error> {
+    let literal = value.clone().map(secrecy::SecretString::from);
+    let found =
+        ctx.required(Credential { what: setting, setting, value: literal.as_ref(), file, env, secret: false })?;
+    Ok(found.expose_secret().to_owned())
 }

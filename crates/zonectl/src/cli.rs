@@ -17,7 +17,8 @@ pub struct Cli {
     #[arg(long, short = 'p', global = true, value_name = "NAME")]
     pub provider: Option<String>,
 
-    /// Print each HTTP request's line, status and timing to stderr (never a credential).
+    /// Print each HTTP request's line, status and timing, and each retry, to stderr (never
+    /// a credential).
     #[arg(long, global = true)]
     pub debug: bool,
 
@@ -137,7 +138,7 @@ pub enum Command {
     /// serves until interrupted.
     Emulate {
         /// The providers to emulate.
-        #[arg(required = true, value_parser = ["luadns", "mydomainlu"])]
+        #[arg(required = true, value_parser = clap::builder::PossibleValuesParser::new(crate::registry::emulated()))]
         providers: Vec<String>,
         /// Address to listen on; with several emulators, each takes the next port.
         #[arg(long, default_value = "127.0.0.1:0")]

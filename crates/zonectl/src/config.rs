@@ -1,4 +1,5 @@
-//! `zonectl.toml`: provider instances and zones.
+//! `zonectl.toml`: provider instances and zones, read and checked whole before anything
+//! else happens, and where zonectl keeps its state.
 //!
 //! ```toml
 //! [providers.files]
@@ -12,58 +13,53 @@
 //! ignore = [{ name = "_acme-challenge*", type = "TXT" }]
 //! max_change_ratio = 0.3         # the safety threshold (default 0.3 of zones of 10+)
 //! ```
+//!
+//! Each provider table is read by its kind's typed settings (see the registry), so a typo
+//! (`usrname`), a wrong type (`directory = 5`) or a string where a list belongs
+//! (`zones = "x.lu"`) is an error naming the file, the table and the key.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use secrecy::{ExposeSecret, SecretString};
 use zonectl_core::Name;
 use zonectl_core::plan::{IgnoreRule, Safety};
-use zonectl_core::provider::Provider;
-use zonectl_core::provider::memory::InMemory;
-use zonectl_core::provider::zonefile::ZoneFiles;
-use zonectl_providers::http::Trace;
-use zonectl_providers::luadns::{LuaDns, LuaDnsConfig};
-use zonectl_providers::mydomainlu::{MydomainLu, MydomainLuConfig};
+use zonectl_core::provider::{BuildContext, Provider, ProviderConfig, ProviderKind};
 
-/// The provider kinds this build knows, as written in `kind = "…"`.
-pub const KINDS: &[&str] = &["zonefile", "memory", "luadns", "mydomainlu"];
-/// Kinds the design names that later work adds; a config naming them gets a clear error.
-const PLANNED_KINDS: &[&str] = &["domeneshop", "zoneid", "zoneee", "vpsorg"];
-/// Kinds with no HTTP endpoint to override.
-const LOCAL_KINDS: &[&str] = &["zonefile", "memory"];
+use crate::registry;
 
-/// The whole file.
+/// The whole file, as written.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    providers: BTreeMap<String, toml::Table>,
+    #[serde(default, rename = "zone")]
+    zones: Vec<ZoneConfig>,
+}
+
+/// The configuration, checked.
+#[derive(Debug)]
 pub struct Config {
     /// Provider instances by name.
-    #[serde(default)]
-    pub providers: BTreeMap<String, ProviderConfig>,
+    pub providers: BTreeMap<String, ProviderEntry>,
     /// Zones managed as code.
-    #[serde(default, rename = "zone")]
     pub zones: Vec<ZoneConfig>,
-    /// The directory relative paths are taken from (the file's own).
-    #[serde(skip)]
-    pub base: PathBuf,
-    /// Where the configuration came from, for messages.
-    #[serde(skip)]
+    /// The file it came from (none: the built-in default).
+    pub file: Option<PathBuf>,
+    /// Where it came from, for messages.
     pub origin: String,
 }
 
-/// One provider instance. Settings beyond `kind` and `endpoint` belong to the kind.
-#[derive(Debug, serde::Deserialize)]
-pub struct ProviderConfig {
-    /// The provider kind.
-    pub kind: String,
-    /// Another endpoint than the provider's own (an emulator, a proxy).
-    pub endpoint: Option<String>,
-    /// Kind-specific settings.
-    #[serde(flatten)]
-    pub settings: toml::Table,
+/// One provider instance: its kind and its settings, read and checked.
+#[derive(Debug)]
+pub struct ProviderEntry {
+    /// The kind.
+    pub kind: &'static ProviderKind,
+    /// The settings.
+    pub settings: Box<dyn ProviderConfig>,
 }
 
 /// One zone kept as code.
@@ -71,7 +67,7 @@ pub struct ProviderConfig {
 #[serde(deny_unknown_fields)]
 pub struct ZoneConfig {
     /// The zone's name.
-    pub name: String,
+    pub name: Name,
     /// The desired zone file.
     pub source: PathBuf,
     /// Provider instances that should hold it.
@@ -96,61 +92,107 @@ impl ZoneConfig {
     }
 }
 
+/// The state directory: `$ZONECTL_STATE_DIR`, else `$XDG_STATE_HOME/zonectl`, else
+/// `~/.local/state/zonectl`. Backups and lock files live there.
+pub fn state_dir() -> anyhow::Result<PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("ZONECTL_STATE_DIR")
+        .or_else(|| var("XDG_STATE_HOME").map(|d| d.join("zonectl")))
+        .or_else(|| var("HOME").map(|h| h.join(".local/state/zonectl")))
+        .context("no state directory: set ZONECTL_STATE_DIR or HOME")
+}
+
+/// Where backups go: `backups/` in the state directory.
+pub fn backup_dir() -> anyhow::Result<PathBuf> {
+    Ok(state_dir()?.join("backups"))
+}
+
 impl Config {
     /// Loads `--config`, else `$ZONECTL_CONFIG`, else `./zonectl.toml` if present, else the
     /// default: one `zonefile` provider named `zonefile` over `./zones`.
     pub fn load(flag: Option<&Path>) -> anyhow::Result<Config> {
-        let env = std::env::var_os("ZONECTL_CONFIG").map(PathBuf::from);
+        let env = std::env::var_os("ZONECTL_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from);
         let path = match (flag, env) {
             (Some(path), _) => Some(path.to_owned()),
             (None, Some(path)) => Some(path),
             (None, None) => Some(PathBuf::from("zonectl.toml")).filter(|p| p.exists()),
         };
-        let Some(path) = path else { return Ok(Config::builtin()) };
-        let text = std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read", path.display()))?;
-        let mut config: Config = toml::from_str(&text).map_err(|e| {
+        let Some(path) = path else { return Config::builtin() };
+        let origin = path.display().to_string();
+        let bytes =
+            zonectl_core::fs::read_limited(&path, 16 << 20).with_context(|| format!("{origin}: cannot read"))?;
+        let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{origin}: not UTF-8 text"))?;
+        Config::parse(&text, Some(path))
+    }
+
+    /// The configuration in `text`, read from `file`.
+    pub fn parse(text: &str, file: Option<PathBuf>) -> anyhow::Result<Config> {
+        let origin = file.as_ref().map_or_else(|| "built-in defaults".to_owned(), |f| f.display().to_string());
+        let parsed: File = toml::from_str(text).map_err(|e| {
             // toml's message has the line and column; keep it on one line.
-            anyhow::anyhow!("{}: {}", path.display(), e.to_string().lines().next().unwrap_or("invalid TOML").trim())
+            let message = e.to_string();
+            let mut lines = message.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('|'));
+            let head = lines.next().unwrap_or("invalid TOML");
+            let detail = lines.next_back().unwrap_or_default();
+            anyhow::anyhow!("{origin}: {head}{}", if detail.is_empty() { String::new() } else { format!(": {detail}") })
         })?;
-        config.base = path.parent().map(Path::to_owned).unwrap_or_default();
-        config.origin = path.display().to_string();
-        if config.providers.is_empty() {
-            config.providers = Config::builtin().providers;
+        let mut providers = BTreeMap::new();
+        for (name, mut table) in parsed.providers {
+            let at = format!("{origin}: [providers.{name}]");
+            let kind = match table.remove("kind") {
+                Some(toml::Value::String(kind)) => kind,
+                Some(other) => bail!("{at}: kind must be a string, not {}", other.type_str()),
+                None => bail!("{at}: no kind (one of {})", registry::kind_names().join(", ")),
+            };
+            let Some(entry) = registry::find(&kind) else {
+                bail!("{at}: unknown kind '{kind}' (known: {})", registry::kind_names().join(", "));
+            };
+            let settings = (entry.kind.parse)(table).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
+            providers.insert(name, ProviderEntry { kind: entry.kind, settings });
         }
-        config.validate()?;
+        let mut config = Config { providers, zones: parsed.zones, file, origin };
+        if config.providers.is_empty() {
+            config.providers = Config::builtin()?.providers;
+        }
+        config.check_zones()?;
         Ok(config)
     }
 
-    fn builtin() -> Config {
-        let mut settings = toml::Table::new();
-        settings.insert("directory".into(), toml::Value::String("zones".into()));
-        let mut providers = BTreeMap::new();
-        providers.insert("zonefile".to_owned(), ProviderConfig { kind: "zonefile".into(), endpoint: None, settings });
-        Config { providers, zones: Vec::new(), base: PathBuf::new(), origin: "built-in defaults".into() }
+    fn builtin() -> anyhow::Result<Config> {
+        let mut table = toml::Table::new();
+        table.insert("directory".into(), toml::Value::String("zones".into()));
+        let settings = (zonectl_core::provider::zonefile::KIND.parse)(table).map_err(anyhow::Error::msg)?;
+        let entry = ProviderEntry { kind: &zonectl_core::provider::zonefile::KIND, settings };
+        Ok(Config {
+            providers: BTreeMap::from([("zonefile".to_owned(), entry)]),
+            zones: Vec::new(),
+            file: None,
+            origin: "built-in defaults".into(),
+        })
     }
 
-    fn validate(&self) -> anyhow::Result<()> {
-        for (name, provider) in &self.providers {
-            let kind = provider.kind.as_str();
-            if PLANNED_KINDS.contains(&kind) {
-                bail!("{}: provider {name}: kind {kind} is not in this build of zonectl yet", self.origin);
-            }
-            if !KINDS.contains(&kind) {
-                bail!("{}: provider {name}: unknown kind '{kind}' (known: {})", self.origin, KINDS.join(", "));
-            }
-            if provider.endpoint.is_some() && LOCAL_KINDS.contains(&kind) {
-                bail!("{}: provider {name}: kind {kind} has no endpoint to override", self.origin);
-            }
-        }
+    fn check_zones(&self) -> anyhow::Result<()> {
+        let origin = &self.origin;
+        let mut seen = BTreeSet::new();
         for zone in &self.zones {
-            Name::parse(&zone.name).with_context(|| format!("{}: zone '{}'", self.origin, zone.name))?;
+            let name = &zone.name;
+            if !seen.insert(name) {
+                bail!("{origin}: zone {name} is listed twice; give each zone one [[zone]] table with all its targets");
+            }
+            if zone.targets.is_empty() {
+                bail!("{origin}: zone {name}: targets is empty; name at least one provider from [providers]");
+            }
+            let mut targets = BTreeSet::new();
             for target in &zone.targets {
                 if !self.providers.contains_key(target) {
-                    bail!("{}: zone {}: target '{target}' is not a provider in [providers]", self.origin, zone.name);
+                    bail!("{origin}: zone {name}: target '{target}' is not a provider in [providers]");
+                }
+                if !targets.insert(target) {
+                    bail!("{origin}: zone {name}: target '{target}' is listed twice");
                 }
             }
             if let Some(ratio) = zone.max_change_ratio.filter(|r| !(0.0..=1.0).contains(r)) {
-                bail!("{}: zone {}: max_change_ratio {ratio} is not between 0 and 1", self.origin, zone.name);
+                bail!("{origin}: zone {name}: max_change_ratio {ratio} is not between 0 and 1");
             }
         }
         Ok(())
@@ -158,60 +200,27 @@ impl Config {
 
     /// A path from the configuration, relative to the file.
     pub fn path(&self, path: &Path) -> PathBuf {
-        if path.is_absolute() { path.to_owned() } else { self.base.join(path) }
+        self.build_context().path(path)
     }
 
-    /// The provider instance called `name`; `trace` receives `--debug` lines.
-    pub fn provider(&self, name: &str, trace: Option<Trace>) -> anyhow::Result<Arc<dyn Provider>> {
-        let Some(config) = self.providers.get(name) else {
+    fn build_context(&self) -> BuildContext {
+        let progress: Option<zonectl_core::provider::kind::Progress> = std::io::stderr()
+            .is_terminal()
+            .then(|| -> zonectl_core::provider::kind::Progress { Arc::new(|line: &str| eprintln!("  {line}")) });
+        BuildContext { config_file: self.file.clone(), state_dir: state_dir().ok(), progress }
+    }
+
+    /// The provider instance called `name`.
+    pub fn provider(&self, name: &str) -> anyhow::Result<Arc<dyn Provider>> {
+        let Some(entry) = self.providers.get(name) else {
             let known: Vec<&str> = self.providers.keys().map(String::as_str).collect();
             bail!("no provider named '{name}' in {} (known: {})", self.origin, known.join(", "));
         };
-        let setting = |key: &str| config.settings.get(key).and_then(toml::Value::as_str);
-        Ok(match config.kind.as_str() {
-            "zonefile" => {
-                let dir = setting("directory").unwrap_or("zones");
-                Arc::new(ZoneFiles::new(name, self.path(Path::new(dir))))
-            }
-            "memory" => Arc::new(InMemory::new(name)),
-            "luadns" => {
-                let username = login(self, name, config, "LUADNS_API_USERNAME")?;
-                let token = secret(self, config, "token", "LUADNS_API_TOKEN")?.with_context(|| {
-                    format!("provider {name}: no API token: set token_file in {} or LUADNS_API_TOKEN", self.origin)
-                })?;
-                let mut lua = LuaDnsConfig::new(username, token);
-                lua.endpoint = config.endpoint.clone();
-                if let Some(min) = config.settings.get("min_ttl") {
-                    let min = min.as_integer().and_then(|m| u32::try_from(m).ok());
-                    lua.min_ttl =
-                        min.with_context(|| format!("provider {name}: min_ttl must be a number of seconds"))?;
-                }
-                Arc::new(LuaDns::new(name, lua, trace)?)
-            }
-            "mydomainlu" => {
-                let username = login(self, name, config, "MYDOMAINLU_USERNAME")?;
-                let password = secret(self, config, "password", "MYDOMAINLU_PASSWORD")?.with_context(|| {
-                    format!("provider {name}: no password: set password_file in {} or MYDOMAINLU_PASSWORD", self.origin)
-                })?;
-                let zones = match config.settings.get("zones") {
-                    None => Vec::new(),
-                    Some(list) => list
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|z| z.as_str().and_then(|z| Name::parse(z).ok()))
-                        .collect::<Option<Vec<Name>>>()
-                        .with_context(|| format!("provider {name}: zones must be a list of domain names"))?,
-                };
-                let mut md = MydomainLuConfig::new(username, password, zones);
-                md.endpoint = config.endpoint.clone();
-                md.lock_dir = Some(crate::commands::state_dir()?.join("locks"));
-                let progress: Option<Trace> =
-                    std::io::stderr().is_terminal().then(|| -> Trace { Arc::new(|line: &str| eprintln!("  {line}")) });
-                Arc::new(MydomainLu::new(name, md, trace, progress)?)
-            }
-            other => bail!("provider {name}: kind {other} is not in this build of zonectl"),
-        })
+        tracing::debug!(target: "zonectl::config", "provider {name}: kind {}", entry.kind.name);
+        entry
+            .settings
+            .build(name, &self.build_context())
+            .map_err(|e| anyhow::anyhow!("{}: [providers.{name}]: {e}", self.origin))
     }
 
     /// The only provider, or the one called `zonefile`, when `--provider` is not given.
@@ -227,58 +236,16 @@ impl Config {
     }
 }
 
-/// A provider's login: the `username` setting, else the environment variable `env` (or
-/// the file `<env>_FILE` names).
-fn login(config: &Config, name: &str, provider: &ProviderConfig, env: &str) -> anyhow::Result<String> {
-    match provider.settings.get("username").and_then(toml::Value::as_str) {
-        Some(user) => Ok(user.to_owned()),
-        None => secret(config, provider, "username", env)?
-            .map(|s| s.expose_secret().to_owned())
-            .with_context(|| format!("provider {name}: no username: set username in {} or {env}", config.origin)),
-    }
-}
-
-/// A credential: the setting `key` (a literal, warned about if the file is readable by
-/// others), else `<key>_file`, else the environment variable `env`, else `<env>_FILE`.
-pub fn secret(
-    config: &Config,
-    provider: &ProviderConfig,
-    key: &str,
-    env: &str,
-) -> anyhow::Result<Option<SecretString>> {
-    if let Some(value) = provider.settings.get(key).and_then(toml::Value::as_str) {
-        warn_if_readable(&config.origin, key);
-        return Ok(Some(SecretString::from(value.to_owned())));
-    }
-    let from_file = |path: &Path| -> anyhow::Result<SecretString> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("{key}: cannot read {}", path.display()))?;
-        Ok(SecretString::from(text.trim_end_matches(['\n', '\r']).to_owned()))
-    };
-    if let Some(path) = provider.settings.get(&format!("{key}_file")).and_then(toml::Value::as_str) {
-        return from_file(&config.path(Path::new(path))).map(Some);
-    }
-    Ok(zonectl_providers::env_secret(env)?)
-}
-
-fn warn_if_readable(config_path: &str, key: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    let readable = std::fs::metadata(config_path).is_ok_and(|meta| meta.permissions().mode() & 0o077 != 0);
-    if readable {
-        eprintln!(
-            "zonectl: warning: {config_path} holds the secret '{key}' and is readable by group or others; chmod 600 it, or use {key}_file or the environment"
-        );
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(text: &str) -> anyhow::Result<Config> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("zonectl.toml");
-        std::fs::write(&path, text).unwrap();
-        Config::load(Some(&path))
+        Config::parse(text, Some(PathBuf::from("zonectl.toml")))
+    }
+
+    fn error(text: &str) -> String {
+        format!("{:#}", parse(text).unwrap_err())
     }
 
     #[test]
@@ -292,39 +259,73 @@ mod tests {
         assert_eq!(config.zones[0].ignore[0].rtype, Some(zonectl_core::RecordType::Txt));
         assert_eq!(config.zones[0].safety().max_change_ratio, 0.5);
         assert_eq!(config.zones[0].safety().min_records, 10);
-        assert!(config.path(Path::new("x")).ends_with("x"));
+        assert_eq!(config.providers["files"].kind.name, "zonefile");
     }
 
     #[test]
     fn errors_say_where() {
-        let err = parse("[providers.x]\nkind = \"bind\"\n").unwrap_err().to_string();
-        assert!(
-            err.ends_with(
-                "zonectl.toml: provider x: unknown kind 'bind' (known: zonefile, memory, luadns, mydomainlu)"
-            ),
-            "{err}"
+        assert_eq!(
+            error("[providers.x]\nkind = \"bind\"\n"),
+            "zonectl.toml: [providers.x]: unknown kind 'bind' (known: zonefile, memory, luadns, mydomainlu)"
         );
-        let err = parse("[providers.x]\nkind = \"domeneshop\"\n").unwrap_err().to_string();
-        assert!(err.contains("kind domeneshop is not in this build of zonectl yet"), "{err}");
-        let err = parse("[[zone]]\nname = \"a.com\"\nsource = \"a\"\ntargets = [\"nope\"]\n").unwrap_err().to_string();
-        assert!(err.ends_with("zone a.com: target 'nope' is not a provider in [providers]"), "{err}");
-        let err = parse("[[zone]]\nnam = \"a.com\"\n").unwrap_err().to_string();
-        assert!(err.contains("zonectl.toml: TOML parse error at line 2"), "{err}");
+        assert_eq!(
+            error("[[zone]]\nname = \"a.com\"\nsource = \"a\"\ntargets = [\"nope\"]\n"),
+            "zonectl.toml: zone a.com.: target 'nope' is not a provider in [providers]"
+        );
+        assert!(error("[[zone]]\nnam = \"a.com\"\n").starts_with("zonectl.toml: TOML parse error at line 2"));
     }
 
     #[test]
-    fn secrets_from_settings_files_and_environment() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("token"), "from-file\n").unwrap();
-        let config = Config { base: dir.path().to_owned(), origin: "test".into(), ..Config::default() };
-        let mut settings = toml::Table::new();
-        settings.insert("token_file".into(), toml::Value::String("token".into()));
-        let provider = ProviderConfig { kind: "zonefile".into(), endpoint: None, settings };
-        let got = secret(&config, &provider, "token", "ZONECTL_TEST_UNSET_VARIABLE").unwrap().unwrap();
-        assert_eq!(got.expose_secret(), "from-file");
-        let empty = ProviderConfig { kind: "zonefile".into(), endpoint: None, settings: toml::Table::new() };
-        assert!(secret(&config, &empty, "token", "ZONECTL_TEST_UNSET_VARIABLE").unwrap().is_none());
-        // Debug output of a secret does not show it.
-        assert!(!format!("{got:?}").contains("from-file"));
+    fn provider_tables_are_typed() {
+        // Each of these was silently accepted before (a typo, a wrong type, a string for a
+        // list, a number for a secret), falling back to a default or the environment.
+        assert_eq!(
+            error("[providers.lua]\nkind = \"luadns\"\nusrname = \"joe\"\n"),
+            "zonectl.toml: [providers.lua]: unknown field `usrname`, expected one of `username`, `username_file`, \
+             `token`, `token_file`, `endpoint`, `min_ttl`"
+        );
+        assert_eq!(
+            error("[providers.files]\nkind = \"zonefile\"\ndirectory = 5\n"),
+            "zonectl.toml: [providers.files]: directory: invalid type: integer `5`, expected path string"
+        );
+        assert_eq!(
+            error("[providers.lua]\nkind = \"luadns\"\ntoken = 5\n"),
+            "zonectl.toml: [providers.lua]: token: invalid type: integer `5`, expected a string"
+        );
+        assert_eq!(
+            error("[providers.mdl]\nkind = \"mydomainlu\"\nzones = \"x.lu\"\n"),
+            "zonectl.toml: [providers.mdl]: zones: invalid type: string \"x.lu\", expected a sequence"
+        );
+        assert_eq!(
+            error("[providers.mdl]\nkind = \"mydomainlu\"\nzones = [\"bad..lu\"]\n"),
+            "zonectl.toml: [providers.mdl]: zones[0]: empty label in 'bad..lu'"
+        );
+        assert_eq!(
+            error("[providers.x]\ndirectory = \"z\"\n"),
+            "zonectl.toml: [providers.x]: no kind (one of zonefile, memory, luadns, mydomainlu)"
+        );
+    }
+
+    #[test]
+    fn zones_are_checked_whole() {
+        let files = "[providers.f]\nkind = \"zonefile\"\n";
+        let zone = |extra: &str| format!("{files}[[zone]]\nname = \"a.com\"\nsource = \"a\"\n{extra}");
+        assert_eq!(
+            error(&zone("targets = []\n")),
+            "zonectl.toml: zone a.com.: targets is empty; name at least one provider from [providers]"
+        );
+        assert_eq!(
+            error(&format!(
+                "{}{}",
+                zone("targets = [\"f\"]\n"),
+                "[[zone]]\nname = \"A.com.\"\nsource = \"b\"\ntargets = [\"f\"]\n"
+            )),
+            "zonectl.toml: zone a.com. is listed twice; give each zone one [[zone]] table with all its targets"
+        );
+        assert!(
+            error(&format!("{files}[[zone]]\nname = \"a..com\"\nsource = \"a\"\ntargets = [\"f\"]\n"))
+                .contains("empty label")
+        );
+        assert_eq!(error(&zone("targets = [\"f\", \"f\"]\n")), "zonectl.toml: zone a.com.: target 'f' is listed twice");
     }
 }

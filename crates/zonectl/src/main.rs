@@ -4,6 +4,8 @@
 mod cli;
 mod commands;
 mod config;
+mod log;
+mod registry;
 
 use std::process::ExitCode;
 
@@ -14,14 +16,42 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// What a shell shows for a program that wrote into a closed pipe (128 + SIGPIPE), as
+/// `cat` or `grep` exit when their reader goes away.
+const BROKEN_PIPE: u8 = 141;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    log::init(cli.debug);
     match commands::run(cli) {
         Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::from(BROKEN_PIPE),
         Err(err) => {
             // One line, context first, as ripgrep prints its errors.
-            eprintln!("zonectl: {err:#}");
+            eprintln!("zonectl: {}", one_line(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether the error is our reader having gone (`zonectl fmt big.zone | head`).
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().filter_map(|e| e.downcast_ref::<std::io::Error>()).any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// The error and its causes on one line, each cause once: a cause whose text the line
+/// already holds (a message that quotes its source) is not repeated.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line.replace('\n', " ")
 }

@@ -213,7 +213,7 @@ fn config_and_output_errors_are_one_line() {
     fs::write(ws.path("bad.toml"), "[providers.x]\nkind = \"zonefile\"\nendpoint = \"http://127.0.0.1:1\"\n").unwrap();
     let out = ws.run(&["--config", "bad.toml", "zone", "list"]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stderr(&out), "zonectl: bad.toml: provider x: kind zonefile has no endpoint to override\n");
+    assert_eq!(stderr(&out), "zonectl: bad.toml: [providers.x]: unknown field `endpoint`, expected `directory`\n");
     let out = ws.run(&["plan", "--output", "zone"]);
     assert_eq!(stderr(&out), "zonectl: plan does not print --output zone; use text or json or markdown\n");
     let out = ws.run(&["plan", "nothere.com"]);

@@ -77,14 +77,20 @@ fn emulate_then_manage_records_with_lego_variables() {
     let denied = run(&["--debug", "zone", "list"]);
     assert_eq!(denied.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&denied.stderr);
-    assert!(stderr.ends_with("zonectl: lua: not authenticated: Invalid API Key (check the username and API key, LUADNS_API_USERNAME / LUADNS_API_TOKEN)\n"), "{stderr}");
+    assert!(
+        stderr.ends_with(
+            "zonectl: lua: not authenticated: Invalid API Key (check the credentials, LUADNS_API_USERNAME / LUADNS_API_TOKEN)\n"
+        ),
+        "{stderr}"
+    );
     assert!(!stderr.contains("wrong-key"));
 
     // No credentials at all.
     let missing = zonectl().args(["zone", "list"]).current_dir(dir.path()).output().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&missing.stderr),
-        "zonectl: provider lua: no username: set username in zonectl.toml or LUADNS_API_USERNAME\n"
+        "zonectl: zonectl.toml: [providers.lua]: no username: set username or username_file, or LUADNS_API_USERNAME \
+         (or LUADNS_API_USERNAME_FILE)\n"
     );
 }
 
@@ -99,7 +105,8 @@ fn http_endpoints_must_be_loopback() {
     let out = zonectl().args(["zone", "list"]).current_dir(dir.path()).env("LUADNS_API_TOKEN", "x").output().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "zonectl: invalid configuration: lua: endpoint 'http://api.luadns.com/v1': plain http:// is only allowed to loopback; use https://\n"
+        "zonectl: zonectl.toml: [providers.lua]: endpoint 'http://api.luadns.com/v1': plain http:// is only allowed to \
+         loopback; use https://\n"
     );
 }
 

@@ -48,7 +48,11 @@ fn two_processes_one_account() {
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
     let state = http_get(&addr, "/_emulator/state");
     assert!(state.contains("\"refused_while_pending\":0"), "{state}");
-    assert!(dir.path().join("state/locks").read_dir().unwrap().count() == 1, "one lock file for the account");
+    // They overlapped: the second waited for the first (so the test proves the queue).
+    let said = format!("{}{}", String::from_utf8_lossy(&a.stderr), String::from_utf8_lossy(&b.stderr));
+    assert!(said.contains("mdl: waiting for another zonectl to finish with "), "{said}");
+    // One lock for the zone's edit, one for the account's orders.
+    assert_eq!(dir.path().join("state/locks").read_dir().unwrap().count(), 2);
     for host in ["one0", "one1", "two0", "two1"] {
         assert!(state.contains(&format!("\"name\":\"{host}.example.lu.\"")), "{host} missing: {state}");
     }

@@ -1,14 +1,43 @@
 //! `memory`: zones held in memory, for tests and as the reference behaviour of a provider.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
+use super::kind::{BuildContext, ProviderConfig, ProviderKind, parse_settings};
 use super::{ApplyReport, Capabilities, Change, Existing, Provider, TtlRule, UpdateStyle, apply_each};
 use crate::error::{Error, Result};
 use crate::name::Name;
 use crate::record::{Record, Zone};
 use crate::rtype::RecordType;
+
+/// The registry's entry: `kind = "memory"`, zones that live as long as the process.
+pub static KIND: ProviderKind = ProviderKind {
+    name: "memory",
+    aliases: &[],
+    about: "zones held in memory for as long as the process runs (tests)",
+    env: &[],
+    capabilities: || InMemory::new("memory").capabilities,
+    parse: parse_settings::<MemorySettings>,
+};
+
+/// `[providers.NAME]` of kind `memory`: the zones to start with, empty.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemorySettings {
+    #[serde(default)]
+    zones: Vec<Name>,
+}
+
+impl ProviderConfig for MemorySettings {
+    fn build(&self, name: &str, _: &BuildContext) -> Result<Arc<dyn Provider>> {
+        let provider = InMemory::new(name);
+        for zone in &self.zones {
+            provider.put_zone(&Zone::new(zone.clone()));
+        }
+        Ok(Arc::new(provider))
+    }
+}
 
 /// Zones in memory. Ids are assigned on creation, as an HTTP provider would.
 #[derive(Debug)]
@@ -17,9 +46,9 @@ pub struct InMemory {
     capabilities: Capabilities,
     zones: Mutex<BTreeMap<Name, ZoneState>>,
     next_id: AtomicU64,
-    /// Fail the change with this index (counted over the provider's life), for tests of
-    /// partial failure; `usize::MAX`: never.
-    fail_at: AtomicUsize,
+    /// Fail every change from this index on (counted over the provider's life), for tests
+    /// of partial failure; `usize::MAX`: never.
+    fail_from: AtomicUsize,
     changes_seen: AtomicUsize,
 }
 
@@ -39,7 +68,7 @@ impl InMemory {
                 read_only_types: Vec::new(),
                 ttl: TtlRule::ANY,
                 updates,
-                bulk: true,
+                bulk: updates == UpdateStyle::RecordSet,
                 asynchronous: false,
                 owns_soa: false,
                 owns_apex_ns: false,
@@ -48,7 +77,7 @@ impl InMemory {
             },
             zones: Mutex::new(BTreeMap::new()),
             next_id: AtomicU64::new(1),
-            fail_at: AtomicUsize::new(usize::MAX),
+            fail_from: AtomicUsize::new(usize::MAX),
             changes_seen: AtomicUsize::new(0),
         }
     }
@@ -67,11 +96,11 @@ impl InMemory {
         self.zones.lock().expect("not poisoned").insert(zone.origin().clone(), state);
     }
 
-    /// Makes the change with this index, counted from now, fail (a transport error that
-    /// leaves the zone untouched).
-    pub fn fail_change(&self, index_from_now: usize) {
-        let seen = self.changes_seen.load(Ordering::SeqCst);
-        self.fail_at.store(seen + index_from_now, Ordering::SeqCst);
+    /// Lets `Some(n)` more changes through, then fails every change (a transport error
+    /// that leaves the zone untouched) until called with `None`.
+    pub fn fail_from(&self, after: Option<usize>) {
+        let at = after.map_or(usize::MAX, |n| self.changes_seen.load(Ordering::SeqCst) + n);
+        self.fail_from.store(at, Ordering::SeqCst);
     }
 
     fn new_id(&self) -> String {
@@ -87,7 +116,9 @@ pub(crate) struct ZoneState {
 
 impl ZoneState {
     /// Applies one change, refusing what a careful provider refuses: a duplicate create, a
-    /// delete or update of a record that is not there.
+    /// delete or update of a record that is not there, and a record set replaced that no
+    /// longer holds what the plan read (another edit came between: planning again is the
+    /// only safe answer).
     pub fn apply(&mut self, provider: &str, change: &Change, mut new_id: impl FnMut() -> Option<String>) -> Result<()> {
         let not_found = |r: &Record| Error::NotFound { provider: provider.to_owned(), what: format!("record {r}") };
         match change {
@@ -105,8 +136,21 @@ impl ZoneState {
                 let at = self.position(&existing.record).ok_or_else(|| not_found(&existing.record))?;
                 self.records.swap_remove(at);
             }
-            Change::ReplaceSet { name, rtype, records, .. } => {
-                self.records.retain(|e| !(e.record.name == *name && e.record.rtype() == *rtype));
+            Change::ReplaceSet { name, rtype, from, records } => {
+                let in_set = |r: &Record| r.name == *name && r.rtype() == *rtype;
+                let mut held: Vec<&Record> = self.records.iter().map(|e| &e.record).filter(|r| in_set(r)).collect();
+                let mut read: Vec<&Record> = from.iter().map(|e| &e.record).collect();
+                held.sort_by(|a, b| a.zone_order(b));
+                read.sort_by(|a, b| a.zone_order(b));
+                if held != read {
+                    return Err(Error::Conflict {
+                        provider: provider.to_owned(),
+                        message: format!(
+                            "the {rtype} set at {name} changed since it was read; plan again from the zone as it is now"
+                        ),
+                    });
+                }
+                self.records.retain(|e| !in_set(&e.record));
                 for record in records {
                     self.records.push(Existing { record: record.clone(), id: new_id() });
                 }
@@ -147,11 +191,12 @@ impl Provider for InMemory {
         apply_each(changes, |change| {
             let result = (|| {
                 let index = self.changes_seen.fetch_add(1, Ordering::SeqCst);
-                if index == self.fail_at.load(Ordering::SeqCst) {
+                if index >= self.fail_from.load(Ordering::SeqCst) {
                     return Err(Error::Transport {
                         provider: self.name.clone(),
                         message: format!("injected failure at change {index}"),
                         ambiguous: false,
+                        source: None,
                     });
                 }
                 let mut zones = self.zones.lock().expect("not poisoned");

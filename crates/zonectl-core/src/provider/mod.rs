@@ -1,11 +1,15 @@
-//! The provider trait, its capabilities, and the built-in providers.
+//! The provider trait, its capabilities, the registry's view of a provider kind, and the
+//! built-in providers.
 //!
 //! A provider is small: it lists zones, lists a zone's records, and applies changes the plan
 //! engine has already checked against its [`Capabilities`]. Everything a provider's API
 //! cannot express is refused by the engine before the first request.
 
+pub mod kind;
 pub mod memory;
 pub mod zonefile;
+
+pub use kind::{BuildContext, EnvVar, ProviderConfig, ProviderKind};
 
 use std::fmt;
 use std::time::Duration;
@@ -198,16 +202,95 @@ pub struct ApplyReport {
 pub enum Outcome {
     /// Done and confirmed.
     Done,
-    /// Refused or failed; the zone may or may not hold it (see the error's kind).
+    /// Refused, or failed before the provider could act on it: the zone does not hold it.
     Failed(crate::error::Error),
+    /// The request was sent but its answer was lost (a dropped connection, a server error
+    /// after a write): the change may or may not have been made. Reading the zone again
+    /// tells, and a new plan picks up from there.
+    Unknown(crate::error::Error),
     /// Not sent, because an earlier change failed.
     NotAttempted,
+}
+
+impl Outcome {
+    /// The outcome of a change that met `error`: unknown if the error leaves it open
+    /// whether the provider acted, failed otherwise.
+    pub fn from_error(error: crate::error::Error) -> Outcome {
+        if error.is_ambiguous() { Outcome::Unknown(error) } else { Outcome::Failed(error) }
+    }
+
+    /// The error, for a change that failed or whose outcome is unknown.
+    pub fn error(&self) -> Option<&crate::error::Error> {
+        match self {
+            Outcome::Failed(e) | Outcome::Unknown(e) => Some(e),
+            Outcome::Done | Outcome::NotAttempted => None,
+        }
+    }
 }
 
 impl ApplyReport {
     /// Whether every change was made.
     pub fn is_complete(&self) -> bool {
         self.outcomes.iter().all(|o| matches!(o, Outcome::Done))
+    }
+
+    /// The report of `changes` changes none of which could start: the first carries
+    /// `error`, the rest were not attempted.
+    pub fn not_started(error: crate::error::Error, changes: usize) -> ApplyReport {
+        let mut outcomes = Vec::with_capacity(changes);
+        if changes > 0 {
+            outcomes.push(Outcome::from_error(error));
+        }
+        outcomes.resize_with(changes, || Outcome::NotAttempted);
+        ApplyReport { outcomes }
+    }
+}
+
+/// Which records of a zone a caller needs, so that a provider whose API lists records per
+/// name or type (ZoneID: one request per type) can read only those.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordFilter {
+    /// Only records at this name.
+    pub name: Option<Name>,
+    /// Only records of this type.
+    pub rtype: Option<RecordType>,
+}
+
+impl RecordFilter {
+    /// Whether `record` passes the filter.
+    pub fn matches(&self, record: &Record) -> bool {
+        self.name.as_ref().is_none_or(|n| record.name == *n) && self.rtype.is_none_or(|t| record.rtype() == t)
+    }
+}
+
+/// A held lock on a zone (see [`Provider::lock`]); dropping it releases the lock.
+#[derive(Debug, Default)]
+pub struct ZoneLock {
+    _file: Option<crate::lock::FileLock>,
+    _process: Option<crate::lock::ProcessLock>,
+}
+
+impl ZoneLock {
+    /// A lock that holds nothing, for providers that need none.
+    pub fn none() -> ZoneLock {
+        ZoneLock::default()
+    }
+
+    /// The lock called `key` among the tasks of this process only.
+    pub async fn in_process(key: &str) -> ZoneLock {
+        ZoneLock { _file: None, _process: Some(crate::lock::ProcessLock::acquire(key).await) }
+    }
+
+    /// Takes the lock file at `path` (see [`crate::lock::FileLock`]), saying on stderr
+    /// through `tracing` that it waits when another process holds it.
+    pub async fn file(provider: &str, path: &std::path::Path) -> Result<ZoneLock> {
+        let shown = path.display().to_string();
+        let lock = crate::lock::FileLock::acquire(path, || {
+            tracing::info!(target: "zonectl::notice", "{provider}: waiting for another zonectl to finish with {shown}");
+        })
+        .await
+        .map_err(|e| crate::error::Error::io(path, e))?;
+        Ok(ZoneLock { _file: Some(lock), _process: None })
     }
 }
 
@@ -216,6 +299,13 @@ impl ApplyReport {
 pub trait Provider: Send + Sync + fmt::Debug {
     /// The instance name (from the configuration), used in every message.
     fn name(&self) -> &str;
+
+    /// Where the provider writes, as one string: two instances with the same account write
+    /// the same zones (`luadns https://api.luadns.com/v1 joe@example.com`, a zone file
+    /// directory). Used to refuse a zone targeted twice at one place, and to key locks.
+    fn account(&self) -> String {
+        self.name().to_owned()
+    }
 
     /// What the provider can do.
     fn capabilities(&self) -> &Capabilities;
@@ -226,30 +316,47 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// Every record of `zone`, with the provider's ids.
     async fn list_records(&self, zone: &Name) -> Result<Vec<Existing>>;
 
+    /// The records of `zone` that pass `filter`. Providers whose API can list a part of a
+    /// zone for less than the whole override this; the others filter the whole listing.
+    async fn list_records_filtered(&self, zone: &Name, filter: &RecordFilter) -> Result<Vec<Existing>> {
+        let mut records = self.list_records(zone).await?;
+        records.retain(|e| filter.matches(&e.record));
+        Ok(records)
+    }
+
     /// Makes `changes` in order, stopping at the first failure. Each change is in the form
     /// [`Capabilities::updates`] asks for and has passed the capability checks.
     async fn apply(&self, zone: &Name, changes: &[Change]) -> ApplyReport;
+
+    /// Serialises whole edits of `zone` — read, plan, apply — against other tasks and
+    /// processes, so that a second edit plans against the first one's result. Hold the
+    /// returned lock from before reading the zone until the apply is done. Providers that
+    /// need no lock return [`ZoneLock::none`].
+    async fn lock(&self, zone: &Name) -> Result<ZoneLock> {
+        let _ = zone;
+        Ok(ZoneLock::none())
+    }
 }
 
 /// Applies `changes` one at a time with `apply_one`, stopping at the first failure; the
 /// shape most providers' `apply` has.
-pub async fn apply_each<F, Fut>(changes: &[Change], mut apply_one: F) -> ApplyReport
+pub async fn apply_each<'a, F, Fut>(changes: &'a [Change], mut apply_one: F) -> ApplyReport
 where
-    F: FnMut(&Change) -> Fut,
+    F: FnMut(&'a Change) -> Fut,
     Fut: std::future::Future<Output = Result<()>>,
 {
     let mut outcomes = Vec::with_capacity(changes.len());
-    let mut failed = false;
+    let mut stopped = false;
     for change in changes {
-        if failed {
+        if stopped {
             outcomes.push(Outcome::NotAttempted);
             continue;
         }
         match apply_one(change).await {
             Ok(()) => outcomes.push(Outcome::Done),
             Err(e) => {
-                failed = true;
-                outcomes.push(Outcome::Failed(e));
+                stopped = true;
+                outcomes.push(Outcome::from_error(e));
             }
         }
     }

@@ -1,12 +1,25 @@
 //! `zonefile`: a directory holding one `<zone>.zone` file per zone, the provider that needs
 //! no account. Files are kept in canonical form; every write goes through a temporary file
 //! and a rename, and bumps the SOA serial.
+//!
+//! Two zonectl processes may work on one directory at once. Two locks per zone, in the
+//! directory's `.zonectl/` folder, keep them from losing each other's changes:
+//!
+//! - the *edit* lock ([`Provider::lock`]), which a whole read → plan → apply holds, so that
+//!   a second `apply` plans against the first one's result;
+//! - the *write* lock, which every `apply` holds while it reads the file, checks that each
+//!   record set it replaces still holds what was planned against, and writes the file back —
+//!   so even a caller that takes no edit lock cannot lose another's update (it gets a
+//!   conflict and plans again).
+//!
+//! Reading and writing files runs on tokio's blocking pool, off the async runtime.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::sync::Arc;
 
+use super::kind::{BuildContext, ProviderConfig, ProviderKind, parse_settings};
 use super::memory::ZoneState;
-use super::{ApplyReport, Capabilities, Change, Existing, Outcome, Provider, TtlRule, UpdateStyle};
+use super::{ApplyReport, Capabilities, Change, Existing, Outcome, Provider, TtlRule, UpdateStyle, ZoneLock};
 use crate::error::{Error, Result};
 use crate::name::Name;
 use crate::rdata::RData;
@@ -14,14 +27,54 @@ use crate::record::Zone;
 use crate::rtype::RecordType;
 use crate::zonefile::{self, ReadOptions};
 
+/// The registry's entry: `kind = "zonefile"`, `directory = "zones"`.
+pub static KIND: ProviderKind = ProviderKind {
+    name: "zonefile",
+    aliases: &[],
+    about: "a directory of zone files, one <zone>.zone per zone (no account)",
+    env: &[],
+    capabilities,
+    parse: parse_settings::<ZoneFilesSettings>,
+};
+
+/// `[providers.NAME]` of kind `zonefile`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ZoneFilesSettings {
+    /// The directory, relative to the configuration file; `zones` by default.
+    directory: Option<PathBuf>,
+}
+
+impl ProviderConfig for ZoneFilesSettings {
+    fn build(&self, name: &str, ctx: &BuildContext) -> Result<Arc<dyn Provider>> {
+        let dir = self.directory.as_deref().unwrap_or(Path::new("zones"));
+        Ok(Arc::new(ZoneFiles::new(name, ctx.path(dir))))
+    }
+}
+
+/// What a directory of zone files can hold: everything.
+pub fn capabilities() -> Capabilities {
+    Capabilities {
+        record_types: RecordType::MODELED.to_vec(),
+        unknown_types: true,
+        read_only_types: Vec::new(),
+        ttl: TtlRule::ANY,
+        updates: UpdateStyle::RecordSet,
+        bulk: true,
+        asynchronous: false,
+        owns_soa: false,
+        owns_apex_ns: false,
+        txt_strings_kept: true,
+        rate_limit: None,
+    }
+}
+
 /// Zone files in a directory.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ZoneFiles {
     name: String,
     dir: PathBuf,
     capabilities: Capabilities,
-    /// One apply at a time: each rewrites a whole file.
-    write_lock: tokio::sync::Mutex<()>,
     /// Today as (year, month, day), for date serials; settable so tests need no clock.
     today: fn() -> (i32, u32, u32),
 }
@@ -29,25 +82,7 @@ pub struct ZoneFiles {
 impl ZoneFiles {
     /// The provider over `dir` (created on the first write if missing).
     pub fn new(name: impl Into<String>, dir: impl Into<PathBuf>) -> ZoneFiles {
-        ZoneFiles {
-            name: name.into(),
-            dir: dir.into(),
-            capabilities: Capabilities {
-                record_types: RecordType::MODELED.to_vec(),
-                unknown_types: true,
-                read_only_types: Vec::new(),
-                ttl: TtlRule::ANY,
-                updates: UpdateStyle::RecordSet,
-                bulk: true,
-                asynchronous: false,
-                owns_soa: false,
-                owns_apex_ns: false,
-                txt_strings_kept: true,
-                rate_limit: None,
-            },
-            write_lock: tokio::sync::Mutex::new(()),
-            today: utc_today,
-        }
+        ZoneFiles { name: name.into(), dir: dir.into(), capabilities: capabilities(), today: utc_today }
     }
 
     /// Uses `today` instead of the system clock for date-based serials.
@@ -58,8 +93,12 @@ impl ZoneFiles {
 
     /// The file that holds `zone`.
     pub fn path_of(&self, zone: &Name) -> PathBuf {
-        let stem = zone.as_str().trim_end_matches('.');
-        self.dir.join(format!("{stem}.zone"))
+        self.dir.join(format!("{}.zone", stem(zone)))
+    }
+
+    /// The lock file of `zone` for `purpose` (`edit` or `write`).
+    fn lock_path(&self, zone: &Name, purpose: &str) -> PathBuf {
+        self.dir.join(".zonectl").join(format!("{}.{purpose}.lock", stem(zone)))
     }
 
     fn read(&self, zone: &Name) -> Result<Zone> {
@@ -75,24 +114,78 @@ impl ZoneFiles {
     fn write(&self, zone: &Zone) -> Result<()> {
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         let path = self.path_of(zone.origin());
-        write_atomically(&path, zonefile::to_string(zone).as_bytes()).map_err(|e| Error::io(&path, e))
+        crate::fs::write_atomically(&path, zonefile::to_string(zone).as_bytes()).map_err(|e| Error::io(&path, e))
+    }
+
+    /// Reads the file, makes `changes` in memory, and writes the file once; run under the
+    /// write lock, on the blocking pool.
+    fn apply_blocking(&self, zone: &Name, changes: &[Change]) -> ApplyReport {
+        let path = self.path_of(zone);
+        match crate::fs::remove_stale_temporaries(&path) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                target: "zonectl::notice",
+                "{}: removed {n} temporary file(s) an interrupted run left beside {}",
+                self.name,
+                path.display()
+            ),
+            Err(e) => return ApplyReport::not_started(Error::io(&path, e), changes.len()),
+        }
+        let current = match self.read(zone) {
+            Ok(current) => current,
+            Err(e) => return ApplyReport::not_started(e, changes.len()),
+        };
+        let mut state = ZoneState { records: current.into_records().into_iter().map(Existing::from).collect() };
+        let mut outcomes = Vec::with_capacity(changes.len());
+        let mut stopped = false;
+        for change in changes {
+            if stopped {
+                outcomes.push(Outcome::NotAttempted);
+                continue;
+            }
+            match state.apply(&self.name, change, || None) {
+                Ok(()) => outcomes.push(Outcome::Done),
+                Err(e) => {
+                    stopped = true;
+                    outcomes.push(Outcome::from_error(e));
+                }
+            }
+        }
+        let mut report = ApplyReport { outcomes };
+        if !report.outcomes.iter().any(|o| matches!(o, Outcome::Done)) {
+            return report;
+        }
+        let mut records: Vec<_> = state.records.into_iter().map(|e| e.record).collect();
+        for record in &mut records {
+            if let RData::Soa(soa) = &mut record.data {
+                soa.serial = next_serial(soa.serial, (self.today)());
+            }
+        }
+        // The changes are made in memory; they reach the file together, or not at all.
+        if let Err(e) = self.write(&Zone::from_records(zone.clone(), records)) {
+            for outcome in &mut report.outcomes {
+                if matches!(outcome, Outcome::Done) {
+                    *outcome = Outcome::Failed(e.clone());
+                }
+            }
+        }
+        report
     }
 }
 
-/// Writes through a temporary file in the same directory and renames it over `path`, so a
-/// reader sees the old file or the new one, never half of one. Keeps the permissions of
-/// the file it replaces.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(contents)?;
-    temp.as_file().sync_all()?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        temp.as_file().set_permissions(meta.permissions())?;
-    }
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+fn stem(zone: &Name) -> &str {
+    let stem = zone.as_str().trim_end_matches('.');
+    if stem.is_empty() { "root" } else { stem }
+}
+
+/// Runs blocking file work on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(provider: &str, work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| Error::Transport {
+        provider: provider.to_owned(),
+        message: format!("file task failed: {e}"),
+        ambiguous: true,
+        source: None,
+    })?
 }
 
 #[async_trait::async_trait]
@@ -105,63 +198,59 @@ impl Provider for ZoneFiles {
         &self.capabilities
     }
 
+    fn account(&self) -> String {
+        let dir = std::path::absolute(&self.dir).unwrap_or_else(|_| self.dir.clone());
+        format!("zonefile {}", dir.display())
+    }
+
     async fn list_zones(&self) -> Result<Vec<Name>> {
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io(&self.dir, e)),
-        };
-        let mut zones: Vec<Name> = entries
-            .filter_map(|entry| {
-                let file = entry.ok()?.file_name();
-                let stem = file.to_str()?.strip_suffix(".zone")?.to_owned();
-                Name::parse(&stem).ok()
-            })
-            .collect();
-        zones.sort();
-        Ok(zones)
+        let dir = self.dir.clone();
+        blocking(&self.name, move || {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(Error::io(&dir, e)),
+            };
+            let mut zones: Vec<Name> = entries
+                .filter_map(|entry| {
+                    let file = entry.ok()?.file_name();
+                    let stem = file.to_str()?.strip_suffix(".zone")?.to_owned();
+                    Name::parse(&stem).ok()
+                })
+                .collect();
+            zones.sort();
+            Ok(zones)
+        })
+        .await
     }
 
     async fn list_records(&self, zone: &Name) -> Result<Vec<Existing>> {
-        Ok(self.read(zone)?.into_records().into_iter().map(Existing::from).collect())
+        let (this, zone) = (self.clone(), zone.clone());
+        blocking(&self.name, move || Ok(this.read(&zone)?.into_records().into_iter().map(Existing::from).collect()))
+            .await
     }
 
     async fn apply(&self, zone: &Name, changes: &[Change]) -> ApplyReport {
-        let _guard = self.write_lock.lock().await;
-        let current = match self.read(zone) {
-            Ok(current) => current,
-            Err(e) => {
-                let mut outcomes = vec![Outcome::Failed(e)];
-                outcomes.resize_with(changes.len(), || Outcome::NotAttempted);
-                return ApplyReport { outcomes };
-            }
+        let write_lock = match ZoneLock::file(&self.name, &self.lock_path(zone, "write")).await {
+            Ok(lock) => lock,
+            Err(e) => return ApplyReport::not_started(e, changes.len()),
         };
-        let mut state = ZoneState { records: current.records().iter().cloned().map(Existing::from).collect() };
-        let mut report =
-            super::apply_each(changes, |change| std::future::ready(state.apply(&self.name, change, || None))).await;
-        let made = report.outcomes.iter().filter(|o| matches!(o, Outcome::Done)).count();
-        if made == 0 {
-            return report;
-        }
-        let mut records: Vec<_> = state.records.into_iter().map(|e| e.record).collect();
-        for record in &mut records {
-            if let RData::Soa(soa) = &mut record.data {
-                soa.serial = next_serial(soa.serial, (self.today)());
-            }
-        }
-        // The changes are made in memory; they reach the file together, or not at all.
-        if let Err(e) = self.write(&Zone::from_records(zone.clone(), records)) {
-            let message = e.to_string();
-            for outcome in &mut report.outcomes {
-                if matches!(outcome, Outcome::Done) {
-                    *outcome = Outcome::Failed(Error::Io {
-                        path: self.path_of(zone),
-                        source: std::io::Error::other(message.clone()),
-                    });
-                }
-            }
-        }
-        report
+        let (this, owned_zone, owned) = (self.clone(), zone.clone(), changes.to_vec());
+        let report = tokio::task::spawn_blocking(move || this.apply_blocking(&owned_zone, &owned)).await;
+        drop(write_lock);
+        report.unwrap_or_else(|e| {
+            let error = Error::Transport {
+                provider: self.name.clone(),
+                message: format!("file task failed: {e}"),
+                ambiguous: true,
+                source: None,
+            };
+            ApplyReport::not_started(error, changes.len())
+        })
+    }
+
+    async fn lock(&self, zone: &Name) -> Result<ZoneLock> {
+        ZoneLock::file(&self.name, &self.lock_path(zone, "edit")).await
     }
 }
 
@@ -181,23 +270,8 @@ pub fn next_serial(current: u32, (year, month, day): (i32, u32, u32)) -> u32 {
 
 /// Today's UTC date from the system clock.
 fn utc_today() -> (i32, u32, u32) {
-    let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    civil_date(secs / 86_400)
-}
-
-/// The (year, month, day) of a count of days since 1970-01-01 (Howard Hinnant's
-/// days-to-civil), so that date serials and timestamps need no date library.
-pub fn civil_date(days_since_epoch: u64) -> (i32, u32, u32) {
-    let days = days_since_epoch as i64 + 719_468;
-    let era = days.div_euclid(146_097);
-    let doe = days.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-    (year, month, day)
+    let date = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    (i32::from(date.year()), date.month() as u32, date.day() as u32)
 }
 
 #[cfg(test)]
@@ -213,13 +287,6 @@ mod tests {
         assert_eq!(next_serial(2027010100, today), 2027010101, "never goes backwards");
         assert_eq!(next_serial(1, today), 2);
         assert_eq!(next_serial(u32::MAX, today), 1);
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_date(0), (1970, 1, 1));
-        assert_eq!(civil_date(11_016), (2000, 2, 29));
-        assert_eq!(civil_date(20_779), (2026, 11, 22));
     }
 
     #[test]

@@ -15,21 +15,47 @@
 //! applying N changes costs a constant number of requests, not N.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::Method;
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use zonectl_core::provider::kind::{BuildContext, Credential, EnvVar, ProviderConfig, ProviderKind, parse_settings};
 use zonectl_core::provider::{
-    ApplyReport, Capabilities, Change, Existing, Outcome, Provider, RateLimit, TtlRule, UpdateStyle,
+    ApplyReport, Capabilities, Change, Existing, Outcome, Provider, RateLimit, TtlRule, UpdateStyle, ZoneLock,
 };
 use zonectl_core::{Error, Name, RData, Record, RecordType, Ttl, Txt};
 
-use crate::http::{Auth, HttpClient, Request, Response, RetryPolicy, Trace};
+use crate::http::{About, Api, Auth, ErrorFormat, HttpClient, Paging, Request, RetryPolicy};
 
 /// The real API.
 pub const DEFAULT_ENDPOINT: &str = "https://api.luadns.com/v1";
+
+/// The registry's entry: `kind = "luadns"`.
+pub static KIND: ProviderKind = ProviderKind {
+    name: "luadns",
+    aliases: &[],
+    about: "LuaDNS (api.luadns.com)",
+    env: &[
+        EnvVar { name: "LUADNS_API_USERNAME", setting: "username", secret: false },
+        EnvVar { name: "LUADNS_API_TOKEN", setting: "token", secret: true },
+    ],
+    capabilities: || capabilities(300),
+    parse: parse_settings::<LuaDnsSettings>,
+};
+
+/// The API as the HTTP layer needs to know it.
+pub const API: Api = Api {
+    rate_limit: Some((1200, Duration::from_secs(300))),
+    errors: ErrorFormat {
+        message: error_message,
+        credentials: "LUADNS_API_USERNAME / LUADNS_API_TOKEN",
+        special: |_| None,
+    },
+    retry_conflicts: false,
+};
 
 /// How to reach an account.
 #[derive(Debug)]
@@ -44,26 +70,46 @@ pub struct LuaDnsConfig {
     pub min_ttl: u32,
     /// Retry timing.
     pub retry: RetryPolicy,
+    /// Where zone locks live (see [`Provider::lock`]); none: no cross-process locks.
+    pub lock_dir: Option<PathBuf>,
 }
 
 impl LuaDnsConfig {
-    /// The configuration from `LUADNS_API_USERNAME` and `LUADNS_API_TOKEN` (each also as
-    /// `*_FILE`), if both are set.
-    pub fn from_env() -> Result<Option<LuaDnsConfig>, Error> {
-        let user = crate::env_secret("LUADNS_API_USERNAME")?;
-        let token = crate::env_secret("LUADNS_API_TOKEN")?;
-        Ok(match (user, token) {
-            (Some(user), Some(token)) => {
-                use secrecy::ExposeSecret;
-                Some(LuaDnsConfig::new(user.expose_secret().to_owned(), token))
-            }
-            _ => None,
-        })
-    }
-
     /// A configuration with the defaults.
     pub fn new(username: String, token: SecretString) -> LuaDnsConfig {
-        LuaDnsConfig { username, token, endpoint: None, min_ttl: 300, retry: RetryPolicy::default() }
+        LuaDnsConfig { username, token, endpoint: None, min_ttl: 300, retry: RetryPolicy::default(), lock_dir: None }
+    }
+}
+
+/// `[providers.NAME]` of kind `luadns`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LuaDnsSettings {
+    username: Option<String>,
+    username_file: Option<PathBuf>,
+    token: Option<SecretString>,
+    token_file: Option<PathBuf>,
+    endpoint: Option<String>,
+    min_ttl: Option<u32>,
+}
+
+impl ProviderConfig for LuaDnsSettings {
+    fn build(&self, name: &str, ctx: &BuildContext) -> Result<Arc<dyn Provider>, Error> {
+        let username =
+            crate::login(ctx, "username", &self.username, self.username_file.as_deref(), "LUADNS_API_USERNAME")?;
+        let token = ctx.required(Credential {
+            what: "API token",
+            setting: "token",
+            value: self.token.as_ref(),
+            file: self.token_file.as_deref(),
+            env: "LUADNS_API_TOKEN",
+            secret: true,
+        })?;
+        let mut config = LuaDnsConfig::new(username, token);
+        config.endpoint = self.endpoint.clone();
+        config.min_ttl = self.min_ttl.unwrap_or(config.min_ttl);
+        config.lock_dir = ctx.lock_dir();
+        Ok(Arc::new(LuaDns::new(name, config)?))
     }
 }
 
@@ -92,6 +138,9 @@ const TYPES: [RecordType; 13] = [
     RecordType::Soa,
 ];
 
+/// Every list of the API is paged by `page` with the page count in one of two headers.
+const PAGING: Paging = Paging::PageQuery { count_headers: &["x-total-pages", "x-pages-count"] };
+
 /// A record as the API sends it.
 #[derive(Debug, serde::Deserialize)]
 struct WireRecord {
@@ -109,34 +158,12 @@ struct WireZone {
     name: String,
 }
 
-impl LuaDns {
-    /// The provider instance `name` for `config`.
-    pub fn new(name: &str, config: LuaDnsConfig, trace: Option<Trace>) -> Result<LuaDns, Error> {
-        let endpoint = config.endpoint.as_deref().unwrap_or(DEFAULT_ENDPOINT);
-        let auth = Auth::Basic { user: config.username, password: config.token };
-        let http =
-            HttpClient::new(name, endpoint, auth, (1200, Duration::from_secs(300)), config.retry)?.with_trace(trace);
-        Ok(LuaDns { http, capabilities: capabilities(config.min_ttl), zone_ids: Mutex::new(HashMap::new()) })
-    }
-
-    fn provider(&self) -> &str {
-        self.http.provider()
-    }
-
-    /// Sends `request` and turns any answer but a 200 into the matching error.
-    async fn call(&self, request: &Request, zone: Option<&Name>) -> Result<Response, Error> {
-        let response = self.http.send(request).await?;
-        if response.status.is_success() {
-            return Ok(response);
-        }
-        Err(self.error(&response, zone))
-    }
-
-    /// Maps an error answer: 400 arrays, `{status,request_id,message}` objects, empty bodies.
-    fn error(&self, response: &Response, zone: Option<&Name>) -> Error {
-        let provider = self.provider().to_owned();
-        let message = match serde_json::from_slice::<Value>(&response.body) {
-            Ok(Value::Array(items)) => items
+/// The message of an error body: a 400's array of `{fieldNames, message}`, or the
+/// `message` of `{status,request_id,message}`.
+fn error_message(body: &Value) -> Option<String> {
+    match body {
+        Value::Array(items) => Some(
+            items
                 .iter()
                 .map(|item| {
                     let fields: Vec<&str> = item["fieldNames"]
@@ -148,56 +175,34 @@ impl LuaDns {
                 })
                 .collect::<Vec<_>>()
                 .join("; "),
-            Ok(Value::Object(o)) => o.get("message").and_then(Value::as_str).unwrap_or("error").to_owned(),
-            _ if response.body.is_empty() => format!("{} with an empty body", response.status),
-            _ => format!("{} with a body that is not JSON", response.status),
-        };
-        let zone_text = zone.map_or_else(String::new, |z| format!("zone {z}: "));
-        match response.status.as_u16() {
-            400 => match zone {
-                Some(zone) => {
-                    Error::InvalidRecord { provider, zone: zone.clone(), record: "in the request".into(), message }
-                }
-                None => Error::Unsupported { provider, message },
-            },
-            401 => Error::Unauthenticated {
-                provider,
-                message: format!("{message} (check the username and API key, LUADNS_API_USERNAME / LUADNS_API_TOKEN)"),
-            },
-            403 => Error::PermissionDenied { provider, message: format!("{zone_text}{message}") },
-            404 => {
-                Error::NotFound { provider, what: zone.map_or_else(|| "resource".to_owned(), |z| format!("zone {z}")) }
-            }
-            429 => Error::RateLimited {
-                provider,
-                retry_after: response.header("retry-after").and_then(|v| v.parse().ok()).map(Duration::from_secs),
-            },
-            status => {
-                Error::Transport { provider, message: format!("{zone_text}HTTP {status}: {message}"), ambiguous: true }
-            }
-        }
+        ),
+        Value::Object(o) => o.get("message").and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    }
+}
+
+impl LuaDns {
+    /// The provider instance `name` for `config`.
+    pub fn new(name: &str, config: LuaDnsConfig) -> Result<LuaDns, Error> {
+        let endpoint = config.endpoint.as_deref().unwrap_or(DEFAULT_ENDPOINT);
+        let auth = Auth::Basic { user: config.username, password: config.token };
+        let http = HttpClient::new(name, endpoint, auth, API, config.retry)?.with_lock_dir(config.lock_dir);
+        Ok(LuaDns { http, capabilities: capabilities(config.min_ttl), zone_ids: Mutex::new(HashMap::new()) })
     }
 
-    /// GETs every page of a list (the server may page even when asked for everything).
-    async fn list_all<T: serde::de::DeserializeOwned>(&self, path: &str, zone: Option<&Name>) -> Result<Vec<T>, Error> {
-        let check = |response: Response| {
-            if response.status.is_success() { Ok(response) } else { Err(self.error(&response, zone)) }
-        };
-        self.http.get_pages(&Request::get(path), &["x-total-pages", "x-pages-count"], check).await
+    fn provider(&self) -> &str {
+        self.http.provider()
     }
 
     async fn zone_id(&self, zone: &Name) -> Result<u64, Error> {
         if let Some(id) = self.zone_ids.lock().expect("not poisoned").get(zone) {
             return Ok(*id);
         }
-        let zones: Vec<WireZone> = self.list_all("/zones", None).await?;
-        let mut ids = self.zone_ids.lock().expect("not poisoned");
-        for z in &zones {
-            if let Ok(name) = Name::parse(&z.name) {
-                ids.insert(name, z.id);
-            }
-        }
-        ids.get(zone)
+        self.list_zones().await?;
+        self.zone_ids
+            .lock()
+            .expect("not poisoned")
+            .get(zone)
             .copied()
             .ok_or_else(|| Error::NotFound { provider: self.provider().to_owned(), what: format!("zone {zone}") })
     }
@@ -212,30 +217,32 @@ impl LuaDns {
         })
     }
 
+    /// Sends one run of writes (one `PATCH`) or of deletes (one `delete_many`).
     async fn send_batch(&self, zone: &Name, zone_id: u64, batch: &[Change]) -> Result<(), Error> {
-        let writes = batch.iter().all(|c| matches!(c, Change::ReplaceSet { records, .. } if !records.is_empty()));
-        let request = if writes {
-            let body: Vec<Value> = batch
-                .iter()
-                .flat_map(|c| match c {
-                    Change::ReplaceSet { records, .. } => records.iter().map(LuaDns::wire).collect::<Vec<_>>(),
-                    _ => Vec::new(),
-                })
-                .collect();
-            Request::json(Method::PATCH, format!("/zones/{zone_id}/records"), Value::Array(body), true)
+        let mut records = Vec::new();
+        let mut sets = Vec::new();
+        for change in batch {
+            let Change::ReplaceSet { name, rtype, records: set, .. } = change else {
+                return Err(Error::Unsupported {
+                    provider: self.provider().to_owned(),
+                    message: format!("{change}: LuaDNS takes record-set changes"),
+                });
+            };
+            records.extend(set.iter());
+            sets.push(json!({ "name": name.as_str(), "type": rtype.to_string() }));
+        }
+        let request = if records.is_empty() {
+            Request::json(Method::POST, format!("/zones/{zone_id}/records/delete_many"), Value::Array(sets), true)
         } else {
-            let body: Vec<Value> = batch
-                .iter()
-                .filter_map(|c| match c {
-                    Change::ReplaceSet { name, rtype, .. } => {
-                        Some(json!({ "name": name.as_str(), "type": rtype.to_string() }))
-                    }
-                    _ => None,
-                })
-                .collect();
-            Request::json(Method::POST, format!("/zones/{zone_id}/records/delete_many"), Value::Array(body), true)
+            let body = records.iter().map(|r| LuaDns::wire(r)).collect();
+            Request::json(Method::PATCH, format!("/zones/{zone_id}/records"), Value::Array(body), true)
         };
-        self.call(&request, Some(zone)).await.map(|_| ())
+        // A batch of one record can be named in an error; a larger one only as a whole.
+        let about = match records.as_slice() {
+            [one] => About::record(zone, one),
+            _ => About::zone(zone),
+        };
+        self.http.call(&request, about).await.map(|_| ())
     }
 }
 
@@ -286,13 +293,17 @@ impl Provider for LuaDns {
         self.provider()
     }
 
+    fn account(&self) -> String {
+        self.http.account()
+    }
+
     fn capabilities(&self) -> &Capabilities {
         &self.capabilities
     }
 
     /// The zones, remembering their ids for the requests that need them.
     async fn list_zones(&self) -> Result<Vec<Name>, Error> {
-        let zones: Vec<WireZone> = self.list_all("/zones", None).await?;
+        let zones: Vec<WireZone> = self.http.get_all(&Request::get("/zones"), PAGING, About::default()).await?;
         let named: Vec<(Name, u64)> = zones.iter().filter_map(|z| Some((Name::parse(&z.name).ok()?, z.id))).collect();
         self.zone_ids.lock().expect("not poisoned").extend(named.iter().cloned());
         let mut names: Vec<Name> = named.into_iter().map(|(name, _)| name).collect();
@@ -302,14 +313,14 @@ impl Provider for LuaDns {
 
     async fn list_records(&self, zone: &Name) -> Result<Vec<Existing>, Error> {
         let id = self.zone_id(zone).await?;
-        let wire: Vec<WireRecord> = self.list_all(&format!("/zones/{id}/records"), Some(zone)).await?;
+        let request = Request::get(format!("/zones/{id}/records"));
+        let wire: Vec<WireRecord> = self.http.get_all(&request, PAGING, About::zone(zone)).await?;
         wire.iter()
             .filter_map(record)
             .map(|r| {
-                r.map_err(|message| Error::Transport {
+                r.map_err(|message| Error::Protocol {
                     provider: self.provider().to_owned(),
                     message: format!("zone {zone}: a record the API sent cannot be read: {message}"),
-                    ambiguous: false,
                 })
             })
             .collect()
@@ -318,49 +329,32 @@ impl Provider for LuaDns {
     async fn apply(&self, zone: &Name, changes: &[Change]) -> ApplyReport {
         let zone_id = match self.zone_id(zone).await {
             Ok(id) => id,
-            Err(e) => {
-                let mut outcomes = vec![Outcome::Failed(e)];
-                outcomes.resize_with(changes.len(), || Outcome::NotAttempted);
-                return ApplyReport { outcomes };
-            }
+            Err(e) => return ApplyReport::not_started(e, changes.len()),
         };
         // Runs of writes and of deletes, in the engine's order (deletes that must come
         // first, writes, other deletes): one request each.
         let is_write = |c: &Change| matches!(c, Change::ReplaceSet { records, .. } if !records.is_empty());
         let mut outcomes = Vec::with_capacity(changes.len());
-        let mut failed = false;
+        let mut stopped = false;
         for batch in changes.chunk_by(|a, b| is_write(a) == is_write(b)) {
-            if failed {
+            if stopped {
                 outcomes.extend(batch.iter().map(|_| Outcome::NotAttempted));
-                continue;
-            }
-            if let Some(other) = batch.iter().find(|c| !matches!(c, Change::ReplaceSet { .. })) {
-                failed = true;
-                let e = Error::Unsupported {
-                    provider: self.provider().to_owned(),
-                    message: format!("{other}: LuaDNS takes record-set changes"),
-                };
-                outcomes.push(Outcome::Failed(e));
-                outcomes.extend(batch[1..].iter().map(|_| Outcome::NotAttempted));
                 continue;
             }
             match self.send_batch(zone, zone_id, batch).await {
                 Ok(()) => outcomes.extend(batch.iter().map(|_| Outcome::Done)),
                 Err(e) => {
-                    failed = true;
-                    let message = e.to_string();
-                    outcomes.push(Outcome::Failed(e));
-                    // The batch went as one request: its other changes share the outcome.
-                    outcomes.extend(batch[1..].iter().map(|_| {
-                        Outcome::Failed(Error::Transport {
-                            provider: self.provider().to_owned(),
-                            message: message.clone(),
-                            ambiguous: false,
-                        })
-                    }));
+                    stopped = true;
+                    // The batch went as one request: its changes share its fate, unknown
+                    // ones included.
+                    outcomes.extend(batch.iter().map(|_| Outcome::from_error(e.clone())));
                 }
             }
         }
         ApplyReport { outcomes }
+    }
+
+    async fn lock(&self, zone: &Name) -> Result<ZoneLock, Error> {
+        self.http.zone_lock(zone).await
     }
 }

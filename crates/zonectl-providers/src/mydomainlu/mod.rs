@@ -14,21 +14,74 @@
 //! Only A, TXT and CNAME can be changed; MX and NS records are shown and read-only. The API
 //! has no zone list: the zones are the ones configured. `ttl: 0` is the zone's default.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::Method;
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use zonectl_core::provider::{ApplyReport, Capabilities, Change, Existing, Outcome, Provider, TtlRule, UpdateStyle};
+use zonectl_core::duration::show;
+use zonectl_core::provider::kind::{
+    BuildContext, Credential, EnvVar, Progress, ProviderConfig, ProviderKind, parse_settings,
+};
+use zonectl_core::provider::{
+    ApplyReport, Capabilities, Change, Existing, Provider, TtlRule, UpdateStyle, ZoneLock, apply_each,
+};
 use zonectl_core::{Error, Name, RData, Record, RecordType, Ttl, Txt};
 
-use crate::http::{Auth, HttpClient, Request, Response, RetryPolicy, Trace};
+use crate::http::{About, Api, Auth, ErrorFormat, Exchange, HttpClient, Request, RetryPolicy};
 
 /// The real API.
 pub const DEFAULT_ENDPOINT: &str = "https://api.mydomain.lu";
+
+/// The registry's entry: `kind = "mydomainlu"`.
+pub static KIND: ProviderKind = ProviderKind {
+    name: "mydomainlu",
+    aliases: &[],
+    about: "mydomain.lu (POST Luxembourg), asynchronous orders",
+    env: &[
+        EnvVar { name: "MYDOMAINLU_USERNAME", setting: "username", secret: false },
+        EnvVar { name: "MYDOMAINLU_PASSWORD", setting: "password", secret: true },
+    ],
+    capabilities,
+    parse: parse_settings::<MydomainLuSettings>,
+};
+
+/// No documented limit; one order at a time bounds the rate anyway.
+const API: Api = Api {
+    rate_limit: None,
+    errors: ErrorFormat {
+        message: error_message,
+        credentials: "MYDOMAINLU_USERNAME / MYDOMAINLU_PASSWORD; two-factor authentication must be off",
+        special: order_refused,
+    },
+    retry_conflicts: false,
+};
+
+/// The message of an error body: the first of `errorMsg`, else `message`.
+fn error_message(body: &Value) -> Option<String> {
+    body["errorMsg"]
+        .as_array()
+        .and_then(|m| m.first())
+        .and_then(Value::as_str)
+        .or_else(|| body["message"].as_str())
+        .map(str::to_owned)
+}
+
+/// A refused order (HTTP 400 with an EPP code) is about its record.
+fn order_refused(x: &Exchange<'_>) -> Option<Error> {
+    if x.response.status.as_u16() != 400 {
+        return None;
+    }
+    let zone = x.about.zone?;
+    Some(Error::InvalidRecord {
+        provider: x.provider.to_owned(),
+        zone: zone.clone(),
+        record: x.about.record.map(ToString::to_string),
+        message: x.message.clone(),
+    })
+}
 
 /// How long to wait for an order.
 #[derive(Debug, Clone, Copy)]
@@ -51,7 +104,8 @@ impl Default for WaitPolicy {
     }
 }
 
-/// The shortest pause between re-reads once the order delay is known.
+/// The shortest pause between re-reads, whatever the policy says: never a busy loop on
+/// the API.
 const MIN_STEP: Duration = Duration::from_millis(10);
 
 /// How to reach an account.
@@ -89,15 +143,45 @@ impl MydomainLuConfig {
     }
 }
 
+/// `[providers.NAME]` of kind `mydomainlu`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MydomainLuSettings {
+    username: Option<String>,
+    username_file: Option<PathBuf>,
+    password: Option<SecretString>,
+    password_file: Option<PathBuf>,
+    #[serde(default)]
+    zones: Vec<Name>,
+    endpoint: Option<String>,
+}
+
+impl ProviderConfig for MydomainLuSettings {
+    fn build(&self, name: &str, ctx: &BuildContext) -> Result<Arc<dyn Provider>, Error> {
+        let username =
+            crate::login(ctx, "username", &self.username, self.username_file.as_deref(), "MYDOMAINLU_USERNAME")?;
+        let password = ctx.required(Credential {
+            what: "password",
+            setting: "password",
+            value: self.password.as_ref(),
+            file: self.password_file.as_deref(),
+            env: "MYDOMAINLU_PASSWORD",
+            secret: true,
+        })?;
+        let mut config = MydomainLuConfig::new(username, password, self.zones.clone());
+        config.endpoint = self.endpoint.clone();
+        config.lock_dir = ctx.lock_dir();
+        Ok(Arc::new(MydomainLu::new(name, config, ctx.progress.clone())?))
+    }
+}
+
 /// A mydomain.lu account.
 pub struct MydomainLu {
     http: HttpClient,
     capabilities: Capabilities,
     zones: Vec<Name>,
     wait: WaitPolicy,
-    queue: Arc<tokio::sync::Mutex<()>>,
-    lock_file: Option<PathBuf>,
-    progress: Option<Trace>,
+    progress: Option<Progress>,
     /// How long the last order was seen *not yet* done: a lower bound on the order delay,
     /// so the next order is first re-read then, and closely after.
     learned_delay: Mutex<Option<Duration>>,
@@ -126,38 +210,17 @@ pub fn capabilities() -> Capabilities {
     }
 }
 
-/// The in-process queue of an account, shared by every provider instance on it.
-fn account_queue(key: &str) -> Arc<tokio::sync::Mutex<()>> {
-    static QUEUES: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
-    QUEUES.get_or_init(Default::default).lock().expect("not poisoned").entry(key.to_owned()).or_default().clone()
-}
-
 impl MydomainLu {
     /// The provider instance `name` for `config`; `progress` receives a line per order.
-    pub fn new(
-        name: &str,
-        config: MydomainLuConfig,
-        trace: Option<Trace>,
-        progress: Option<Trace>,
-    ) -> Result<MydomainLu, Error> {
+    pub fn new(name: &str, config: MydomainLuConfig, progress: Option<Progress>) -> Result<MydomainLu, Error> {
         let endpoint = config.endpoint.clone().unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
-        let account = format!("{} {}", endpoint.trim_end_matches('/'), config.username);
-        let lock_file = config.lock_dir.as_ref().map(|dir| {
-            let digest =
-                account.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-            dir.join(format!("mydomainlu-{digest:016x}.lock"))
-        });
         let auth = Auth::Basic { user: config.username, password: config.password };
-        // No documented limit; one order at a time bounds the rate anyway.
-        let http =
-            HttpClient::new(name, &endpoint, auth, (600, Duration::from_secs(60)), config.retry)?.with_trace(trace);
+        let http = HttpClient::new(name, &endpoint, auth, API, config.retry)?.with_lock_dir(config.lock_dir);
         Ok(MydomainLu {
             http,
             capabilities: capabilities(),
             zones: config.zones,
             wait: config.wait,
-            queue: account_queue(&account),
-            lock_file,
             progress,
             learned_delay: Mutex::new(None),
         })
@@ -171,38 +234,9 @@ impl MydomainLu {
         zone.as_str().trim_end_matches('.')
     }
 
-    fn error(&self, response: &Response, zone: &Name) -> Error {
-        let provider = self.provider().to_owned();
-        let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-        let message = body["errorMsg"]
-            .as_array()
-            .and_then(|m| m.first())
-            .and_then(Value::as_str)
-            .or_else(|| body["message"].as_str())
-            .map_or_else(|| format!("HTTP {}", response.status), str::to_owned);
-        match response.status.as_u16() {
-            401 => Error::Unauthenticated {
-                provider,
-                message: format!("{message} (check MYDOMAINLU_USERNAME / MYDOMAINLU_PASSWORD; 2FA must be off)"),
-            },
-            403 => Error::PermissionDenied { provider, message },
-            404 => Error::NotFound { provider, what: format!("zone {zone}") },
-            429 => Error::RateLimited { provider, retry_after: None },
-            400 => Error::InvalidRecord { provider, zone: zone.clone(), record: "in the order".into(), message },
-            status => Error::Transport {
-                provider,
-                message: format!("zone {zone}: HTTP {status}: {message}"),
-                ambiguous: true,
-            },
-        }
-    }
-
     async fn read(&self, zone: &Name) -> Result<Vec<Existing>, Error> {
-        let response = self.http.send(&Request::get(format!("/zones/{}/records", Self::domain(zone)))).await?;
-        if !response.status.is_success() {
-            return Err(self.error(&response, zone));
-        }
-        let groups: Vec<Value> = response.json(self.provider())?;
+        let request = Request::get(format!("/zones/{}/records", Self::domain(zone)));
+        let groups: Vec<Value> = self.http.call(&request, About::zone(zone)).await?.json(self.provider())?;
         let mut records = Vec::new();
         for group in &groups {
             let Some(group) = group.as_object() else { continue };
@@ -211,10 +245,9 @@ impl MydomainLu {
                     continue;
                 };
                 for item in list.as_array().into_iter().flatten() {
-                    let record = wire_record(rtype, item).map_err(|message| Error::Transport {
+                    let record = wire_record(rtype, item).map_err(|message| Error::Protocol {
                         provider: self.provider().to_owned(),
                         message: format!("zone {zone}: a {rtype} record the API sent cannot be read: {message}"),
-                        ambiguous: false,
                     })?;
                     records.push(Existing { record, id: None });
                 }
@@ -245,11 +278,13 @@ impl MydomainLu {
         let body = json!({ "name": record.name.as_str(), "ttl": record.ttl.as_secs().to_string(), "active": "true", field: value });
         let action = if add { "add" } else { "remove" };
         let path = format!("/zones/{}/records/{action}/{kind}", Self::domain(zone));
+        let about = About::record(zone, record);
         let started = tokio::time::Instant::now();
         let ticket = loop {
             // Safe to repeat: a repeated add is refused as existing, a repeated remove as
             // missing, and both mean the order went through.
-            let response = self.http.send(&Request::json(Method::PATCH, path.clone(), body.clone(), true)).await?;
+            let request = Request::json(Method::PATCH, path.clone(), body.clone(), true);
+            let response = self.http.send(&request).await?;
             let answer: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
             match answer["code"].as_u64() {
                 Some(1000 | 1001) => break answer["ticket"].as_str().unwrap_or("?").to_owned(),
@@ -257,23 +292,36 @@ impl MydomainLu {
                 Some(2303) if !add => return Ok(()),
                 // Another order of this account (from another tool) is still running.
                 Some(2502) if started.elapsed() < self.wait.timeout => {
-                    tokio::time::sleep(self.wait.first_poll).await;
+                    tokio::time::sleep(self.wait.first_poll.max(MIN_STEP)).await;
                     continue;
                 }
-                _ => return Err(self.error(&response, zone)),
+                _ => return Err(self.http.error(&response, &request, about)),
             }
         };
         let what = format!("{action} {} {} {value}", record.name, record.rtype());
         if let Some(progress) = &self.progress {
             progress(&format!("order {ticket}: {what}: pending"));
         }
-        // Until an order's delay is known, re-read after `first_poll`, doubling the pause;
-        // once known, wait about that long and then re-read in small steps, so that N
-        // orders take close to N times the delay.
+        self.await_order(zone, add, record, started, &ticket, &what).await
+    }
+
+    /// Re-reads the zone until the order shows. Until an order's delay is known, re-read
+    /// after `first_poll`, doubling the pause; once known, wait about that long and then
+    /// re-read in small steps, so that N orders take close to N times the delay.
+    async fn await_order(
+        &self,
+        zone: &Name,
+        add: bool,
+        record: &Record,
+        started: tokio::time::Instant,
+        ticket: &str,
+        what: &str,
+    ) -> Result<(), Error> {
+        let max_poll = self.wait.max_poll.max(MIN_STEP);
         let learned = *self.learned_delay.lock().expect("not poisoned");
         let (mut pause, step) = match learned {
-            Some(delay) => (delay, Some((delay / 20).clamp(MIN_STEP, self.wait.max_poll))),
-            None => (self.wait.first_poll, None),
+            Some(delay) => (delay, Some((delay / 20).clamp(MIN_STEP, max_poll))),
+            None => (self.wait.first_poll.clamp(MIN_STEP, max_poll), None),
         };
         let accepted = tokio::time::Instant::now();
         let mut not_yet: Option<Duration> = None;
@@ -292,44 +340,20 @@ impl MydomainLu {
                 return Err(Error::Transport {
                     provider: self.provider().to_owned(),
                     message: format!(
-                        "zone {zone}: order {ticket} ({what}) not confirmed after {}s; it may still complete. The orders before it \
-                         are confirmed, the ones after it were not sent; run apply again, which plans from the zone as it is then",
-                        self.wait.timeout.as_secs()
+                        "zone {zone}: order {ticket} ({what}) not confirmed after {}; it may still complete. The orders \
+                         before it are confirmed, the ones after it were not sent; run apply again, which plans from the \
+                         zone as it is then",
+                        show(started.elapsed())
                     ),
                     ambiguous: true,
+                    source: None,
                 });
             }
             pause = match step {
                 Some(step) => step,
-                None => (pause * 2).min(self.wait.max_poll),
+                None => (pause * 2).min(max_poll),
             };
         }
-    }
-
-    /// Takes the account's place in the queue across processes: an exclusive lock on the
-    /// lock file, held while the returned file lives.
-    async fn lock_across_processes(&self) -> Result<Option<std::fs::File>, Error> {
-        let Some(path) = self.lock_file.clone() else { return Ok(None) };
-        let provider = self.provider().to_owned();
-        tokio::task::spawn_blocking(move || {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| Error::Io { path: dir.to_owned(), source: e })?;
-            }
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&path)
-                .map_err(|e| Error::Io { path: path.clone(), source: e })?;
-            file.lock().map_err(|e| Error::Io { path: path.clone(), source: e })?;
-            Ok(Some(file))
-        })
-        .await
-        .map_err(|e| Error::Transport {
-            provider,
-            message: format!("lock task failed: {e}"),
-            ambiguous: false,
-        })?
     }
 }
 
@@ -365,6 +389,10 @@ impl Provider for MydomainLu {
         self.provider()
     }
 
+    fn account(&self) -> String {
+        self.http.account()
+    }
+
     fn capabilities(&self) -> &Capabilities {
         &self.capabilities
     }
@@ -378,40 +406,25 @@ impl Provider for MydomainLu {
     }
 
     async fn apply(&self, zone: &Name, changes: &[Change]) -> ApplyReport {
-        let fail_all = |e: Error| {
-            let mut outcomes = vec![Outcome::Failed(e)];
-            outcomes.resize_with(changes.len(), || Outcome::NotAttempted);
-            ApplyReport { outcomes }
+        // One queue per account: this process's tasks, and other processes.
+        let _turn = match self.http.lock_named("orders").await {
+            Ok(lock) => lock,
+            Err(e) => return ApplyReport::not_started(e, changes.len()),
         };
-        // One queue per account: this process's tasks first, then other processes.
-        let _in_process = self.queue.lock().await;
-        let _across = match self.lock_across_processes().await {
-            Ok(file) => file,
-            Err(e) => return fail_all(e),
-        };
-        let mut outcomes = Vec::with_capacity(changes.len());
-        let mut failed = false;
-        for change in changes {
-            if failed {
-                outcomes.push(Outcome::NotAttempted);
-                continue;
-            }
-            let result = match change {
+        apply_each(changes, |change| async move {
+            match change {
                 Change::Create(record) => self.order(zone, true, record).await,
                 Change::Delete(existing) => self.order(zone, false, &existing.record).await,
                 other => Err(Error::Unsupported {
                     provider: self.provider().to_owned(),
                     message: format!("{other}: mydomain.lu takes remove + add"),
                 }),
-            };
-            outcomes.push(match result {
-                Ok(()) => Outcome::Done,
-                Err(e) => {
-                    failed = true;
-                    Outcome::Failed(e)
-                }
-            });
-        }
-        ApplyReport { outcomes }
+            }
+        })
+        .await
+    }
+
+    async fn lock(&self, zone: &Name) -> Result<ZoneLock, Error> {
+        self.http.zone_lock(zone).await
     }
 }

@@ -1,5 +1,6 @@
 //! `zonectl check`.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -27,14 +28,16 @@ pub fn run(files: &[PathBuf], origin: Option<Name>, strict: bool, output: Output
     let reports: Vec<FileReport> = files.iter().map(|f| check_one(f, &options)).collect();
     match output {
         Output::Json => {
-            serde_json::to_writer_pretty(std::io::stdout().lock(), &serde_json::json!({ "files": reports }))?;
-            println!();
+            let text = serde_json::to_string_pretty(&serde_json::json!({ "files": reports }))? + "\n";
+            super::write_stdout(text.as_bytes())?;
         }
         _ => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             for report in &reports {
                 for problem in &report.problems {
-                    println!("{problem}");
+                    writeln!(out, "{problem}")?;
                 }
+                out.flush()?;
                 let summary = match (&report.origin, report.records) {
                     (Some(origin), Some(records)) => format!("zone {origin} OK, {records} records"),
                     _ => "not loaded".to_string(),

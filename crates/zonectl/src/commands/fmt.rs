@@ -1,6 +1,5 @@
 //! `zonectl fmt`.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -12,9 +11,7 @@ pub fn run(file: &Path, origin: Option<Name>, write: bool, drop_comments: bool) 
     let loaded = match zonefile::read_file(file, &ReadOptions { origin, strict: false, allow_empty: false }) {
         Ok(loaded) => loaded,
         Err(err) => {
-            for problem in &err.diagnostics {
-                eprintln!("{problem}");
-            }
+            super::print_diagnostics(&err.diagnostics);
             return Ok(ExitCode::FAILURE);
         }
     };
@@ -25,9 +22,7 @@ pub fn run(file: &Path, origin: Option<Name>, write: bool, drop_comments: bool) 
     }
     let canonical = zonefile::to_string(&loaded.zone);
     if !write {
-        let mut out = std::io::stdout().lock();
-        out.write_all(canonical.as_bytes())?;
-        out.flush()?;
+        super::write_stdout(canonical.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     if !drop_comments {
@@ -48,7 +43,7 @@ pub fn run(file: &Path, origin: Option<Name>, write: bool, drop_comments: bool) 
     if current == canonical.as_bytes() {
         return Ok(ExitCode::SUCCESS);
     }
-    zonectl_core::provider::zonefile::write_atomically(file, canonical.as_bytes())
+    zonectl_core::fs::write_atomically(file, canonical.as_bytes())
         .with_context(|| format!("{}: cannot rewrite", file.display()))?;
     eprintln!("{}: rewritten in canonical form", file.display());
     Ok(ExitCode::SUCCESS)

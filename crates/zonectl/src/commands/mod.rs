@@ -8,16 +8,14 @@ mod plan;
 mod providers;
 mod records;
 
-pub use plan::state_dir;
-
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::CommandFactory;
 use zonectl_core::Name;
-
-use zonectl_providers::http::Trace;
+use zonectl_core::provider::Provider;
 
 use crate::cli::{Cli, Command, Output};
 use crate::config::Config;
@@ -32,11 +30,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             fmt::run(&file, parse_origin(origin)?, write, drop_comments)
         }
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "zonectl", &mut std::io::stdout());
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "zonectl", &mut out);
+            write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Man => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Providers => providers::run(output),
@@ -49,13 +51,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { zone } => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(demo::demo(zone.as_deref(), trace(cli.debug)))
+            runtime.block_on(demo::demo(zone.as_deref()))
         }
         command => {
             let config = Config::load(cli.config.as_deref())?;
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(async move {
-                let ctx = Session { config, provider: cli.provider, output, trace: trace(cli.debug) };
+                let ctx = Session { config, provider: cli.provider, output };
                 match command {
                     Command::Zone(cmd) => records::zone(&ctx, cmd).await,
                     Command::Record(cmd) => records::record(&ctx, cmd).await,
@@ -77,22 +79,16 @@ pub struct Session {
     pub config: Config,
     pub provider: Option<String>,
     pub output: Output,
-    pub trace: Option<Trace>,
-}
-
-/// `--debug`: request lines to stderr.
-fn trace(debug: bool) -> Option<Trace> {
-    debug.then(|| -> Trace { std::sync::Arc::new(|line: &str| eprintln!("debug: {line}")) })
 }
 
 impl Session {
     /// The provider named by `--provider`, or the default one.
-    pub fn provider(&self) -> anyhow::Result<std::sync::Arc<dyn zonectl_core::provider::Provider>> {
+    pub fn provider(&self) -> anyhow::Result<Arc<dyn Provider>> {
         let name = match &self.provider {
             Some(name) => name.clone(),
             None => self.config.default_provider_name()?,
         };
-        self.config.provider(&name, self.trace.clone())
+        self.config.provider(&name)
     }
 }
 
@@ -108,6 +104,21 @@ pub fn parse_zone(zone: &str) -> anyhow::Result<Name> {
 /// Whether to colour stdout: a terminal, and `NO_COLOR` unset or empty (no-color.org).
 pub fn color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Writes `bytes` to stdout and flushes; a closed stdout is an error `main` ends quietly on.
+pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
+}
+
+/// Prints diagnostics of a zone file, one line each, to stderr.
+pub fn print_diagnostics(diagnostics: &[zonectl_core::zonefile::Diagnostic]) {
+    for problem in diagnostics {
+        eprintln!("{problem}");
+    }
 }
 
 /// Fails unless `output` is one of `allowed`, naming the command.

@@ -1,108 +1,125 @@
 //! `zonectl plan`, `zonectl apply` and `zonectl copy`.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use zonectl_core::plan::{self, Applied, ApplyOptions, Plan, PlanOptions, Safety};
-use zonectl_core::provider::{Outcome, Provider};
+use zonectl_core::provider::{Outcome, Provider, ZoneLock};
 use zonectl_core::zonefile::{self, ReadOptions};
 use zonectl_core::{Name, Zone};
 
-use super::{Session, color, parse_zone, require_output};
+use super::{Session, color, parse_zone, require_output, write_stdout};
 use crate::cli::Output;
+use crate::config::{ZoneConfig, backup_dir};
 
-/// One zone at one target, planned.
+/// One zone at one target, planned (under the zone's lock, for an apply).
 struct Target {
     provider: Arc<dyn Provider>,
     plan: Plan,
     safety: Safety,
-}
-
-/// Where backups go: `$ZONECTL_STATE_DIR/backups`, else `$XDG_STATE_HOME/zonectl/backups`,
-/// else `~/.local/state/zonectl/backups`.
-pub fn backup_dir() -> anyhow::Result<PathBuf> {
-    Ok(state_dir()?.join("backups"))
-}
-
-/// The state directory: `$ZONECTL_STATE_DIR`, else `$XDG_STATE_HOME/zonectl`, else
-/// `~/.local/state/zonectl`. Backups and lock files live there.
-pub fn state_dir() -> anyhow::Result<PathBuf> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    var("ZONECTL_STATE_DIR")
-        .or_else(|| var("XDG_STATE_HOME").map(|d| d.join("zonectl")))
-        .or_else(|| var("HOME").map(|h| h.join(".local/state/zonectl")))
-        .context("no state directory: set ZONECTL_STATE_DIR or HOME")
+    _lock: ZoneLock,
 }
 
 /// Plans every configured zone (or those named) at every target. Reads and checks all
-/// sources and plans everything before anything is applied.
-async fn plan_all(ctx: &Session, only: &[String]) -> anyhow::Result<Vec<Target>> {
+/// sources and plans everything before anything is applied. With `lock`, each target's
+/// zone is locked before it is read, and stays locked in the returned targets, so that a
+/// concurrent `apply` waits and then plans against this one's result; locks are taken in
+/// one global order (account, then zone), so two runs never hold one each and wait for
+/// the other's.
+async fn plan_all(ctx: &Session, only: &[String], lock: bool) -> anyhow::Result<Vec<Target>> {
     let config = &ctx.config;
     if config.zones.is_empty() {
         bail!("no zones configured in {}: add a [[zone]] with name, source and targets", config.origin);
     }
     let wanted: Vec<Name> = only.iter().map(|z| parse_zone(z)).collect::<anyhow::Result<_>>()?;
-    if let Some(missing) =
-        wanted.iter().find(|w| !config.zones.iter().any(|z| Name::parse(&z.name).is_ok_and(|n| n == **w)))
-    {
+    if let Some(missing) = wanted.iter().find(|w| !config.zones.iter().any(|z| z.name == **w)) {
         bail!("zone {missing} is not configured in {}", config.origin);
     }
-    let mut targets = Vec::new();
-    for zone_config in &config.zones {
-        let origin = parse_zone(&zone_config.name)?;
-        if !wanted.is_empty() && !wanted.contains(&origin) {
-            continue;
+    let mut work = Vec::new();
+    for zone in config.zones.iter().filter(|z| wanted.is_empty() || wanted.contains(&z.name)) {
+        let desired = read_source(ctx, zone)?;
+        let providers = zone.targets.iter().map(|t| config.provider(t)).collect::<anyhow::Result<Vec<_>>>()?;
+        refuse_one_account_twice(zone, &providers)?;
+        work.push((zone, desired, providers));
+    }
+    let mut locks = std::collections::HashMap::new();
+    if lock {
+        let mut order: Vec<(String, &Name, usize, usize)> = work
+            .iter()
+            .enumerate()
+            .flat_map(|(z, (zone, _, providers))| {
+                providers.iter().enumerate().map(move |(p, provider)| (provider.account(), &zone.name, z, p))
+            })
+            .collect();
+        order.sort();
+        for (_, name, z, p) in order {
+            locks.insert((z, p), work[z].2[p].lock(name).await?);
         }
-        let source = config.path(&zone_config.source);
-        let options = ReadOptions { origin: Some(origin.clone()), strict: false, allow_empty: false };
-        let desired = match zonefile::read_file(&source, &options) {
-            Ok(loaded) => loaded.zone,
-            Err(err) => {
-                for problem in &err.diagnostics {
-                    eprintln!("{problem}");
-                }
-                bail!("{}: not loaded ({} error(s)); nothing was changed", source.display(), err.errors().count());
-            }
-        };
-        let plan_options = PlanOptions { ignore: zone_config.ignore.clone(), manage_provider_records: false };
-        for target in &zone_config.targets {
-            let provider = config.provider(target, ctx.trace.clone())?;
-            let current = provider.list_records(&origin).await?;
+    }
+    let mut targets = Vec::new();
+    for (z, (zone, desired, providers)) in work.into_iter().enumerate() {
+        let plan_options = PlanOptions { ignore: zone.ignore.clone(), manage_provider_records: false };
+        for (p, provider) in providers.into_iter().enumerate() {
+            let current = provider.list_records(&zone.name).await?;
             let plan = plan::plan(provider.name(), provider.capabilities(), &desired, current, &plan_options)?;
-            targets.push(Target { provider, plan, safety: zone_config.safety() });
+            let lock = locks.remove(&(z, p)).unwrap_or_default();
+            targets.push(Target { provider, plan, safety: zone.safety(), _lock: lock });
         }
     }
     Ok(targets)
 }
 
-fn print_plans(output: Output, targets: &[Target]) -> anyhow::Result<()> {
-    match output {
-        Output::Json => {
-            let plans: Vec<&Plan> = targets.iter().map(|t| &t.plan).collect();
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "plans": plans }))?);
+/// The zone's source file, read and checked; its problems are printed.
+fn read_source(ctx: &Session, zone: &ZoneConfig) -> anyhow::Result<Zone> {
+    let source = ctx.config.path(&zone.source);
+    let options = ReadOptions { origin: Some(zone.name.clone()), strict: false, allow_empty: false };
+    match zonefile::read_file(&source, &options) {
+        Ok(loaded) => Ok(loaded.zone),
+        Err(err) => {
+            super::print_diagnostics(&err.diagnostics);
+            bail!("{}: not loaded ({} error(s)); nothing was changed", source.display(), err.errors().count());
         }
-        Output::Markdown => {
-            for t in targets {
-                println!("{}", t.plan.to_markdown());
-            }
-        }
-        _ => {
-            let color = color();
-            for t in targets {
-                print!("{}", t.plan.to_text(color));
-            }
+    }
+}
+
+/// Two targets that write to one place would apply every change twice.
+fn refuse_one_account_twice(zone: &ZoneConfig, providers: &[Arc<dyn Provider>]) -> anyhow::Result<()> {
+    for (i, a) in providers.iter().enumerate() {
+        if let Some(b) = providers[..i].iter().find(|b| b.account() == a.account()) {
+            bail!(
+                "zone {}: targets '{}' and '{}' are one and the same account ({}); list it once",
+                zone.name,
+                b.name(),
+                a.name(),
+                a.account()
+            );
         }
     }
     Ok(())
 }
 
+fn print_plans(output: Output, targets: &[Target]) -> anyhow::Result<()> {
+    let text = match output {
+        Output::Json => {
+            let plans: Vec<&Plan> = targets.iter().map(|t| &t.plan).collect();
+            serde_json::to_string_pretty(&serde_json::json!({ "plans": plans }))? + "\n"
+        }
+        Output::Markdown => targets.iter().map(|t| t.plan.to_markdown() + "\n").collect(),
+        _ => {
+            let color = color();
+            targets.iter().map(|t| t.plan.to_text(color)).collect()
+        }
+    };
+    write_stdout(text.as_bytes())?;
+    Ok(())
+}
+
 pub async fn plan(ctx: &Session, zones: &[String], detailed_exitcode: bool) -> anyhow::Result<ExitCode> {
     require_output(ctx.output, &[Output::Text, Output::Json, Output::Markdown], "plan")?;
-    let targets = plan_all(ctx, zones).await?;
+    let targets = plan_all(ctx, zones, false).await?;
     print_plans(ctx.output, &targets)?;
     let changes = targets.iter().any(|t| !t.plan.is_empty());
     Ok(if changes && detailed_exitcode { ExitCode::from(2) } else { ExitCode::SUCCESS })
@@ -110,7 +127,7 @@ pub async fn plan(ctx: &Session, zones: &[String], detailed_exitcode: bool) -> a
 
 pub async fn apply(ctx: &Session, zones: &[String], force: bool, yes: bool) -> anyhow::Result<ExitCode> {
     require_output(ctx.output, &[Output::Text], "apply")?;
-    let targets = plan_all(ctx, zones).await?;
+    let targets = plan_all(ctx, zones, true).await?;
     print_plans(ctx.output, &targets)?;
     apply_targets(targets, force, yes).await
 }
@@ -183,8 +200,9 @@ async fn with_progress<T>(plan: &Plan, apply: impl std::future::Future<Output = 
     done
 }
 
-/// Prints what an apply did; after a failure, each change as done, failed or not attempted,
-/// so that the user knows the zone's state. Running `apply` again converges.
+/// Prints what an apply did; after a failure, each change as done, failed, of unknown
+/// outcome, or not attempted, so that the user knows the zone's state. Running `apply`
+/// again converges.
 pub fn report_applied(plan: &Plan, applied: &Applied) -> ExitCode {
     if let Some(backup) = &applied.backup {
         eprintln!("{} at {}: backup of the zone before the change: {}", plan.zone, plan.provider, backup.display());
@@ -201,12 +219,16 @@ pub fn report_applied(plan: &Plan, applied: &Applied) -> ExitCode {
     eprintln!("{} at {}: the apply did not complete:", plan.zone, plan.provider);
     for (change, outcome) in plan.operations.iter().zip(outcomes) {
         match outcome {
-            Outcome::Done => eprintln!("  done:          {change}"),
-            Outcome::Failed(e) => eprintln!("  FAILED:        {change}: {e}"),
-            Outcome::NotAttempted => eprintln!("  not attempted: {change}"),
+            Outcome::Done => eprintln!("  done:            {change}"),
+            Outcome::Failed(e) => eprintln!("  FAILED:          {change}: {e}"),
+            Outcome::Unknown(e) => eprintln!("  outcome unknown: {change}: {e} (it may have been made)"),
+            Outcome::NotAttempted => eprintln!("  not attempted:   {change}"),
         }
     }
-    eprintln!("Run `zonectl apply` again to finish; it plans from the zone as it is now.");
+    if outcomes.iter().any(|o| matches!(o, Outcome::Unknown(_))) {
+        eprintln!("Changes of unknown outcome may or may not be in the zone: the provider's answer was lost.");
+    }
+    eprintln!("Run `zonectl apply` again to finish; it re-reads the zone and plans from it as it is now.");
     ExitCode::FAILURE
 }
 
@@ -227,31 +249,42 @@ pub async fn copy(
     require_output(ctx.output, &[Output::Text, Output::Json, Output::Markdown], "copy")?;
     let (from_name, from_zone) = parse_location(source)?;
     let (to_name, to_zone) = parse_location(destination)?;
-    let from = ctx.config.provider(&from_name, ctx.trace.clone())?;
-    let to = ctx.config.provider(&to_name, ctx.trace.clone())?;
+    let from = ctx.config.provider(&from_name)?;
+    let to = ctx.config.provider(&to_name)?;
     let records = from.list_records(&from_zone).await?;
-    // The source's own SOA and NS stay behind; the destination keeps its own.
-    let caps = from.capabilities();
-    let keep = PlanOptions::default();
-    let mut moved = Vec::new();
-    for existing in records {
-        let mut record = existing.record;
-        if !keep.manages(caps, &from_zone, &record.name, record.rtype()) {
-            continue;
-        }
-        if from_zone != to_zone {
-            let relative = record.name.relative_to(&from_zone).into_owned();
-            record.name = Name::parse_relative(&relative, &to_zone)?;
-        }
-        moved.push(record);
-    }
-    let desired = Zone::from_records(to_zone.clone(), moved);
+    let desired = moved(from.as_ref(), &from_zone, &to_zone, records.into_iter().map(|e| e.record).collect())?;
+    let lock = if apply { to.lock(&to_zone).await? } else { ZoneLock::none() };
     let current = to.list_records(&to_zone).await?;
     let plan = plan::plan(to.name(), to.capabilities(), &desired, current, &PlanOptions::default())?;
-    let target = Target { provider: to, plan, safety: Safety::default() };
+    let target = Target { provider: to, plan, safety: Safety::default(), _lock: lock };
     print_plans(ctx.output, std::slice::from_ref(&target))?;
     if !apply {
         return Ok(ExitCode::SUCCESS);
     }
     apply_targets(vec![target], force, yes).await
+}
+
+/// The records of `from_zone` as the zone `to_zone` should hold them: the source's own SOA
+/// and NS stay behind (the destination keeps its own), and a copy under another name takes
+/// its owners and the targets that pointed inside the zone (`www CNAME web`, `@ MX 10 mx`)
+/// along; a record that does not fit under the new name is refused, naming it.
+fn moved(
+    from: &dyn Provider,
+    from_zone: &Name,
+    to_zone: &Name,
+    records: Vec<zonectl_core::Record>,
+) -> anyhow::Result<Zone> {
+    let caps = from.capabilities();
+    let keep = PlanOptions::default();
+    let mut moved = Vec::new();
+    for record in records {
+        if !keep.manages(caps, from_zone, &record.name, record.rtype()) {
+            continue;
+        }
+        let record = record
+            .rehome(from_zone, to_zone)
+            .with_context(|| format!("cannot copy {record} to {to_zone}; nothing was changed"))?;
+        moved.push(record);
+    }
+    Ok(Zone::from_records(to_zone.clone(), moved))
 }

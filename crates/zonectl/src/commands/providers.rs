@@ -1,30 +1,39 @@
-//! `zonectl providers`.
+//! `zonectl providers`: every kind the registry knows, with its capabilities and the
+//! environment variables it reads.
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use zonectl_core::provider::memory::InMemory;
-use zonectl_core::provider::zonefile::ZoneFiles;
-use zonectl_core::provider::{Capabilities, Provider, TtlRule, UpdateStyle};
+use zonectl_core::provider::{TtlRule, UpdateStyle};
 
-use super::require_output;
+use super::{require_output, write_stdout};
 use crate::cli::Output;
+use crate::registry::REGISTRY;
 
 pub fn run(output: Output) -> anyhow::Result<ExitCode> {
     require_output(output, &[Output::Text, Output::Json], "providers")?;
-    let providers: Vec<(&str, Capabilities)> = vec![
-        ("zonefile", ZoneFiles::new("zonefile", "zones").capabilities().clone()),
-        ("memory", InMemory::new("memory").capabilities().clone()),
-        ("luadns", zonectl_providers::luadns::capabilities(300)),
-        ("mydomainlu", zonectl_providers::mydomainlu::capabilities()),
-    ];
+    let mut out = String::new();
     if output == Output::Json {
-        let list: Vec<_> =
-            providers.iter().map(|(kind, caps)| serde_json::json!({ "kind": kind, "capabilities": caps })).collect();
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        let list: Vec<_> = REGISTRY
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "kind": e.kind.name,
+                    "aliases": e.kind.aliases,
+                    "about": e.kind.about,
+                    "env": e.kind.env,
+                    "emulator": e.emulator.is_some(),
+                    "capabilities": (e.kind.capabilities)(),
+                })
+            })
+            .collect();
+        out = serde_json::to_string_pretty(&list)? + "\n";
+        write_stdout(out.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<10} {:<11} {:<18} {:<6} TYPES", "KIND", "UPDATES", "TTL", "ASYNC");
-    for (kind, caps) in &providers {
+    let _ = writeln!(out, "{:<10} {:<11} {:<18} {:<6} TYPES", "KIND", "UPDATES", "TTL", "ASYNC");
+    for entry in REGISTRY {
+        let caps = (entry.kind.capabilities)();
         let ttl = match caps.ttl {
             TtlRule::None => "none".to_string(),
             TtlRule::Range { min, max, step: 1, .. } => format!("{min}..{max}"),
@@ -43,11 +52,19 @@ pub fn run(output: Output) -> anyhow::Result<ExitCode> {
             UpdateStyle::PerRecord => "per-record",
             UpdateStyle::RemoveAdd => "remove+add",
         };
-        println!(
-            "{kind:<10} {updates:<11} {ttl:<18} {:<6} {}",
+        let _ = writeln!(
+            out,
+            "{:<10} {updates:<11} {ttl:<18} {:<6} {}",
+            entry.kind.name,
             if caps.asynchronous { "yes" } else { "no" },
             types.join(" ")
         );
     }
+    let _ = writeln!(out, "\nCredentials from the environment (each also as NAME_FILE, a file holding the value):");
+    for entry in REGISTRY.iter().filter(|e| !e.kind.env.is_empty()) {
+        let vars: Vec<&str> = entry.kind.env.iter().map(|v| v.name).collect();
+        let _ = writeln!(out, "  {:<10} {}", entry.kind.name, vars.join(" "));
+    }
+    write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

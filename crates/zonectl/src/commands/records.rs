@@ -1,5 +1,6 @@
 //! `zonectl zone …`, `zonectl record …` and `zonectl export`.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -8,9 +9,10 @@ use zonectl_core::plan::{self, ApplyOptions, PlanOptions};
 use zonectl_core::provider::TtlRule;
 use zonectl_core::{Name, RData, Record, RecordType, Ttl, Zone, zonefile};
 
-use super::plan::{backup_dir, report_applied};
-use super::{Session, color, parse_zone, require_output};
+use super::plan::report_applied;
+use super::{Session, color, parse_zone, require_output, write_stdout};
 use crate::cli::{Output, RecordCommand, ZoneCommand};
+use crate::config::backup_dir;
 
 pub async fn zone(ctx: &Session, command: ZoneCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -18,13 +20,12 @@ pub async fn zone(ctx: &Session, command: ZoneCommand) -> anyhow::Result<ExitCod
             require_output(ctx.output, &[Output::Text, Output::Json], "zone list")?;
             let provider = ctx.provider()?;
             let zones = provider.list_zones().await?;
-            if ctx.output == Output::Json {
-                println!("{}", serde_json::to_string_pretty(&zones)?);
+            let text = if ctx.output == Output::Json {
+                serde_json::to_string_pretty(&zones)? + "\n"
             } else {
-                for zone in zones {
-                    println!("{zone}");
-                }
-            }
+                zones.iter().map(|z| format!("{z}\n")).collect()
+            };
+            write_stdout(text.as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -38,11 +39,11 @@ pub async fn export(ctx: &Session, zone: &str, file: Option<&Path>) -> anyhow::R
     let text = zonefile::to_string(&zone);
     match file {
         Some(path) => {
-            zonectl_core::provider::zonefile::write_atomically(path, text.as_bytes())
+            zonectl_core::fs::write_atomically(path, text.as_bytes())
                 .with_context(|| format!("{}: cannot write", path.display()))?;
             eprintln!("{}: {} records of {}", path.display(), zone.len(), zone.origin());
         }
-        None => print!("{text}"),
+        None => write_stdout(text.as_bytes())?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -134,6 +135,9 @@ async fn edit(
     change: impl FnOnce(&mut Vec<Record>, Ttl),
 ) -> anyhow::Result<ExitCode> {
     let provider = ctx.provider()?;
+    // Read, plan and apply as one edit: another zonectl's edit waits, then starts from
+    // this one's result.
+    let _lock = provider.lock(zone).await?;
     let existing = provider.list_records(zone).await?;
     let mut records: Vec<Record> = existing.iter().map(|e| e.record.clone()).collect();
     let default_ttl = match provider.capabilities().ttl {
@@ -143,7 +147,7 @@ async fn edit(
     change(&mut records, default_ttl);
     let desired = Zone::from_records(zone.clone(), records);
     let planned = plan::plan(provider.name(), provider.capabilities(), &desired, existing, &PlanOptions::default())?;
-    print!("{}", planned.to_text(color()));
+    write_stdout(planned.to_text(color()).as_bytes())?;
     if planned.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
@@ -153,7 +157,7 @@ async fn edit(
 }
 
 fn print_records(output: Output, zone: &Name, records: &[zonectl_core::provider::Existing]) -> anyhow::Result<()> {
-    match output {
+    let text = match output {
         Output::Json => {
             let list: Vec<_> = records
                 .iter()
@@ -167,41 +171,48 @@ fn print_records(output: Output, zone: &Name, records: &[zonectl_core::provider:
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&list)?);
+            serde_json::to_string_pretty(&list)? + "\n"
         }
         Output::Zone => {
             let zone = Zone::from_records(zone.clone(), records.iter().map(|e| e.record.clone()).collect());
-            print!("{}", zonefile::to_string(&zone));
+            zonefile::to_string(&zone)
         }
-        _ => {
-            let rows: Vec<[String; 4]> = records
-                .iter()
-                .map(|e| {
-                    let r = &e.record;
-                    [
-                        r.name.relative_to(zone).into_owned(),
-                        r.ttl.to_string(),
-                        r.rtype().to_string(),
-                        r.data.display_relative(zone).to_string(),
-                    ]
-                })
-                .collect();
-            let header = ["NAME".to_string(), "TTL".into(), "TYPE".into(), "VALUE".into()];
-            let widths: Vec<usize> =
-                (0..3).map(|i| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
-            for row in std::iter::once(&header).chain(&rows) {
-                println!(
-                    "{:<w0$}  {:>w1$}  {:<w2$}  {}",
-                    row[0],
-                    row[1],
-                    row[2],
-                    row[3],
-                    w0 = widths[0],
-                    w1 = widths[1],
-                    w2 = widths[2]
-                );
-            }
-        }
-    }
+        _ => table(zone, records),
+    };
+    write_stdout(text.as_bytes())?;
     Ok(())
+}
+
+/// The records as an aligned table: name, TTL, type, value.
+fn table(zone: &Name, records: &[zonectl_core::provider::Existing]) -> String {
+    let rows: Vec<[String; 4]> = records
+        .iter()
+        .map(|e| {
+            let r = &e.record;
+            [
+                r.name.relative_to(zone).into_owned(),
+                r.ttl.to_string(),
+                r.rtype().to_string(),
+                r.data.display_relative(zone).to_string(),
+            ]
+        })
+        .collect();
+    let header = ["NAME".to_string(), "TTL".into(), "TYPE".into(), "VALUE".into()];
+    let widths: Vec<usize> =
+        (0..3).map(|i| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let _ = writeln!(
+            out,
+            "{:<w0$}  {:>w1$}  {:<w2$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        );
+    }
+    out
 }

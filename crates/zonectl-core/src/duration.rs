@@ -1,0 +1,37 @@
+//! Durations as people read them in messages: `250ms`, `3s`, `2m30s`, `1h5m`.
+
+use std::time::Duration;
+
+/// `d` rounded to what matters at its size: milliseconds below a second, seconds below a
+/// minute, then minutes and seconds, then hours and minutes.
+pub fn show(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let secs = d.as_secs_f64().round() as u64;
+    match secs {
+        0..=59 => format!("{secs}s"),
+        60..=3599 if secs.is_multiple_of(60) => format!("{}m", secs / 60),
+        60..=3599 => format!("{}m{}s", secs / 60, secs % 60),
+        _ if secs % 3600 / 60 == 0 => format!("{}h", secs / 3600),
+        _ => format!("{}h{}m", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(show(Duration::from_millis(0)), "0ms");
+        assert_eq!(show(Duration::from_millis(50)), "50ms");
+        assert_eq!(show(Duration::from_millis(1499)), "1s");
+        assert_eq!(show(Duration::from_secs(180)), "3m");
+        assert_eq!(show(Duration::from_secs(150)), "2m30s");
+        assert_eq!(show(Duration::from_secs(3900)), "1h5m");
+        assert_eq!(show(Duration::from_secs(7200)), "2h");
+        assert_eq!(show(Duration::MAX), "5124095576030431h", "no overflow at the largest duration");
+    }
+}
