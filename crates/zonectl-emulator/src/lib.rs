@@ -532,6 +532,22 @@ mod tests {
         assert_eq!(paths, ["/2", "/3", "/4"]);
     }
 
+    #[tokio::test]
+    async fn the_control_surface_answers_loopback_clients_only() {
+        use tower::ServiceExt;
+        let app = Router::new()
+            .route("/_emulator/state", get(|| async { "state" }))
+            .layer(middleware::from_fn(loopback_only));
+        let ask = |peer: &str| {
+            let mut request = axum::http::Request::builder().uri("/_emulator/state").body(Body::empty()).unwrap();
+            request.extensions_mut().insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+            app.clone().oneshot(request)
+        };
+        assert_eq!(ask("127.0.0.1:5000").await.unwrap().status(), StatusCode::OK);
+        assert_eq!(ask("[::1]:5000").await.unwrap().status(), StatusCode::OK);
+        assert_eq!(ask("192.0.2.7:5000").await.unwrap().status(), StatusCode::FORBIDDEN);
+    }
+
     #[test]
     fn scaling_never_panics() {
         let shared = Shared::new(&Options { time_scale: 1000.0, ..Options::default() });

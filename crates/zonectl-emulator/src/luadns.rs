@@ -305,6 +305,22 @@ impl Ctx {
         self.respond_in(headers, None, handler)
     }
 
+    /// Like [`Ctx::respond_in`] for a bulk request: a JSON array of records for the zone
+    /// with this path id.
+    fn respond_bulk(
+        &self,
+        headers: &HeaderMap,
+        zone: &str,
+        body: &Bytes,
+        handler: impl FnOnce(&mut Account, u64, Vec<Value>) -> Result<Answer, Answer>,
+    ) -> Response {
+        self.respond_in(headers, Some(zone), |account| {
+            let zone_id = existing_zone(account, zone)?;
+            let values = parse_array(body)?;
+            handler(account, zone_id, values)
+        })
+    }
+
     /// Like [`Ctx::respond`] for a request on the zone with this path id.
     fn respond_in(
         &self,
@@ -724,9 +740,7 @@ async fn records_create_many(
     body: Bytes,
 ) -> Response {
     let min_ttl = ctx.service.seed.min_ttl;
-    ctx.respond_in(&headers, Some(&id), |account| {
-        let zone_id = existing_zone(account, &id)?;
-        let values = parse_array(&body)?;
+    ctx.respond_bulk(&headers, &id, &body, |account, zone_id, values| {
         let created = add_records(account, zone_id, &values, min_ttl)?;
         ok(serde_json::to_value(created).expect("serializable"))
     })
@@ -736,9 +750,7 @@ async fn records_create_many(
 /// given for it; other records are untouched. All or none.
 async fn records_patch(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
     let min_ttl = ctx.service.seed.min_ttl;
-    ctx.respond_in(&headers, Some(&id), |account| {
-        let zone_id = existing_zone(account, &id)?;
-        let values = parse_array(&body)?;
+    ctx.respond_bulk(&headers, &id, &body, |account, zone_id, values| {
         let zone = &account.zones[&zone_id];
         let inputs: Vec<Input> = values.iter().map(|v| check_input(v, zone, min_ttl)).collect::<Result<_, _>>()?;
         let pairs: std::collections::BTreeSet<(String, String)> =
@@ -781,9 +793,7 @@ async fn records_delete_many(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    ctx.respond_in(&headers, Some(&id), |account| {
-        let zone_id = existing_zone(account, &id)?;
-        let values = parse_array(&body)?;
+    ctx.respond_bulk(&headers, &id, &body, |account, zone_id, values| {
         let zone = account.zones.get_mut(&zone_id).expect("checked");
         let matches = |r: &RecordJson, v: &Value| {
             let field = |k: &str, have: &str| {

@@ -423,7 +423,11 @@ impl HttpClient {
     /// A client of `endpoint` (checked by [`check_endpoint`]) for the provider instance
     /// `provider`, drawing on the account's shared budget where the API has one.
     pub fn new(provider: &str, endpoint: &str, auth: Auth, api: Api, policy: RetryPolicy) -> Result<HttpClient, Error> {
-        let endpoint = check_endpoint(endpoint)?;
+        let mut endpoint = check_endpoint(endpoint)?;
+        // The credentials are the provider's own: a user and password written into the
+        // endpoint are neither sent nor shown.
+        let _ = endpoint.set_username("");
+        let _ = endpoint.set_password(None);
         let client = reqwest::Client::builder()
             .timeout(policy.timeout)
             .connect_timeout(Duration::from_secs(10))
@@ -836,6 +840,8 @@ mod tests {
         let client =
             HttpClient::new("p", "http://me:s3cret@127.0.0.1:1/v1", auth, api, RetryPolicy::default()).unwrap();
         assert!(!format!("{client:?}").contains("s3cret"));
+        let sent = client.url("/zones", &[]).unwrap();
+        assert_eq!(sent.as_str(), "http://127.0.0.1:1/v1/zones", "the URL sent carries no credentials");
     }
 
     fn test_format() -> ErrorFormat {

@@ -125,3 +125,28 @@ fn demo_applies_to_every_provider_and_ends_with_empty_plans() {
     assert_eq!(stdout.matches(": pending").count(), 6, "{stdout}");
     assert!(stdout.contains("Plan: 10 to create"), "LuaDNS keeps its own apex NS: {stdout}");
 }
+
+/// A password written into the endpoint is neither sent nor shown, not even with --debug;
+/// the provider's own credentials are used.
+#[test]
+fn a_password_in_the_endpoint_never_shows() {
+    let emulator = Emulate::start(&["luadns"]);
+    let endpoint = emulator.get("/endpoint").replace("http://", "http://joe:s3cret-in-url@");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("zonectl.toml"),
+        format!("[providers.lua]\nkind = \"luadns\"\nendpoint = \"{endpoint}\"\n"),
+    )
+    .unwrap();
+    let out = zonectl()
+        .args(["--debug", "zone", "list"])
+        .current_dir(dir.path())
+        .env("LUADNS_API_USERNAME", emulator.get("/env/LUADNS_API_USERNAME"))
+        .env("LUADNS_API_TOKEN", emulator.get("/env/LUADNS_API_TOKEN"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("debug: lua GET http://127.0.0.1:"), "{stderr}");
+    assert!(!stderr.contains("s3cret-in-url"), "{stderr}");
+}

@@ -19,7 +19,9 @@ use std::sync::Arc;
 
 use super::kind::{BuildContext, ProviderConfig, ProviderKind, parse_settings};
 use super::memory::ZoneState;
-use super::{ApplyReport, Capabilities, Change, Existing, Outcome, Provider, TtlRule, UpdateStyle, ZoneLock};
+use super::{
+    ApplyReport, Capabilities, Change, Existing, Outcome, Provider, TtlRule, UpdateStyle, ZoneLock, apply_each,
+};
 use crate::error::{Error, Result};
 use crate::name::Name;
 use crate::rdata::RData;
@@ -117,9 +119,9 @@ impl ZoneFiles {
         crate::fs::write_atomically(&path, zonefile::to_string(zone).as_bytes()).map_err(|e| Error::io(&path, e))
     }
 
-    /// Reads the file, makes `changes` in memory, and writes the file once; run under the
-    /// write lock, on the blocking pool.
-    fn apply_blocking(&self, zone: &Name, changes: &[Change]) -> ApplyReport {
+    /// The zone as it is before a write: temporaries a killed run left are cleared first
+    /// (the caller holds the write lock, so no other writer is at work).
+    fn read_for_write(&self, zone: &Name) -> Result<Zone> {
         let path = self.path_of(zone);
         match crate::fs::remove_stale_temporaries(&path) {
             Ok(0) => {}
@@ -129,47 +131,19 @@ impl ZoneFiles {
                 self.name,
                 path.display()
             ),
-            Err(e) => return ApplyReport::not_started(Error::io(&path, e), changes.len()),
+            Err(e) => return Err(Error::io(&path, e)),
         }
-        let current = match self.read(zone) {
-            Ok(current) => current,
-            Err(e) => return ApplyReport::not_started(e, changes.len()),
-        };
-        let mut state = ZoneState { records: current.into_records().into_iter().map(Existing::from).collect() };
-        let mut outcomes = Vec::with_capacity(changes.len());
-        let mut stopped = false;
-        for change in changes {
-            if stopped {
-                outcomes.push(Outcome::NotAttempted);
-                continue;
-            }
-            match state.apply(&self.name, change, || None) {
-                Ok(()) => outcomes.push(Outcome::Done),
-                Err(e) => {
-                    stopped = true;
-                    outcomes.push(Outcome::from_error(e));
-                }
-            }
-        }
-        let mut report = ApplyReport { outcomes };
-        if !report.outcomes.iter().any(|o| matches!(o, Outcome::Done)) {
-            return report;
-        }
-        let mut records: Vec<_> = state.records.into_iter().map(|e| e.record).collect();
+        self.read(zone)
+    }
+
+    /// `records` as the file's zone, the SOA serial moved on.
+    fn write_changed(&self, zone: &Name, mut records: Vec<crate::record::Record>) -> Result<()> {
         for record in &mut records {
             if let RData::Soa(soa) = &mut record.data {
                 soa.serial = next_serial(soa.serial, (self.today)());
             }
         }
-        // The changes are made in memory; they reach the file together, or not at all.
-        if let Err(e) = self.write(&Zone::from_records(zone.clone(), records)) {
-            for outcome in &mut report.outcomes {
-                if matches!(outcome, Outcome::Done) {
-                    *outcome = Outcome::Failed(e.clone());
-                }
-            }
-        }
-        report
+        self.write(&Zone::from_records(zone.clone(), records))
     }
 }
 
@@ -231,22 +205,32 @@ impl Provider for ZoneFiles {
     }
 
     async fn apply(&self, zone: &Name, changes: &[Change]) -> ApplyReport {
-        let write_lock = match ZoneLock::file(&self.name, &self.lock_path(zone, "write")).await {
+        let _write_lock = match ZoneLock::file(&self.name, &self.lock_path(zone, "write")).await {
             Ok(lock) => lock,
             Err(e) => return ApplyReport::not_started(e, changes.len()),
         };
-        let (this, owned_zone, owned) = (self.clone(), zone.clone(), changes.to_vec());
-        let report = tokio::task::spawn_blocking(move || this.apply_blocking(&owned_zone, &owned)).await;
-        drop(write_lock);
-        report.unwrap_or_else(|e| {
-            let error = Error::Transport {
-                provider: self.name.clone(),
-                message: format!("file task failed: {e}"),
-                ambiguous: true,
-                source: None,
-            };
-            ApplyReport::not_started(error, changes.len())
-        })
+        let (this, owned) = (self.clone(), zone.clone());
+        let current = match blocking(&self.name, move || this.read_for_write(&owned)).await {
+            Ok(current) => current,
+            Err(e) => return ApplyReport::not_started(e, changes.len()),
+        };
+        let mut state = ZoneState { records: current.into_records().into_iter().map(Existing::from).collect() };
+        let mut report =
+            apply_each(changes, |change| std::future::ready(state.apply(&self.name, change, || None))).await;
+        if !report.outcomes.iter().any(|o| matches!(o, Outcome::Done)) {
+            return report;
+        }
+        // The changes are made in memory; they reach the file together, or not at all.
+        let records: Vec<_> = state.records.into_iter().map(|e| e.record).collect();
+        let (this, owned) = (self.clone(), zone.clone());
+        if let Err(e) = blocking(&self.name, move || this.write_changed(&owned, records)).await {
+            for outcome in &mut report.outcomes {
+                if matches!(outcome, Outcome::Done) {
+                    *outcome = Outcome::Failed(e.clone());
+                }
+            }
+        }
+        report
     }
 
     async fn lock(&self, zone: &Name) -> Result<ZoneLock> {
