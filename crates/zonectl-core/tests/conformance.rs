@@ -55,3 +55,27 @@ async fn zonefile() {
     };
     conformance::run_all(&provider, &zone(), Some(&fail_from)).await;
 }
+
+/// A temporary file a killed run left beside a zone file is cleared by the next write, and
+/// the user is told.
+#[tokio::test]
+async fn zonefile_clears_what_a_killed_run_left() {
+    use zonectl_core::plan::{self, ApplyOptions, PlanOptions};
+    use zonectl_core::provider::Provider;
+    let dir = tempfile::tempdir().unwrap();
+    let provider = ZoneFiles::new("files", dir.path());
+    let left = dir.path().join(".conformance.example.zone.zonectl-tmp-Xy12ab");
+    std::fs::write(&left, "half a zone").unwrap();
+    let desired = zonectl_core::zonefile::read_str(
+        "$ORIGIN conformance.example.\n$TTL 300\nwww A 192.0.2.1\n",
+        "x.zone",
+        &Default::default(),
+    )
+    .unwrap()
+    .zone;
+    let current = provider.list_records(&zone()).await.unwrap();
+    let planned = plan::plan("files", provider.capabilities(), &desired, current, &PlanOptions::default()).unwrap();
+    let applied = plan::apply(&provider, &planned, &ApplyOptions::default()).await.unwrap();
+    assert!(applied.report.is_complete());
+    assert!(!left.exists(), "the temporary was left");
+}

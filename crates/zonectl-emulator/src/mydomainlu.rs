@@ -356,7 +356,13 @@ async fn modify(
     }
     account.next_ticket += 1;
     let ticket = account.next_ticket.to_string();
-    account.pending = Some(Order { ticket: ticket.clone(), domain, add, record, completes: Instant::now() + delay });
+    account.pending = Some(Order {
+        ticket: ticket.clone(),
+        domain,
+        add,
+        record,
+        completes: Instant::now().checked_add(delay).unwrap_or_else(far_future),
+    });
     axum::Json(json!({
         "code": 1001,
         "message": "Domain Zone Modify - Command completed successfully. Action pending.",
@@ -447,4 +453,9 @@ impl Service for MydomainLu {
             "env": { "MYDOMAINLU_USERNAME": self.seed.username, "MYDOMAINLU_PASSWORD": self.seed.password },
         })
     }
+}
+
+/// An order that never completes: a delay past what the clock can count.
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(100 * 365 * 86_400)
 }

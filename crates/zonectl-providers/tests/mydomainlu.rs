@@ -257,3 +257,26 @@ async fn thirty_changes_converge_under_faults() {
     let log = emulator.request_log();
     assert!(log.iter().any(|e| e.dropped) && log.iter().any(|e| e.status >= 500), "the faults happened");
 }
+
+/// An order the service refuses names its record (it said "in the order" before).
+#[tokio::test]
+async fn a_refused_order_names_its_record() {
+    let emulator = emulator(&["example.lu"], Duration::from_millis(10), Faults::default()).await;
+    let mdl = provider(&emulator, &["example.lu"], quick_wait(), None);
+    let origin = Name::parse("example.lu").unwrap();
+    // A CNAME at the apex, beside its NS records: the service refuses it (EPP 2306). The
+    // engine would refuse such a plan itself, so the change goes to the provider directly.
+    let cname = Record::new(
+        origin.clone(),
+        Ttl::from_secs(300).unwrap(),
+        RData::Cname(Name::parse("other.example.net").unwrap()),
+    );
+    let change = zonectl_core::provider::Change::Create(cname);
+    let report = mdl.apply(&origin, std::slice::from_ref(&change)).await;
+    let Outcome::Failed(err) = &report.outcomes[0] else { panic!("{:?}", report.outcomes) };
+    assert!(
+        err.to_string()
+            .starts_with("mdl: zone example.lu.: invalid record example.lu. 300 IN CNAME other.example.net.: "),
+        "{err}"
+    );
+}

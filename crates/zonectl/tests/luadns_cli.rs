@@ -150,3 +150,12 @@ fn a_password_in_the_endpoint_never_shows() {
     assert!(stderr.contains("debug: lua GET http://127.0.0.1:"), "{stderr}");
     assert!(!stderr.contains("s3cret-in-url"), "{stderr}");
 }
+
+/// `--listen` at the last port with two emulators: an error, not an overflow.
+#[test]
+fn emulate_refuses_ports_past_the_last() {
+    let out = zonectl().args(["emulate", "luadns", "mydomainlu", "--listen", "127.0.0.1:65535"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--listen: no port left for every emulator"), "{stderr}");
+}
