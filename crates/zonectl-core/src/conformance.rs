@@ -24,6 +24,7 @@ pub type FailFrom<'a> = &'a (dyn Fn(Option<usize>) + Sync);
 /// scenario.
 pub async fn run_all(provider: &dyn Provider, zone: &Name, fail_from: Option<FailFrom<'_>>) {
     create_and_read_back(provider, zone).await;
+    ttl_rules(provider, zone).await;
     update_values_and_ttls(provider, zone).await;
     record_set_semantics(provider, zone).await;
     delete(provider, zone).await;
@@ -49,9 +50,11 @@ fn record(zone: &Name, name: &str, ttl: Ttl, rtype: RecordType, data: &str) -> R
     Record::new(name, ttl, RData::parse(rtype, data, Some(zone)).expect("valid data"))
 }
 
-/// The zone with only the records of types the provider can write.
+/// The zone with only the records the provider can write: of its types, and passing its
+/// own rule on data.
 fn writable(caps: &Capabilities, zone: &Name, records: Vec<Record>) -> Zone {
-    Zone::from_records(zone.clone(), records.into_iter().filter(|r| caps.can_write(r.rtype())).collect())
+    let fits = |r: &Record| caps.can_write(r.rtype()) && caps.data_rule.is_none_or(|rule| rule(&r.data).is_none());
+    Zone::from_records(zone.clone(), records.into_iter().filter(fits).collect())
 }
 
 /// Plans and applies `desired`, asserting every operation succeeds and nothing remains.
@@ -75,7 +78,7 @@ fn shows(caps: &Capabilities, held: &[Existing], change: &Change) -> bool {
             RData::Txt(t) if !caps.txt_strings_kept => RData::Txt(t.normalized()),
             other => other.clone(),
         };
-        a.name == b.name && data(a) == data(b) && (caps.ttl == TtlRule::None || a.ttl == b.ttl)
+        a.name == b.name && data(a) == data(b) && (!caps.keeps_ttl(a.rtype()) || a.ttl == b.ttl)
     };
     let has = |r: &Record| held.iter().any(|e| same(&e.record, r));
     match change {
@@ -91,7 +94,8 @@ fn shows(caps: &Capabilities, held: &[Existing], change: &Change) -> bool {
 }
 
 /// Checks that the provider holds exactly `desired` (managed records, compared as the
-/// provider stores them), and that planning again finds nothing to do.
+/// provider stores them, TTLs as the options round them), and that planning again finds
+/// nothing to do.
 pub async fn assert_converged(provider: &dyn Provider, desired: &Zone, options: &PlanOptions) {
     let caps = provider.capabilities();
     let origin = desired.origin();
@@ -103,7 +107,11 @@ pub async fn assert_converged(provider: &dyn Provider, desired: &Zone, options: 
             RData::Soa(s) => RData::Soa(Box::new(crate::rdata::Soa { serial: 0, ..(**s).clone() })),
             other => other.clone(),
         };
-        let ttl = if caps.ttl == TtlRule::None { 0 } else { r.ttl.as_secs() };
+        let ttl = match options.ttl_policy {
+            plan::TtlPolicy::Round => caps.ttl.round(r.ttl),
+            plan::TtlPolicy::Refuse => r.ttl,
+        };
+        let ttl = if caps.keeps_ttl(r.rtype()) { ttl.as_secs() } else { 0 };
         (r.name.clone(), data, ttl)
     };
     let mut have: Vec<_> = current.iter().map(|e| &e.record).filter(|r| managed(r)).map(key).collect();
@@ -154,9 +162,47 @@ pub async fn create_and_read_back(provider: &dyn Provider, zone: &Name) {
             ),
             record(zone, "ptr", t, RecordType::Ptr, "host.example.net."),
             record(zone, "go", t, RecordType::Url, "301 https://example.org/"),
+            record(zone, "moved", t, RecordType::Url, "302 https://example.org/for-now"),
+            record(zone, "framed", t, RecordType::Url, "frame https://example.org/framed"),
         ],
     );
     sync(provider, &desired, &PlanOptions::default()).await;
+}
+
+/// A TTL the provider's rule refuses is refused before anything is sent, naming the
+/// record; asked to round, the plan uses the nearest allowed TTL and converges on it.
+pub async fn ttl_rules(provider: &dyn Provider, zone: &Name) {
+    let caps = provider.capabilities();
+    let TtlRule::Range { min, step, .. } = caps.ttl else { return };
+    // A TTL off the rule: under the minimum, or off the step.
+    let off = if min > 0 {
+        min - 1
+    } else if step > 1 {
+        step + 1
+    } else {
+        return;
+    };
+    if !caps.can_write(RecordType::A) {
+        return;
+    }
+    let desired = Zone::from_records(
+        zone.clone(),
+        vec![record(zone, "ttl", Ttl::from_secs(off).expect("in range"), RecordType::A, "192.0.2.33")],
+    );
+    let current = provider.list_records(zone).await.expect("list records");
+    let err = plan::plan(provider.name(), caps, &desired, current.clone(), &PlanOptions::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains(&format!("ttl A: TTL {off} ")), "{}: {text}", provider.name());
+    let round = PlanOptions { ttl_policy: plan::TtlPolicy::Round, ..PlanOptions::default() };
+    let planned = plan::plan(provider.name(), caps, &desired, current, &round).expect("a rounded plan");
+    let rounded = caps.ttl.round(Ttl::from_secs(off).expect("in range"));
+    assert!(caps.ttl.check(rounded).is_none());
+    let shown = planned.changes.iter().find(|c| c.name == desired.records()[0].name).and_then(|c| c.after.as_ref());
+    assert_eq!(shown.map(|a| a.ttl), Some(rounded), "the plan shows the rounded TTL");
+    sync(provider, &desired, &round).await;
+    let held = provider.list_records(zone).await.expect("list records");
+    assert!(held.iter().any(|e| e.record.name == desired.records()[0].name && e.record.ttl == rounded));
+    sync(provider, &Zone::new(zone.clone()), &PlanOptions::default()).await;
 }
 
 /// Values and TTLs change; sets that did not change stay.

@@ -133,7 +133,10 @@ pub fn zone(spec: &Spec) -> Zone {
                 11 => RData::Unknown { rtype: 65534, data: rng.bytes(3) },
                 12 => RData::Txt(Txt::from_value(format!("v=spf1 include:_spf{i}.example.net ~all"))),
                 13 => RData::Txt(Txt::from_strings(["k=rsa; p=\"quoted\" \\ back", "second string"])),
-                _ => RData::Url { code: 301, target: format!("https://example.org/r/{i}").into() },
+                _ => RData::Url {
+                    kind: crate::rdata::Forward::Permanent,
+                    target: format!("https://example.org/r/{i}").into(),
+                },
             };
             records.push(Record::new(name(&owner), set_ttl, data));
         }

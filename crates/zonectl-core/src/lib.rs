@@ -26,7 +26,7 @@ pub mod zonefile;
 
 pub use error::{Error, Result};
 pub use name::{Name, NameError};
-pub use rdata::{Caa, RData, RDataError, Soa, Txt};
+pub use rdata::{Caa, Forward, RData, RDataError, Soa, Txt};
 pub use record::{Record, RecordSet, Zone};
 pub use rtype::{RecordType, UnknownRecordType};
 pub use ttl::{Ttl, TtlError};

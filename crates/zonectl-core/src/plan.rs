@@ -4,13 +4,13 @@
 //! [`Capabilities`] before anything is sent, and turned into the operations the provider's
 //! API takes ([`UpdateStyle`]), ordered so that names keep answering while it is applied.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::name::Name;
-use crate::provider::{ApplyReport, Capabilities, Change, Existing, Provider, TtlRule, UpdateStyle};
+use crate::provider::{ApplyReport, Capabilities, Change, Existing, Provider, UpdateStyle};
 use crate::rdata::RData;
 use crate::record::{Record, Zone};
 use crate::rtype::RecordType;
@@ -80,6 +80,19 @@ pub struct PlanOptions {
     pub ignore: Vec<IgnoreRule>,
     /// Also manage the provider's own SOA and apex NS (normally left alone).
     pub manage_provider_records: bool,
+    /// What to do with a desired TTL the provider would refuse.
+    pub ttl_policy: TtlPolicy,
+}
+
+/// What to do with a desired TTL the provider's rule does not allow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TtlPolicy {
+    /// Refuse the plan, naming each record (nothing is changed that the user did not ask).
+    #[default]
+    Refuse,
+    /// Use the nearest TTL the provider allows; the plan shows it.
+    Round,
 }
 
 impl PlanOptions {
@@ -214,11 +227,15 @@ pub fn plan(
     let mut current = current;
     current.sort_by(|a, b| a.record.zone_order(&b.record));
     let current_sets = current_sets(&current, |name, rtype| options.manages(caps, &origin, name, rtype));
-    let desired_sets = desired_sets(desired, |name, rtype| options.manages(caps, &origin, name, rtype));
+    let mut desired_sets = desired_sets(desired, |name, rtype| options.manages(caps, &origin, name, rtype));
+    if options.ttl_policy == TtlPolicy::Round {
+        for set in &mut desired_sets {
+            set.ttl = caps.ttl.round(set.ttl);
+        }
+    }
     let current_records = current_sets.iter().map(|s| s.records.len()).sum();
     let comparable = |data: &RData| comparable(caps, data);
-    let (changes, changed) =
-        set_changes(pair_sets(&current_sets, &desired_sets), caps.ttl != TtlRule::None, &comparable);
+    let (changes, changed) = set_changes(pair_sets(&current_sets, &desired_sets), caps, &comparable);
 
     let problems = check_capabilities(provider, caps, &origin, &changes, desired);
     if !problems.is_empty() {
@@ -314,7 +331,7 @@ fn pair_sets<'a>(current: &'a [Set<'a, Existing>], desired: &'a [Set<'a, Record>
 /// are made from.
 fn set_changes<'a>(
     pairs: Vec<SetPair<'a>>,
-    ttl_matters: bool,
+    caps: &Capabilities,
     comparable: &dyn Fn(&RData) -> RData,
 ) -> (Vec<SetChange>, Vec<SetPair<'a>>) {
     let mut changes = Vec::new();
@@ -328,7 +345,7 @@ fn set_changes<'a>(
                 let mut new: Vec<RData> = a.records.iter().map(|r| comparable(&r.data)).collect();
                 old.sort();
                 new.sort();
-                if old == new && (!ttl_matters || b.ttl == a.ttl) {
+                if old == new && (!caps.keeps_ttl(b.rtype) || b.ttl == a.ttl) {
                     continue;
                 }
                 (b.name, b.rtype, Action::Update)
@@ -373,8 +390,15 @@ fn check_capabilities(
             problems.push(format!("{shown} {rtype}: {provider} cannot {verb} {rtype} records (read-only there)"));
             continue;
         }
-        if let Some(why) = change.after.as_ref().and_then(|after| caps.ttl.check(after.ttl)) {
-            problems.push(format!("{shown} {rtype}: {why}, which {provider} refuses"));
+        if let Some(after) = &change.after {
+            if let Some(why) = caps.ttl.check(after.ttl).filter(|_| caps.keeps_ttl(rtype)) {
+                problems.push(format!("{shown} {rtype}: {why}, which {provider} refuses"));
+            }
+            let broken =
+                caps.data_rule.into_iter().flat_map(|rule| after.data.iter().filter_map(move |d| Some((d, rule(d)?))));
+            for (data, why) in broken {
+                problems.push(format!("{shown} {rtype} {}: {why}", data.display_relative(origin)));
+            }
         }
     }
     // Zone files are checked when read; zones built in code are checked here: every name
@@ -382,23 +406,37 @@ fn check_capabilities(
     for record in desired.records().iter().filter(|r| !r.name.is_subdomain_of(origin)) {
         problems.push(format!("{}: outside the zone {origin}", record.name));
     }
-    for set in desired.records().chunk_by(|a, b| a.name == b.name) {
-        let has_cname = set.iter().any(|r| r.rtype() == RecordType::Cname);
-        if has_cname && set.iter().any(|r| r.rtype() != RecordType::Cname) {
-            problems.push(format!("{}: CNAME and other data at one name", set[0].name.relative_to(origin)));
+    for at_name in desired.records().chunk_by(|a, b| a.name == b.name) {
+        let has_cname = at_name.iter().any(|r| r.rtype() == RecordType::Cname);
+        let shown = at_name[0].name.relative_to(origin);
+        if has_cname && at_name.iter().any(|r| r.rtype() != RecordType::Cname) {
+            problems.push(format!("{shown}: CNAME and other data at one name"));
+            continue;
+        }
+        let mut types: Vec<RecordType> = at_name.iter().map(Record::rtype).collect();
+        types.dedup();
+        for (i, &a) in types.iter().enumerate() {
+            for &b in &types[i + 1..] {
+                if caps.exclusive.iter().any(|&p| p == (a, b) || p == (b, a)) {
+                    problems.push(format!("{shown}: {a} and {b} cannot share a name at {provider}"));
+                }
+            }
         }
     }
     problems
 }
 
 /// The provider's operations for the changed sets, in a safe order: deletes that would
-/// block a create at the same name (CNAME against other data) first, then creates and
-/// updates, then the other deletes.
+/// block a create at the same name (CNAME against other data, or a pair the provider
+/// keeps apart) first, then creates and updates, then the other deletes. Every record
+/// carries its set's TTL (rounded, where the plan rounded it).
 fn operations(caps: &Capabilities, pairs: &[SetPair<'_>], comparable: &dyn Fn(&RData) -> RData) -> Vec<Change> {
-    let created_cname: HashSet<&Name> =
-        pairs.iter().filter_map(|(_, a)| a.filter(|a| a.rtype == RecordType::Cname)).map(|a| a.name).collect();
-    let created_other: HashSet<&Name> =
-        pairs.iter().filter_map(|(_, a)| a.filter(|a| a.rtype != RecordType::Cname)).map(|a| a.name).collect();
+    let mut created: HashMap<&Name, Vec<RecordType>> = HashMap::new();
+    for (_, after) in pairs {
+        if let Some(a) = after {
+            created.entry(a.name).or_default().push(a.rtype);
+        }
+    }
 
     let (mut first, mut main, mut last) = (Vec::new(), Vec::new(), Vec::new());
     for (before, after) in pairs {
@@ -407,11 +445,11 @@ fn operations(caps: &Capabilities, pairs: &[SetPair<'_>], comparable: &dyn Fn(&R
             (None, Some(a)) => (a.name, a.rtype),
             (None, None) => continue,
         };
-        let records: Vec<Record> = after.map(|a| a.records.to_vec()).unwrap_or_default();
+        let records: Vec<Record> =
+            after.map(|a| a.records.iter().map(|r| Record { ttl: a.ttl, ..r.clone() }).collect()).unwrap_or_default();
         let existing: Vec<Existing> = before.map(|b| b.records.to_vec()).unwrap_or_default();
         if after.is_none() {
-            let blocks =
-                if rtype == RecordType::Cname { created_other.contains(name) } else { created_cname.contains(name) };
+            let blocks = created.get(name).is_some_and(|types| types.iter().any(|&t| caps.conflicting(rtype, t)));
             let target = if blocks { &mut first } else { &mut last };
             match caps.updates {
                 UpdateStyle::RecordSet => {

@@ -81,11 +81,12 @@ pub enum RData {
     },
     /// Start of authority.
     Soa(Box<Soa>),
-    /// An HTTP redirect (a provider feature, not a DNS type).
+    /// An HTTP forward (a provider feature, not a DNS type): a redirect, or a page that
+    /// frames the target.
     Url {
-        /// 301 (permanent) or 302 (temporary).
-        code: u16,
-        /// Where to redirect, with its scheme.
+        /// How the name forwards.
+        kind: Forward,
+        /// Where to, with its scheme.
         target: Box<str>,
     },
     /// Data of a type without a typed variant, in RFC 3597 generic form.
@@ -95,6 +96,34 @@ pub enum RData {
         /// The data in wire form.
         data: Box<[u8]>,
     },
+}
+
+/// How a `URL` record forwards web requests for its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Forward {
+    /// HTTP 301: moved permanently (`URL 301 "…"`, and `URL "…"` without a code).
+    Permanent,
+    /// HTTP 302: found elsewhere for now (`URL 302 "…"`).
+    Temporary,
+    /// A page that shows the target in a frame; not a redirect (`URL frame "…"`).
+    Frame,
+}
+
+impl Forward {
+    /// The word in presentation form: `301`, `302` or `frame`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Forward::Permanent => "301",
+            Forward::Temporary => "302",
+            Forward::Frame => "frame",
+        }
+    }
+}
+
+impl fmt::Display for Forward {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Certification authority authorization data.
@@ -392,17 +421,23 @@ impl RData {
                 minimum: fields.duration("minimum")?,
             })),
             RecordType::Url => {
-                let code = if tokens.len() == 1 { 301 } else { fields.int("redirect code")? };
-                if code != 301 && code != 302 {
-                    return Err(format!("invalid URL redirect code {code} (301 or 302)"));
-                }
+                let kind = if tokens.len() == 1 {
+                    Forward::Permanent
+                } else {
+                    match fields.text("redirect code")? {
+                        "301" => Forward::Permanent,
+                        "302" => Forward::Temporary,
+                        word if word.eq_ignore_ascii_case("frame") => Forward::Frame,
+                        other => return Err(format!("invalid URL redirect code {other} (301, 302 or frame)")),
+                    }
+                };
                 let target = fields.take("target")?.octets()?;
                 let target = std::str::from_utf8(&target).map_err(|_| "URL target is not UTF-8".to_string())?;
                 let host = target.strip_prefix("http://").or_else(|| target.strip_prefix("https://"));
                 if !host.is_some_and(|h| h.starts_with(|c: char| !c.is_whitespace() && c != '/')) {
                     return Err(format!("invalid URL target '{target}' (needs http:// or https://)"));
                 }
-                RData::Url { code, target: target.into() }
+                RData::Url { kind, target: target.into() }
             }
             RecordType::Other(_) => {
                 return Err(format!(
@@ -550,8 +585,8 @@ impl fmt::Display for Presentation<'_> {
                 soa.expire,
                 soa.minimum
             ),
-            RData::Url { code, target } => {
-                write!(f, "{code} ")?;
+            RData::Url { kind, target } => {
+                write!(f, "{kind} ")?;
                 write_quoted(f, target.as_bytes())
             }
             RData::Unknown { data, .. } if data.is_empty() => f.write_str("\\# 0"),
@@ -606,6 +641,8 @@ mod tests {
             "ns1.example.com. hostmaster.example.com. 2024010101 3600 900 604800 300",
         );
         round_trip("URL", "302 \"https://example.org/a;b\"", r#"302 "https://example.org/a;b""#);
+        round_trip("URL", "FRAME https://example.org/", r#"frame "https://example.org/""#);
+        round_trip("URL", "\"https://example.org/\"", r#"301 "https://example.org/""#);
         round_trip("TYPE65534", r"\# 3 abcdef", r"\# 3 abcdef");
         round_trip("TYPE65534", r"\# 0", r"\# 0");
         round_trip("HTTPS", r"\# 2 0001", r"\# 2 0001");

@@ -4,7 +4,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use proptest::prelude::*;
 use zonectl_core::zonefile::{self, ReadOptions};
-use zonectl_core::{Caa, Name, RData, Record, Soa, Ttl, Txt, Zone};
+use zonectl_core::{Caa, Forward, Name, RData, Record, Soa, Ttl, Txt, Zone};
 
 fn origin() -> Name {
     Name::parse("example.com").unwrap()
@@ -70,8 +70,11 @@ fn data() -> impl Strategy<Value = RData> {
         (any::<u16>(), any::<u8>(), any::<u8>(), bytes(50)).prop_map(|(key_tag, algorithm, digest_type, digest)| {
             RData::Ds { key_tag, algorithm, digest_type, digest }
         }),
-        (prop_oneof![Just(301u16), Just(302u16)], "https?://[a-z]\\PC{0,40}")
-            .prop_map(|(code, target)| RData::Url { code, target: target.into() }),
+        (
+            prop_oneof![Just(Forward::Permanent), Just(Forward::Temporary), Just(Forward::Frame)],
+            "https?://[a-z]\\PC{0,40}"
+        )
+            .prop_map(|(kind, target)| RData::Url { kind, target: target.into() }),
         (65280u16..=65534, prop::collection::vec(any::<u8>(), 0..20))
             .prop_map(|(rtype, data)| RData::Unknown { rtype, data: data.into() }),
     ]

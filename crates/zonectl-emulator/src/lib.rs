@@ -21,6 +21,7 @@
 
 #![deny(missing_docs)]
 
+pub mod domeneshop;
 pub mod luadns;
 pub mod mydomainlu;
 

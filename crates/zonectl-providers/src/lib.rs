@@ -8,6 +8,8 @@
 
 #![deny(missing_docs)]
 
+#[cfg(feature = "domeneshop")]
+pub mod domeneshop;
 pub mod http;
 #[cfg(feature = "luadns")]
 pub mod luadns;

@@ -84,12 +84,18 @@ async fn request_counts() {
     sync(&lua, &hosts(150, 0)).await;
     // 200 changes: 100 sets changed, 50 deleted, 50 created.
     let mut desired: Vec<Record> = hosts(100, 7).into_records();
-    desired.extend(hosts(200, 0).into_records().into_iter().skip(150));
+    let created = hosts(200, 0)
+        .into_records()
+        .into_iter()
+        .filter(|r| r.name.labels().next().unwrap()[1..].parse::<usize>().unwrap() >= 150);
+    desired.extend(created);
     let desired = Zone::from_records(origin(), desired);
     let fresh = provider(&emulator, &good_key());
     emulator.clear_log();
     let applied = sync(&fresh, &desired).await;
     assert!(applied.report.is_complete());
+    let planned = &applied.report.outcomes;
+    assert_eq!(planned.len(), 200, "200 set changes, in one PATCH and one delete_many");
     let log = emulator.request_log();
     assert!(log.len() <= 6, "{} requests: {log:#?}", log.len());
     emulator.clear_log();

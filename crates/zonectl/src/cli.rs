@@ -104,11 +104,19 @@ pub enum Command {
         /// Exit 2 when the plan has changes.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// A TTL a target refuses: refuse the plan (the default), or round it to the
+        /// nearest TTL the target allows [default: each zone's ttl_policy].
+        #[arg(long, value_enum)]
+        ttl_policy: Option<TtlPolicyArg>,
     },
     /// Make the configured zones at their targets match their source files.
     Apply {
         /// Only these zones (all configured zones by default).
         zones: Vec<String>,
+        /// A TTL a target refuses: refuse the plan (the default), or round it to the
+        /// nearest TTL the target allows [default: each zone's ttl_policy].
+        #[arg(long, value_enum)]
+        ttl_policy: Option<TtlPolicyArg>,
         /// Apply even when a plan passes the safety thresholds or changes apex NS.
         #[arg(long)]
         force: bool,
@@ -122,6 +130,10 @@ pub enum Command {
         source: String,
         /// PROVIDER:ZONE to write.
         destination: String,
+        /// A TTL the destination refuses: refuse the copy (the default), or round it to the
+        /// nearest TTL the destination allows.
+        #[arg(long, value_enum, default_value_t = TtlPolicyArg::Refuse)]
+        ttl_policy: TtlPolicyArg,
         /// Apply the plan (asks for confirmation on a terminal unless --yes).
         #[arg(long)]
         apply: bool,
@@ -162,6 +174,24 @@ pub enum Command {
     /// Print the man page (roff).
     #[command(hide = true)]
     Man,
+}
+
+/// What to do with a TTL a provider refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TtlPolicyArg {
+    /// Refuse the plan, naming each record.
+    Refuse,
+    /// Use the nearest TTL the provider allows.
+    Round,
+}
+
+impl From<TtlPolicyArg> for zonectl_core::plan::TtlPolicy {
+    fn from(arg: TtlPolicyArg) -> Self {
+        match arg {
+            TtlPolicyArg::Refuse => zonectl_core::plan::TtlPolicy::Refuse,
+            TtlPolicyArg::Round => zonectl_core::plan::TtlPolicy::Round,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

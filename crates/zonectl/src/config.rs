@@ -79,6 +79,8 @@ pub struct ZoneConfig {
     pub max_change_ratio: Option<f64>,
     /// Zones smaller than this are not held to the ratio.
     pub min_records: Option<usize>,
+    /// A TTL a target refuses: `refuse` (the default) or `round` to the nearest allowed.
+    pub ttl_policy: Option<zonectl_core::plan::TtlPolicy>,
 }
 
 impl ZoneConfig {
@@ -266,7 +268,7 @@ mod tests {
     fn errors_say_where() {
         assert_eq!(
             error("[providers.x]\nkind = \"bind\"\n"),
-            "zonectl.toml: [providers.x]: unknown kind 'bind' (known: zonefile, memory, luadns, mydomainlu)"
+            "zonectl.toml: [providers.x]: unknown kind 'bind' (known: zonefile, memory, luadns, domeneshop, mydomainlu)"
         );
         assert_eq!(
             error("[[zone]]\nname = \"a.com\"\nsource = \"a\"\ntargets = [\"nope\"]\n"),
@@ -302,7 +304,7 @@ mod tests {
         );
         assert_eq!(
             error("[providers.x]\ndirectory = \"z\"\n"),
-            "zonectl.toml: [providers.x]: no kind (one of zonefile, memory, luadns, mydomainlu)"
+            "zonectl.toml: [providers.x]: no kind (one of zonefile, memory, luadns, domeneshop, mydomainlu)"
         );
     }
 

@@ -22,7 +22,7 @@ use crate::ttl::Ttl;
 
 /// What a provider can do, as data: the engine plans and validates with it, and tests skip
 /// by it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Capabilities {
     /// Record types the provider stores.
     pub record_types: Vec<RecordType>,
@@ -48,6 +48,16 @@ pub struct Capabilities {
     pub txt_strings_kept: bool,
     /// The documented request budget, if any.
     pub rate_limit: Option<RateLimit>,
+    /// Pairs of types that cannot share a name at this provider, beyond DNS's own CNAME
+    /// rule (Domeneshop: a forward and an address record).
+    pub exclusive: Vec<(RecordType, RecordType)>,
+    /// Types whose records have no TTL here (Domeneshop's forwards): their TTLs are
+    /// neither checked nor compared.
+    pub untimed: Vec<RecordType>,
+    /// A rule of the provider's own on record data, beyond types and TTLs (Domeneshop takes
+    /// only three CAA tags): why it refuses `data`, checked before the first request.
+    #[serde(skip)]
+    pub data_rule: Option<fn(&crate::rdata::RData) -> Option<String>>,
 }
 
 /// The TTLs a provider accepts.
@@ -72,6 +82,22 @@ pub enum TtlRule {
 impl TtlRule {
     /// Any TTL RFC 2181 allows.
     pub const ANY: TtlRule = TtlRule::Range { min: 0, max: i32::MAX as u32, step: 1, default: 3600 };
+
+    /// The accepted TTL nearest to `ttl`: inside the range, and on a multiple of the step
+    /// (half-way rounds up). A rule without TTLs keeps `ttl` as it is.
+    pub fn round(&self, ttl: Ttl) -> Ttl {
+        let TtlRule::Range { min, max, step, .. } = *self else { return ttl };
+        let step = step.max(1);
+        // The lowest and highest multiples of the step in range.
+        let (low, high) = (min.div_ceil(step) * step, max / step * step);
+        if low > high {
+            return ttl;
+        }
+        let secs = u64::from(ttl.as_secs());
+        let nearest = (secs + u64::from(step) / 2) / u64::from(step) * u64::from(step);
+        let rounded = nearest.clamp(u64::from(low), u64::from(high)) as u32;
+        Ttl::from_secs(rounded).unwrap_or(ttl)
+    }
 
     /// Why `ttl` is refused, if it is.
     pub fn check(&self, ttl: Ttl) -> Option<String> {
@@ -120,6 +146,18 @@ mod secs {
 }
 
 impl Capabilities {
+    /// Whether records of types `a` and `b` cannot share a name here: one of them a CNAME
+    /// and the other not (RFC 1034), or a pair the provider forbids.
+    pub fn conflicting(&self, a: RecordType, b: RecordType) -> bool {
+        (a == RecordType::Cname) != (b == RecordType::Cname)
+            || self.exclusive.iter().any(|&p| p == (a, b) || p == (b, a))
+    }
+
+    /// Whether records of `rtype` keep a TTL here.
+    pub fn keeps_ttl(&self, rtype: RecordType) -> bool {
+        self.ttl != TtlRule::None && !self.untimed.contains(&rtype)
+    }
+
     /// Whether the provider stores records of `rtype` at all.
     pub fn supports(&self, rtype: RecordType) -> bool {
         self.record_types.contains(&rtype) || (self.unknown_types && !rtype.is_modeled())
@@ -172,6 +210,18 @@ pub enum Change {
         /// The records it will hold.
         records: Vec<Record>,
     },
+}
+
+impl Change {
+    /// The owner name the change is at.
+    pub fn name(&self) -> &Name {
+        match self {
+            Change::Create(r) => &r.name,
+            Change::Update { from, .. } => &from.record.name,
+            Change::Delete(e) => &e.record.name,
+            Change::ReplaceSet { name, .. } => name,
+        }
+    }
 }
 
 impl fmt::Display for Change {
@@ -336,6 +386,70 @@ pub trait Provider: Send + Sync + fmt::Debug {
         let _ = zone;
         Ok(ZoneLock::none())
     }
+
+    /// Points the A and AAAA records of `name` at `addresses` through the provider's own
+    /// dynamic DNS endpoint (Domeneshop's `/dyndns/update`), for providers that have one.
+    async fn native_ddns(&self, name: &Name, addresses: &[std::net::IpAddr]) -> Result<()> {
+        let _ = (name, addresses);
+        Err(crate::error::Error::Unsupported {
+            provider: self.name().to_owned(),
+            message: "no dynamic DNS endpoint of its own (zonectl ddns without --native works with every provider)"
+                .into(),
+        })
+    }
+}
+
+/// Applies `changes` with `apply_one`, up to `limit` at a time, for providers whose API
+/// takes one request per record. The changes at one name stay in order, one after the
+/// other (a CNAME's delete before its replacement's create); changes at different names do
+/// not wait for each other. After the first failure no change is started; the ones under
+/// way finish.
+pub async fn apply_concurrently<'a, F, Fut>(changes: &'a [Change], limit: usize, apply_one: F) -> ApplyReport
+where
+    F: Fn(&'a Change) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    use futures_util::StreamExt;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // The indices of the changes at each name, in order.
+    let mut by_name: Vec<Vec<usize>> = Vec::new();
+    let mut index: std::collections::HashMap<&Name, usize> = std::collections::HashMap::new();
+    for (i, change) in changes.iter().enumerate() {
+        let group = *index.entry(change.name()).or_insert_with(|| {
+            by_name.push(Vec::new());
+            by_name.len() - 1
+        });
+        by_name[group].push(i);
+    }
+    drop(index);
+    let stopped = AtomicBool::new(false);
+    let (stopped, apply_one) = (&stopped, &apply_one);
+    let done: Vec<Vec<(usize, Outcome)>> = futures_util::stream::iter(by_name)
+        .map(|indices| async move {
+            let mut outcomes = Vec::with_capacity(indices.len());
+            for i in indices {
+                if stopped.load(Ordering::SeqCst) {
+                    outcomes.push((i, Outcome::NotAttempted));
+                    continue;
+                }
+                match apply_one(&changes[i]).await {
+                    Ok(()) => outcomes.push((i, Outcome::Done)),
+                    Err(e) => {
+                        stopped.store(true, Ordering::SeqCst);
+                        outcomes.push((i, Outcome::from_error(e)));
+                    }
+                }
+            }
+            outcomes
+        })
+        .buffer_unordered(limit.max(1))
+        .collect()
+        .await;
+    let mut outcomes: Vec<Option<Outcome>> = (0..changes.len()).map(|_| None).collect();
+    for (i, outcome) in done.into_iter().flatten() {
+        outcomes[i] = Some(outcome);
+    }
+    ApplyReport { outcomes: outcomes.into_iter().map(|o| o.unwrap_or(Outcome::NotAttempted)).collect() }
 }
 
 /// Applies `changes` one at a time with `apply_one`, stopping at the first failure; the

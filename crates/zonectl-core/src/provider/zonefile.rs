@@ -68,6 +68,9 @@ pub fn capabilities() -> Capabilities {
         owns_apex_ns: false,
         txt_strings_kept: true,
         rate_limit: None,
+        exclusive: Vec::new(),
+        untimed: Vec::new(),
+        data_rule: None,
     }
 }
 

@@ -260,6 +260,9 @@ pub fn capabilities(min_ttl: u32) -> Capabilities {
         owns_apex_ns: true,
         txt_strings_kept: false,
         rate_limit: Some(RateLimit { requests: 1200, per: Duration::from_secs(300) }),
+        exclusive: Vec::new(),
+        untimed: Vec::new(),
+        data_rule: None,
     }
 }
 

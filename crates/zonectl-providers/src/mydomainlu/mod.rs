@@ -207,6 +207,9 @@ pub fn capabilities() -> Capabilities {
         owns_apex_ns: true,
         txt_strings_kept: false,
         rate_limit: None,
+        exclusive: Vec::new(),
+        untimed: Vec::new(),
+        data_rule: None,
     }
 }
 

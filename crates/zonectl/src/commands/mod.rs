@@ -62,10 +62,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Zone(cmd) => records::zone(&ctx, cmd).await,
                     Command::Record(cmd) => records::record(&ctx, cmd).await,
                     Command::Export { zone, file } => records::export(&ctx, &zone, file.as_deref()).await,
-                    Command::Plan { zones, detailed_exitcode } => plan::plan(&ctx, &zones, detailed_exitcode).await,
-                    Command::Apply { zones, force, yes } => plan::apply(&ctx, &zones, force, yes).await,
-                    Command::Copy { source, destination, apply, force, yes } => {
-                        plan::copy(&ctx, &source, &destination, apply, force, yes).await
+                    Command::Plan { zones, detailed_exitcode, ttl_policy } => {
+                        plan::plan(&ctx, &zones, detailed_exitcode, ttl_policy.map(Into::into)).await
+                    }
+                    Command::Apply { zones, force, yes, ttl_policy } => {
+                        plan::apply(&ctx, &zones, force, yes, ttl_policy.map(Into::into)).await
+                    }
+                    Command::Copy { source, destination, apply, force, yes, ttl_policy } => {
+                        let how = plan::CopyOptions { apply, force, yes, ttl_policy: ttl_policy.into() };
+                        plan::copy(&ctx, &source, &destination, how).await
                     }
                     _ => unreachable!("handled above"),
                 }

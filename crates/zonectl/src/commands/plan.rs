@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use zonectl_core::plan::{self, Applied, ApplyOptions, Plan, PlanOptions, Safety};
+use zonectl_core::plan::{self, Applied, ApplyOptions, Plan, PlanOptions, Safety, TtlPolicy};
 use zonectl_core::provider::{Outcome, Provider, ZoneLock};
 use zonectl_core::zonefile::{self, ReadOptions};
 use zonectl_core::{Name, Zone};
@@ -29,7 +29,12 @@ struct Target {
 /// concurrent `apply` waits and then plans against this one's result; locks are taken in
 /// one global order (account, then zone), so two runs never hold one each and wait for
 /// the other's.
-async fn plan_all(ctx: &Session, only: &[String], lock: bool) -> anyhow::Result<Vec<Target>> {
+async fn plan_all(
+    ctx: &Session,
+    only: &[String],
+    lock: bool,
+    ttl_policy: Option<TtlPolicy>,
+) -> anyhow::Result<Vec<Target>> {
     let config = &ctx.config;
     if config.zones.is_empty() {
         bail!("no zones configured in {}: add a [[zone]] with name, source and targets", config.origin);
@@ -61,7 +66,11 @@ async fn plan_all(ctx: &Session, only: &[String], lock: bool) -> anyhow::Result<
     }
     let mut targets = Vec::new();
     for (z, (zone, desired, providers)) in work.into_iter().enumerate() {
-        let plan_options = PlanOptions { ignore: zone.ignore.clone(), manage_provider_records: false };
+        let plan_options = PlanOptions {
+            ignore: zone.ignore.clone(),
+            manage_provider_records: false,
+            ttl_policy: ttl_policy.or(zone.ttl_policy).unwrap_or_default(),
+        };
         for (p, provider) in providers.into_iter().enumerate() {
             let current = provider.list_records(&zone.name).await?;
             let plan = plan::plan(provider.name(), provider.capabilities(), &desired, current, &plan_options)?;
@@ -117,17 +126,28 @@ fn print_plans(output: Output, targets: &[Target]) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn plan(ctx: &Session, zones: &[String], detailed_exitcode: bool) -> anyhow::Result<ExitCode> {
+pub async fn plan(
+    ctx: &Session,
+    zones: &[String],
+    detailed_exitcode: bool,
+    ttl_policy: Option<TtlPolicy>,
+) -> anyhow::Result<ExitCode> {
     require_output(ctx.output, &[Output::Text, Output::Json, Output::Markdown], "plan")?;
-    let targets = plan_all(ctx, zones, false).await?;
+    let targets = plan_all(ctx, zones, false, ttl_policy).await?;
     print_plans(ctx.output, &targets)?;
     let changes = targets.iter().any(|t| !t.plan.is_empty());
     Ok(if changes && detailed_exitcode { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
-pub async fn apply(ctx: &Session, zones: &[String], force: bool, yes: bool) -> anyhow::Result<ExitCode> {
+pub async fn apply(
+    ctx: &Session,
+    zones: &[String],
+    force: bool,
+    yes: bool,
+    ttl_policy: Option<TtlPolicy>,
+) -> anyhow::Result<ExitCode> {
     require_output(ctx.output, &[Output::Text], "apply")?;
-    let targets = plan_all(ctx, zones, true).await?;
+    let targets = plan_all(ctx, zones, true, ttl_policy).await?;
     print_plans(ctx.output, &targets)?;
     apply_targets(targets, force, yes).await
 }
@@ -238,14 +258,16 @@ fn parse_location(text: &str) -> anyhow::Result<(String, Name)> {
     Ok((provider.to_owned(), parse_zone(zone)?))
 }
 
-pub async fn copy(
-    ctx: &Session,
-    source: &str,
-    destination: &str,
-    apply: bool,
-    force: bool,
-    yes: bool,
-) -> anyhow::Result<ExitCode> {
+/// What `copy` is asked to do beyond planning.
+pub struct CopyOptions {
+    pub apply: bool,
+    pub force: bool,
+    pub yes: bool,
+    pub ttl_policy: TtlPolicy,
+}
+
+pub async fn copy(ctx: &Session, source: &str, destination: &str, how: CopyOptions) -> anyhow::Result<ExitCode> {
+    let CopyOptions { apply, force, yes, ttl_policy } = how;
     require_output(ctx.output, &[Output::Text, Output::Json, Output::Markdown], "copy")?;
     let (from_name, from_zone) = parse_location(source)?;
     let (to_name, to_zone) = parse_location(destination)?;
@@ -255,7 +277,8 @@ pub async fn copy(
     let desired = moved(from.as_ref(), &from_zone, &to_zone, records.into_iter().map(|e| e.record).collect())?;
     let lock = if apply { to.lock(&to_zone).await? } else { ZoneLock::none() };
     let current = to.list_records(&to_zone).await?;
-    let plan = plan::plan(to.name(), to.capabilities(), &desired, current, &PlanOptions::default())?;
+    let options = PlanOptions { ttl_policy, ..PlanOptions::default() };
+    let plan = plan::plan(to.name(), to.capabilities(), &desired, current, &options)?;
     let target = Target { provider: to, plan, safety: Safety::default(), _lock: lock };
     print_plans(ctx.output, std::slice::from_ref(&target))?;
     if !apply {
