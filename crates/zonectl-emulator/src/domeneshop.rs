@@ -679,7 +679,13 @@ async fn dyndns(
                 .iter()
                 .find(|r| r.host == host && (r.rtype == "A" || r.rtype == "AAAA"))
                 .map_or(3600, |r| r.ttl);
-            account.domains[index].records.retain(|r| !(r.host == host && (r.rtype == "A" || r.rtype == "AAAA")));
+            // Only the families given are replaced: an update of the IPv4 address keeps the
+            // IPv6 one.
+            let v4 = addresses.iter().any(IpAddr::is_ipv4);
+            let v6 = addresses.iter().any(IpAddr::is_ipv6);
+            account.domains[index]
+                .records
+                .retain(|r| !(r.host == host && ((v4 && r.rtype == "A") || (v6 && r.rtype == "AAAA"))));
             for address in &addresses {
                 let id = account.next_record;
                 account.next_record += 1;

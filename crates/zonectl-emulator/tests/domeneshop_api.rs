@@ -241,13 +241,16 @@ async fn dynamic_dns_and_invoices() {
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let (_, first) = client.get(&format!("/domains/{id}/dns?host=home")).await;
     assert_eq!(first.as_array().unwrap().len(), 2);
-    // Without myip, the caller's own address; the record is replaced, with a new id.
+    // Without myip, the caller's own address; the A record is replaced, with a new id, and
+    // the AAAA record, of the other family, stays.
     let r = client.request(reqwest::Method::GET, "/dyndns/update?hostname=home.example.com").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let (_, second) = client.get(&format!("/domains/{id}/dns?host=home")).await;
+    let (_, second) = client.get(&format!("/domains/{id}/dns?host=home&type=A")).await;
     assert_eq!(second.as_array().unwrap().len(), 1);
     assert_eq!(second[0]["data"], "127.0.0.1");
     assert_ne!(second[0]["id"], first[0]["id"]);
+    let (_, v6) = client.get(&format!("/domains/{id}/dns?host=home&type=AAAA")).await;
+    assert_eq!(v6[0]["data"], "2001:db8::5");
     let r = client
         .request(reqwest::Method::GET, "/dyndns/update?hostname=nothere.example&myip=192.0.2.5")
         .send()

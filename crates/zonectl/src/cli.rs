@@ -124,6 +124,35 @@ pub enum Command {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+    /// Keep a name's A and AAAA records at the given or discovered addresses.
+    ///
+    /// Nothing is sent when the records hold the addresses already. Without --ipv4 or
+    /// --ipv6, the addresses are found with --from-interface or --from-url.
+    Ddns {
+        /// The zone.
+        zone: String,
+        /// The name, relative to the zone (`@` for the apex) or absolute with a dot.
+        name: String,
+        /// The IPv4 address for the A record.
+        #[arg(long)]
+        ipv4: Option<std::net::Ipv4Addr>,
+        /// The IPv6 address for the AAAA record.
+        #[arg(long)]
+        ipv6: Option<std::net::Ipv6Addr>,
+        /// Take the addresses of this network interface (link-local ones left out).
+        #[arg(long, value_name = "IFACE")]
+        from_interface: Option<String>,
+        /// Ask this URL, which answers with the caller's address as text (repeat it for a
+        /// service of each address family).
+        #[arg(long, value_name = "URL")]
+        from_url: Vec<String>,
+        /// Use the provider's own dynamic DNS endpoint (Domeneshop) instead of its API.
+        #[arg(long)]
+        native: bool,
+        /// The TTL [default: the records', else 300].
+        #[arg(long)]
+        ttl: Option<String>,
+    },
     /// Plan (and with --apply, make) a migration of a zone from one provider to another.
     Copy {
         /// PROVIDER:ZONE to read.

@@ -2,6 +2,7 @@
 //! input fails before any provider is asked anything.
 
 mod check;
+mod ddns;
 mod demo;
 mod fmt;
 mod plan;
@@ -62,6 +63,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Zone(cmd) => records::zone(&ctx, cmd).await,
                     Command::Record(cmd) => records::record(&ctx, cmd).await,
                     Command::Export { zone, file } => records::export(&ctx, &zone, file.as_deref()).await,
+                    Command::Ddns { zone, name, ipv4, ipv6, from_interface, from_url, native, ttl } => {
+                        let request = ddns::Request { zone, name, ipv4, ipv6, from_interface, from_url, native, ttl };
+                        ddns::run(&ctx, request).await
+                    }
                     Command::Plan { zones, detailed_exitcode, ttl_policy } => {
                         plan::plan(&ctx, &zones, detailed_exitcode, ttl_policy.map(Into::into)).await
                     }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use zonectl_core::plan::{self, ApplyOptions, PlanOptions};
-use zonectl_core::provider::TtlRule;
+use zonectl_core::provider::{RecordFilter, TtlRule};
 use zonectl_core::{Name, RData, Record, RecordType, Ttl, Zone, zonefile};
 
 use super::plan::report_applied;
@@ -70,7 +70,8 @@ pub async fn record(ctx: &Session, command: RecordCommand) -> anyhow::Result<Exi
         RecordCommand::Add { zone, name, rtype, value, ttl } => {
             let (zone, name, rtype, ttl) = parse_target(&zone, &name, &rtype, ttl.as_deref())?;
             let data = parse_value(rtype, &value, &zone)?;
-            edit(ctx, &zone, false, move |records, default_ttl| {
+            let filter = RecordFilter { name: Some(name.clone()), rtype: Some(rtype) };
+            edit(ctx, &zone, filter, false, move |records, default_ttl| {
                 let ttl = ttl.or_else(|| set_ttl(records, &name, rtype)).unwrap_or(default_ttl);
                 set_all_ttls(records, &name, rtype, ttl);
                 records.push(Record::new(name, ttl, data));
@@ -80,7 +81,8 @@ pub async fn record(ctx: &Session, command: RecordCommand) -> anyhow::Result<Exi
         RecordCommand::Set { zone, name, rtype, values, ttl } => {
             let (zone, name, rtype, ttl) = parse_target(&zone, &name, &rtype, ttl.as_deref())?;
             let data = values.iter().map(|v| parse_value(rtype, v, &zone)).collect::<anyhow::Result<Vec<_>>>()?;
-            edit(ctx, &zone, false, move |records, default_ttl| {
+            let filter = RecordFilter { name: Some(name.clone()), rtype: Some(rtype) };
+            edit(ctx, &zone, filter, false, move |records, default_ttl| {
                 let ttl = ttl.or_else(|| set_ttl(records, &name, rtype)).unwrap_or(default_ttl);
                 records.retain(|r| !(r.name == name && r.rtype() == rtype));
                 records.extend(data.into_iter().map(|d| Record::new(name.clone(), ttl, d)));
@@ -90,7 +92,8 @@ pub async fn record(ctx: &Session, command: RecordCommand) -> anyhow::Result<Exi
         RecordCommand::Delete { zone, name, rtype, value, force } => {
             let (zone, name, rtype, _) = parse_target(&zone, &name, &rtype, None)?;
             let data = value.map(|v| parse_value(rtype, &v, &zone)).transpose()?;
-            edit(ctx, &zone, force, move |records, _| {
+            let filter = RecordFilter { name: Some(name.clone()), rtype: Some(rtype) };
+            edit(ctx, &zone, filter, force, move |records, _| {
                 records
                     .retain(|r| !(r.name == name && r.rtype() == rtype && data.as_ref().is_none_or(|d| r.data == *d)));
             })
@@ -99,9 +102,9 @@ pub async fn record(ctx: &Session, command: RecordCommand) -> anyhow::Result<Exi
     }
 }
 
-type Target = (Name, Name, RecordType, Option<Ttl>);
+pub type Target = (Name, Name, RecordType, Option<Ttl>);
 
-fn parse_target(zone: &str, name: &str, rtype: &str, ttl: Option<&str>) -> anyhow::Result<Target> {
+pub fn parse_target(zone: &str, name: &str, rtype: &str, ttl: Option<&str>) -> anyhow::Result<Target> {
     let zone = parse_zone(zone)?;
     let name = Name::parse_relative(name, &zone).with_context(|| format!("name '{name}'"))?;
     if !name.is_subdomain_of(&zone) {
@@ -126,11 +129,13 @@ fn set_all_ttls(records: &mut [Record], name: &Name, rtype: RecordType, ttl: Ttl
     }
 }
 
-/// Reads the zone, edits its records, and applies the difference through the plan engine,
-/// so that a hand edit is checked, backed up and reported like any apply.
-async fn edit(
+/// Reads the records at `name` (of `rtype`, if given), edits them, and applies the
+/// difference through the plan engine, so that a hand edit is checked, backed up and
+/// reported like any apply; a provider that lists records per type reads only those.
+pub async fn edit(
     ctx: &Session,
     zone: &Name,
+    filter: RecordFilter,
     force: bool,
     change: impl FnOnce(&mut Vec<Record>, Ttl),
 ) -> anyhow::Result<ExitCode> {
@@ -138,7 +143,7 @@ async fn edit(
     // Read, plan and apply as one edit: another zonectl's edit waits, then starts from
     // this one's result.
     let _lock = provider.lock(zone).await?;
-    let existing = provider.list_records(zone).await?;
+    let existing = provider.list_records_filtered(zone, &filter).await?;
     let mut records: Vec<Record> = existing.iter().map(|e| e.record.clone()).collect();
     let default_ttl = match provider.capabilities().ttl {
         TtlRule::Range { default, .. } => Ttl::from_secs(default).unwrap_or(Ttl::MAX),
