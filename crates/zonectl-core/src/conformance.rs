@@ -340,14 +340,15 @@ pub async fn partial_failure_then_converge(provider: &dyn Provider, zone: &Name,
     assert!(!applied.report.is_complete(), "{name}: nothing failed: {outcomes:?}");
     let first = outcomes.iter().position(|o| !matches!(o, Outcome::Done)).expect("a change did not complete");
     assert!(outcomes[first].error().is_some(), "{name}: {:?}", outcomes[first]);
-    if !caps.bulk {
-        assert_eq!(first, 2, "{name}: the first two changes went through: {outcomes:?}");
+    if caps.bulk {
+        // One request carried them all: they share its fate.
+        assert!(outcomes.iter().all(|o| !matches!(o, Outcome::Done)), "{name}: {outcomes:?}");
+    } else {
+        // Two writes got through, whichever changes a provider that works on several names
+        // at once sent first.
+        let done = outcomes.iter().filter(|o| matches!(o, Outcome::Done)).count();
+        assert_eq!(done, 2, "{name}: the first two changes went through: {outcomes:?}");
     }
-    // After the first failure nothing more is sent; a bulk request's changes share its fate.
-    assert!(
-        outcomes[first..].iter().all(|o| !matches!(o, Outcome::Done)),
-        "{name}: a change after the failure was made: {outcomes:?}"
-    );
     let held = provider.list_records(zone).await.expect("list records");
     for (change, outcome) in planned.operations.iter().zip(outcomes) {
         match outcome {

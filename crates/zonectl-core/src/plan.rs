@@ -169,6 +169,9 @@ pub struct Plan {
     pub changes: Vec<SetChange>,
     /// Counts of `changes` by action.
     pub summary: Summary,
+    /// What the user should know of this provider for this plan, one line each: TTLs it
+    /// does not keep, how long its request budget makes the apply.
+    pub notes: Vec<String>,
     /// The operations to send, in order, in the provider's update style.
     #[serde(skip)]
     pub operations: Vec<Change>,
@@ -243,6 +246,7 @@ pub fn plan(
     }
     let operations = operations(caps, &changed, &comparable);
     drop(changed);
+    let notes = notes(provider, caps, !desired_sets.is_empty(), operations.len());
     drop((current_sets, desired_sets));
     // The backup needs every record as read; they move, not copy, into it.
     let current_zone = Zone::from_sorted(origin.clone(), current.into_iter().map(|e| e.record).collect());
@@ -255,9 +259,31 @@ pub fn plan(
         current_records,
         changes,
         summary,
+        notes,
         operations,
         current: current_zone,
     })
+}
+
+/// The plan's notes: a provider without TTLs says so (once: the zone's TTLs go nowhere, and
+/// no plan waits on them), and one whose budget makes the apply slow says how slow.
+fn notes(provider: &str, caps: &Capabilities, manages_records: bool, operations: usize) -> Vec<String> {
+    let mut notes = Vec::new();
+    if caps.ttl == crate::provider::TtlRule::None && manages_records {
+        notes.push(format!("{provider} keeps no TTLs: the zone's TTLs are not sent there, and not compared"));
+    }
+    if let Some(rate) = caps.rate_limit.filter(|_| !caps.bulk) {
+        let takes = rate.per.mul_f64(operations as f64 / f64::from(rate.requests.max(1)));
+        if takes >= std::time::Duration::from_secs(30) {
+            notes.push(format!(
+                "{provider} allows {} requests per {}: these {operations} changes take about {} to send",
+                rate.requests,
+                crate::duration::show(rate.per),
+                crate::duration::show(takes)
+            ));
+        }
+    }
+    notes
 }
 
 /// The provider's records (in zone order) grouped into the sets the plan manages.
@@ -597,6 +623,9 @@ impl Plan {
         } else {
             let _ = writeln!(out, "Plan: {} to create, {} to update, {} to delete.", s.create, s.update, s.delete);
         }
+        for note in &self.notes {
+            let _ = writeln!(out, "Note: {note}.");
+        }
         out
     }
 
@@ -631,6 +660,9 @@ impl Plan {
         }
         let s = self.summary;
         let _ = writeln!(out, "\n{} to create, {} to update, {} to delete.", s.create, s.update, s.delete);
+        for note in &self.notes {
+            let _ = writeln!(out, "\n> {note}.");
+        }
         out
     }
 }

@@ -763,7 +763,7 @@ impl Service for Domeneshop {
         "/v0"
     }
 
-    fn describe(&self) -> Value {
+    fn describe(&self, _endpoint: &str) -> Value {
         let zones: Vec<&str> = self.seed.domains.iter().filter(|d| d.dns).map(|d| d.domain.as_str()).collect();
         json!({
             "provider": "domeneshop",

@@ -24,6 +24,7 @@
 pub mod domeneshop;
 pub mod luadns;
 pub mod mydomainlu;
+pub mod zoneid;
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -79,6 +80,9 @@ pub struct Faults {
     /// 500 without processing it (until the faults change): a failure in the middle of an
     /// apply.
     pub fail_writes_after: Option<u64>,
+    /// Share (0 to 1) of changing requests answered 409 without being processed: another
+    /// request of the account conflicted (ZoneID's "concurrent request").
+    pub conflict_rate: f64,
     /// Seed of the fault dice, so a faulty run can be repeated.
     pub seed: u64,
 }
@@ -209,8 +213,9 @@ pub trait Service: Send + Sync + 'static {
     fn reset(&self);
     /// The endpoint path under the server's address (`/v1` for LuaDNS).
     fn base_path(&self) -> &'static str;
-    /// The seeded credentials and zones, for `zonectl emulate` to print.
-    fn describe(&self) -> serde_json::Value;
+    /// The seeded credentials and zones, for `zonectl emulate` to print; `endpoint` is
+    /// where the emulator is reached.
+    fn describe(&self, endpoint: &str) -> serde_json::Value;
     /// The `[providers.NAME]` table (without `kind`) that points zonectl's provider at
     /// this emulator, reached at `endpoint`.
     fn provider_settings(&self, endpoint: &str) -> toml::Table;
@@ -222,7 +227,6 @@ pub struct Emulator {
     service: Arc<dyn ServiceDyn>,
     base_path: &'static str,
     shared: Arc<Shared>,
-    describe: serde_json::Value,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -261,12 +265,11 @@ impl Emulator {
             tracing::warn!(
                 target: "zonectl::notice",
                 "warning: the {} emulator listens on {addr}, beyond this machine; its credentials are public and it has no TLS",
-                service.describe()["provider"].as_str().unwrap_or("provider")
+                service.describe("")["provider"].as_str().unwrap_or("provider")
             );
         }
         let server = tokio::spawn(serve(listener, app, options.idle_timeout, options.max_connections));
-        let describe = service.describe();
-        Ok(Emulator { addr, base_path: service.base_path(), service, shared, describe, server })
+        Ok(Emulator { addr, base_path: service.base_path(), service, shared, server })
     }
 
     /// The API's base URL, as a provider's `endpoint` setting takes it.
@@ -301,7 +304,7 @@ impl Emulator {
 
     /// The seeded credentials and zones, as `zonectl emulate` prints them.
     pub fn describe(&self) -> serde_json::Value {
-        let mut d = self.describe.clone();
+        let mut d = self.service.describe(&self.endpoint());
         d["endpoint"] = serde_json::Value::String(self.endpoint());
         d
     }
@@ -309,7 +312,7 @@ impl Emulator {
     /// The `[providers.NAME]` settings that point zonectl at this emulator (`kind` included).
     pub fn provider_settings(&self) -> toml::Table {
         let mut table = self.service.provider_settings(&self.endpoint());
-        let kind = self.describe["provider"].as_str().unwrap_or_default().to_owned();
+        let kind = self.describe()["provider"].as_str().unwrap_or_default().to_owned();
         table.insert("kind".into(), toml::Value::String(kind));
         table
     }
@@ -374,6 +377,7 @@ trait ServiceDyn: Send + Sync {
     fn dump(&self) -> serde_json::Value;
     fn reset(&self);
     fn provider_settings(&self, endpoint: &str) -> toml::Table;
+    fn describe(&self, endpoint: &str) -> serde_json::Value;
 }
 
 impl<S: Service> ServiceDyn for S {
@@ -385,6 +389,9 @@ impl<S: Service> ServiceDyn for S {
     }
     fn provider_settings(&self, endpoint: &str) -> toml::Table {
         Service::provider_settings(self, endpoint)
+    }
+    fn describe(&self, endpoint: &str) -> serde_json::Value {
+        Service::describe(self, endpoint)
     }
 }
 
@@ -425,6 +432,7 @@ async fn control_reset(State(c): State<Control>) -> impl IntoResponse {
 enum Fate {
     Normal,
     ServerError(StatusCode),
+    Conflict,
     RateLimited,
     DropAfterCommit,
     WriteRefused,
@@ -451,6 +459,8 @@ async fn faults_and_log(State(shared): State<Arc<Shared>>, request: Request, nex
             } else {
                 Fate::ServerError(StatusCode::SERVICE_UNAVAILABLE)
             }
+        } else if changes && state.dice.f64() < state.faults.conflict_rate {
+            Fate::Conflict
         } else if changes && state.dice.f64() < state.faults.drop_after_commit_rate {
             Fate::DropAfterCommit
         } else {
@@ -468,6 +478,11 @@ async fn faults_and_log(State(shared): State<Arc<Shared>>, request: Request, nex
         // A proxy's 502 comes with an empty, non-JSON body.
         Fate::ServerError(status) => (status.into_response(), false),
         Fate::WriteRefused => (StatusCode::INTERNAL_SERVER_ERROR.into_response(), false),
+        Fate::Conflict => {
+            let mut r = (StatusCode::CONFLICT, "[]").into_response();
+            r.headers_mut().insert("x-status-message", HeaderValue::from_static("Concurrent request, try again"));
+            (r, false)
+        }
         Fate::RateLimited => {
             let retry = shared.scaled(Duration::from_secs(1)).as_secs().max(1);
             let mut r = (StatusCode::TOO_MANY_REQUESTS, "rate limited").into_response();

@@ -595,7 +595,7 @@ impl Service for LuaDns {
         table
     }
 
-    fn describe(&self) -> Value {
+    fn describe(&self, _endpoint: &str) -> Value {
         json!({
             "provider": "luadns",
             "username": self.seed.email,

@@ -443,7 +443,7 @@ impl Service for MydomainLu {
         table
     }
 
-    fn describe(&self) -> Value {
+    fn describe(&self, _endpoint: &str) -> Value {
         json!({
             "provider": "mydomainlu",
             "username": self.seed.username,

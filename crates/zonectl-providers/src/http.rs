@@ -113,8 +113,8 @@ pub struct Api {
 /// How an API words its errors.
 #[derive(Clone, Copy)]
 pub struct ErrorFormat {
-    /// The human message in an error body, if the body has one.
-    pub message: fn(&Value) -> Option<String>,
+    /// The human message of an error answer (in its body, or a header), if it has one.
+    pub message: fn(&Response) -> Option<String>,
     /// Where the credentials come from, for a 401 (`LUADNS_API_USERNAME / LUADNS_API_TOKEN`).
     pub credentials: &'static str,
     /// An answer the API gives a meaning of its own (Domeneshop's 403 for a domain not in
@@ -345,12 +345,11 @@ pub enum Paging {
         /// Headers that may hold the page count.
         count_headers: &'static [&'static str],
     },
-    /// ZoneID's pager headers: `x-pager-page` and `x-pager-limit` asked, `x-pager-enabled`
-    /// and `x-pager-pages` answered. Without `x-pager-enabled` the answer is the whole list.
-    PagerHeaders {
-        /// Items per page (ZoneID allows up to 100).
-        limit: u32,
-    },
+    /// ZoneID's pager headers: an answer with `x-pager-enabled: 1` is one page of
+    /// `x-pager-pages`; the next ones are asked with `x-pager-page` and the answer's
+    /// `x-pager-limit`. Pages are followed, never asked for: an unpaged list costs one
+    /// request.
+    PagerHeaders,
     /// Django REST Framework: `{"count","next","previous","results"}`, following `next` to
     /// the end; a bare array is the whole list.
     NextLink,
@@ -607,10 +606,7 @@ impl HttpClient {
             }
             let asked = match paging {
                 Paging::PageQuery { .. } => asked.query("page", page),
-                Paging::PagerHeaders { limit } => asked
-                    .header(HeaderName::from_static("x-pager-page"), page)
-                    .header(HeaderName::from_static("x-pager-limit"), limit),
-                Paging::Single | Paging::NextLink => asked,
+                Paging::Single | Paging::NextLink | Paging::PagerHeaders => asked,
             };
             let response = self.call(&asked, about).await?;
             match paging {
@@ -622,12 +618,18 @@ impl HttpClient {
                         next = Some(request.clone());
                     }
                 }
-                Paging::PagerHeaders { .. } => {
+                Paging::PagerHeaders => {
                     items.extend(response.json::<Vec<T>>(&self.provider)?);
                     let enabled = response.header("x-pager-enabled").is_some_and(|v| v.trim() == "1");
                     let pages = response.header("x-pager-pages").and_then(|v| v.trim().parse::<u64>().ok());
+                    let limit = response.header("x-pager-limit").unwrap_or("100").trim().to_owned();
                     if enabled && pages.is_some_and(|pages| page < pages) {
-                        next = Some(request.clone());
+                        next = Some(
+                            request
+                                .clone()
+                                .header(HeaderName::from_static("x-pager-page"), page + 1)
+                                .header(HeaderName::from_static("x-pager-limit"), limit),
+                        );
                     }
                 }
                 Paging::NextLink => match response.json::<Value>(&self.provider)? {
@@ -680,7 +682,7 @@ impl HttpClient {
         let provider = self.provider.clone();
         let body: Option<Value> = serde_json::from_slice(&response.body).ok();
         let status = response.status;
-        let message = body.as_ref().and_then(self.api.errors.message).unwrap_or_else(|| match &body {
+        let message = (self.api.errors.message)(response).unwrap_or_else(|| match &body {
             _ if response.body.is_empty() => format!("{status} with an empty body"),
             None => format!("{status} with a body that is not JSON"),
             Some(_) => format!("{status}"),

@@ -61,7 +61,7 @@ pub static KIND: ProviderKind = ProviderKind {
 pub const API: Api = Api {
     rate_limit: None,
     errors: ErrorFormat {
-        message: error_message,
+        message: |r| serde_json::from_slice(&r.body).ok().and_then(|body| error_message(&body)),
         credentials: "DOMENESHOP_API_TOKEN / DOMENESHOP_API_SECRET",
         special: foreign_domain,
     },

@@ -50,7 +50,7 @@ pub static KIND: ProviderKind = ProviderKind {
 pub const API: Api = Api {
     rate_limit: Some((1200, Duration::from_secs(300))),
     errors: ErrorFormat {
-        message: error_message,
+        message: |r| serde_json::from_slice(&r.body).ok().and_then(|body| error_message(&body)),
         credentials: "LUADNS_API_USERNAME / LUADNS_API_TOKEN",
         special: |_| None,
     },

@@ -52,7 +52,7 @@ pub static KIND: ProviderKind = ProviderKind {
 const API: Api = Api {
     rate_limit: None,
     errors: ErrorFormat {
-        message: error_message,
+        message: |r| serde_json::from_slice(&r.body).ok().and_then(|body| error_message(&body)),
         credentials: "MYDOMAINLU_USERNAME / MYDOMAINLU_PASSWORD; two-factor authentication must be off",
         special: order_refused,
     },
