@@ -24,6 +24,7 @@
 pub mod domeneshop;
 pub mod luadns;
 pub mod mydomainlu;
+pub mod vpsorg;
 pub mod zoneid;
 
 use std::collections::VecDeque;

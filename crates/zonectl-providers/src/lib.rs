@@ -15,6 +15,8 @@ pub mod http;
 pub mod luadns;
 #[cfg(feature = "mydomainlu")]
 pub mod mydomainlu;
+#[cfg(feature = "vpsorg")]
+pub mod vpsorg;
 #[cfg(feature = "zoneid")]
 pub mod zoneid;
 

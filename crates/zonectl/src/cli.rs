@@ -227,6 +227,20 @@ impl From<TtlPolicyArg> for zonectl_core::plan::TtlPolicy {
 pub enum ZoneCommand {
     /// List the zones a provider holds.
     List,
+    /// Create a zone, where the provider's API can (VPS.org).
+    Create {
+        /// The zone.
+        zone: String,
+    },
+    /// Delete a zone and every record in it, where the provider's API can. Without
+    /// --force, only says how many records would go.
+    Delete {
+        /// The zone.
+        zone: String,
+        /// Delete it.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

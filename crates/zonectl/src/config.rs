@@ -268,7 +268,7 @@ mod tests {
     fn errors_say_where() {
         assert_eq!(
             error("[providers.x]\nkind = \"bind\"\n"),
-            "zonectl.toml: [providers.x]: unknown kind 'bind' (known: zonefile, memory, luadns, domeneshop, zoneid, mydomainlu)"
+            "zonectl.toml: [providers.x]: unknown kind 'bind' (known: zonefile, memory, luadns, domeneshop, zoneid, vpsorg, mydomainlu)"
         );
         assert_eq!(
             error("[[zone]]\nname = \"a.com\"\nsource = \"a\"\ntargets = [\"nope\"]\n"),
@@ -304,7 +304,7 @@ mod tests {
         );
         assert_eq!(
             error("[providers.x]\ndirectory = \"z\"\n"),
-            "zonectl.toml: [providers.x]: no kind (one of zonefile, memory, luadns, domeneshop, zoneid, mydomainlu)"
+            "zonectl.toml: [providers.x]: no kind (one of zonefile, memory, luadns, domeneshop, zoneid, vpsorg, mydomainlu)"
         );
     }
 

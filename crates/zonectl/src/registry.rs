@@ -23,6 +23,7 @@ pub static REGISTRY: &[Entry] = &[
     Entry { kind: &zonectl_providers::luadns::KIND, emulator: Some(&zonectl_emulator::luadns::KIND) },
     Entry { kind: &zonectl_providers::domeneshop::KIND, emulator: Some(&zonectl_emulator::domeneshop::KIND) },
     Entry { kind: &zonectl_providers::zoneid::KIND, emulator: Some(&zonectl_emulator::zoneid::KIND) },
+    Entry { kind: &zonectl_providers::vpsorg::KIND, emulator: Some(&zonectl_emulator::vpsorg::KIND) },
     Entry { kind: &zonectl_providers::mydomainlu::KIND, emulator: Some(&zonectl_emulator::mydomainlu::KIND) },
 ];
 

@@ -77,6 +77,7 @@ impl InMemory {
                 exclusive: Vec::new(),
                 untimed: Vec::new(),
                 data_rule: None,
+                manages_zones: false,
             },
             zones: Mutex::new(BTreeMap::new()),
             next_id: AtomicU64::new(1),

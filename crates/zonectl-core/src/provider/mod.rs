@@ -58,6 +58,9 @@ pub struct Capabilities {
     /// only three CAA tags): why it refuses `data`, checked before the first request.
     #[serde(skip)]
     pub data_rule: Option<fn(&crate::rdata::RData) -> Option<String>>,
+    /// Whether zones are created and deleted through the API (VPS.org), with
+    /// [`Provider::create_zone`] and [`Provider::delete_zone`].
+    pub manages_zones: bool,
 }
 
 /// The TTLs a provider accepts.
@@ -387,6 +390,23 @@ pub trait Provider: Send + Sync + fmt::Debug {
         Ok(ZoneLock::none())
     }
 
+    /// Creates `zone`, empty but for what the provider puts in every zone, where the API
+    /// can ([`Capabilities::manages_zones`]).
+    async fn create_zone(&self, zone: &Name) -> Result<()> {
+        Err(crate::error::Error::Unsupported {
+            provider: self.name().to_owned(),
+            message: format!("zone create is not supported by {}: create {zone} in its control panel", self.name()),
+        })
+    }
+
+    /// Deletes `zone` and every record in it, where the API can.
+    async fn delete_zone(&self, zone: &Name) -> Result<()> {
+        Err(crate::error::Error::Unsupported {
+            provider: self.name().to_owned(),
+            message: format!("zone delete is not supported by {}: delete {zone} in its control panel", self.name()),
+        })
+    }
+
     /// Points the A and AAAA records of `name` at `addresses` through the provider's own
     /// dynamic DNS endpoint (Domeneshop's `/dyndns/update`), for providers that have one.
     async fn native_ddns(&self, name: &Name, addresses: &[std::net::IpAddr]) -> Result<()> {
@@ -402,8 +422,9 @@ pub trait Provider: Send + Sync + fmt::Debug {
 /// Applies `changes` with `apply_one`, up to `limit` at a time, for providers whose API
 /// takes one request per record. The changes at one name stay in order, one after the
 /// other (a CNAME's delete before its replacement's create); changes at different names do
-/// not wait for each other. After the first failure no change is started; the ones under
-/// way finish.
+/// not wait for each other. The first name's changes go alone, so that what fails every
+/// request (a read-only token, a wrong zone) fails once, with nothing else sent. After the
+/// first failure no change is started; the ones under way finish.
 pub async fn apply_concurrently<'a, F, Fut>(changes: &'a [Change], limit: usize, apply_one: F) -> ApplyReport
 where
     F: Fn(&'a Change) -> Fut,
@@ -424,27 +445,29 @@ where
     drop(index);
     let stopped = AtomicBool::new(false);
     let (stopped, apply_one) = (&stopped, &apply_one);
-    let done: Vec<Vec<(usize, Outcome)>> = futures_util::stream::iter(by_name)
-        .map(|indices| async move {
-            let mut outcomes = Vec::with_capacity(indices.len());
-            for i in indices {
-                if stopped.load(Ordering::SeqCst) {
-                    outcomes.push((i, Outcome::NotAttempted));
-                    continue;
-                }
-                match apply_one(&changes[i]).await {
-                    Ok(()) => outcomes.push((i, Outcome::Done)),
-                    Err(e) => {
-                        stopped.store(true, Ordering::SeqCst);
-                        outcomes.push((i, Outcome::from_error(e)));
-                    }
+    let run = |indices: Vec<usize>| async move {
+        let mut outcomes = Vec::with_capacity(indices.len());
+        for i in indices {
+            if stopped.load(Ordering::SeqCst) {
+                outcomes.push((i, Outcome::NotAttempted));
+                continue;
+            }
+            match apply_one(&changes[i]).await {
+                Ok(()) => outcomes.push((i, Outcome::Done)),
+                Err(e) => {
+                    stopped.store(true, Ordering::SeqCst);
+                    outcomes.push((i, Outcome::from_error(e)));
                 }
             }
-            outcomes
-        })
-        .buffer_unordered(limit.max(1))
-        .collect()
-        .await;
+        }
+        outcomes
+    };
+    let mut groups = by_name.into_iter();
+    let mut done: Vec<Vec<(usize, Outcome)>> = Vec::new();
+    if let Some(first) = groups.next() {
+        done.push(run(first).await);
+    }
+    done.extend(futures_util::stream::iter(groups).map(run).buffer_unordered(limit.max(1)).collect::<Vec<_>>().await);
     let mut outcomes: Vec<Option<Outcome>> = (0..changes.len()).map(|_| None).collect();
     for (i, outcome) in done.into_iter().flatten() {
         outcomes[i] = Some(outcome);

@@ -71,6 +71,7 @@ pub fn capabilities() -> Capabilities {
         exclusive: Vec::new(),
         untimed: Vec::new(),
         data_rule: None,
+        manages_zones: false,
     }
 }
 

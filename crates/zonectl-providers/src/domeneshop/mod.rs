@@ -165,6 +165,7 @@ pub fn capabilities() -> Capabilities {
         exclusive: vec![(Url, A), (Url, Aaaa)],
         untimed: vec![Url],
         data_rule: Some(data_rule),
+        manages_zones: false,
     }
 }
 

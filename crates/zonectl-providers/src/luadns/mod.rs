@@ -263,6 +263,7 @@ pub fn capabilities(min_ttl: u32) -> Capabilities {
         exclusive: Vec::new(),
         untimed: Vec::new(),
         data_rule: None,
+        manages_zones: false,
     }
 }
 

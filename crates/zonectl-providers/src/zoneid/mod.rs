@@ -122,6 +122,7 @@ pub fn capabilities() -> Capabilities {
             }
             _ => None,
         }),
+        manages_zones: false,
     }
 }
 

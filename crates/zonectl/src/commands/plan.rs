@@ -72,7 +72,8 @@ async fn plan_all(
             ttl_policy: ttl_policy.or(zone.ttl_policy).unwrap_or_default(),
         };
         for (p, provider) in providers.into_iter().enumerate() {
-            let current = provider.list_records(&zone.name).await?;
+            let current =
+                provider.list_records(&zone.name).await.map_err(|e| missing_zone(e, provider.as_ref(), &zone.name))?;
             let plan = plan::plan(provider.name(), provider.capabilities(), &desired, current, &plan_options)?;
             let lock = locks.remove(&(z, p)).unwrap_or_default();
             targets.push(Target { provider, plan, safety: zone.safety(), _lock: lock });
@@ -92,6 +93,16 @@ fn read_source(ctx: &Session, zone: &ZoneConfig) -> anyhow::Result<Zone> {
             bail!("{}: not loaded ({} error(s)); nothing was changed", source.display(), err.errors().count());
         }
     }
+}
+
+/// A zone the account lacks is never made by an apply; where the provider can make zones,
+/// the error says how.
+fn missing_zone(error: zonectl_core::Error, provider: &dyn Provider, zone: &Name) -> anyhow::Error {
+    let missing = matches!(&error, zonectl_core::Error::NotFound { what, .. } if what.starts_with("zone "));
+    if missing && provider.capabilities().manages_zones {
+        return anyhow::anyhow!("{error}; `zonectl zone create {zone} --provider {}` makes it", provider.name());
+    }
+    error.into()
 }
 
 /// Two targets that write to one place would apply every change twice.

@@ -28,6 +28,34 @@ pub async fn zone(ctx: &Session, command: ZoneCommand) -> anyhow::Result<ExitCod
             write_stdout(text.as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
+        ZoneCommand::Create { zone } => {
+            let zone = parse_zone(&zone)?;
+            let provider = ctx.provider()?;
+            provider.create_zone(&zone).await?;
+            eprintln!("{zone} at {}: created", provider.name());
+            Ok(ExitCode::SUCCESS)
+        }
+        ZoneCommand::Delete { zone, force } => {
+            let zone = parse_zone(&zone)?;
+            let provider = ctx.provider()?;
+            if !provider.capabilities().manages_zones {
+                // Says the provider cannot, before reading anything.
+                provider.delete_zone(&zone).await?;
+            }
+            let _lock = provider.lock(&zone).await?;
+            let records = provider.list_records(&zone).await?.len();
+            if !force {
+                eprintln!(
+                    "{zone} at {}: holds {records} record(s), which would go with it; nothing was changed. \
+                     Run again with --force to delete the zone.",
+                    provider.name()
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            provider.delete_zone(&zone).await?;
+            eprintln!("{zone} at {}: deleted, with its {records} record(s)", provider.name());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
