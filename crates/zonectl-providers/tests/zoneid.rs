@@ -190,3 +190,21 @@ async fn paged_lists_are_followed() {
     assert_eq!(zone.list_records_filtered(&origin(), &filter).await.unwrap().len(), 8);
     assert_eq!(emulator.request_log().len(), 3, "three pages of three");
 }
+
+/// A package limit: 402, reported as a permission the account lacks, naming the zone.
+#[tokio::test]
+async fn a_package_limit_is_payment_required() {
+    let emulator = emulator(Seed { max_records: Some(2), ..Seed::default() }, Faults::default()).await;
+    let zone = provider(&emulator);
+    let desired = Zone::from_records(origin(), hosts_in(0..3, 5));
+    let current = zone.list_records(&origin()).await.unwrap();
+    let planned = plan::plan(zone.name(), zone.capabilities(), &desired, current, &PlanOptions::default()).unwrap();
+    let applied = plan::apply(&zone, &planned, &ApplyOptions::default()).await.unwrap();
+    let failed: Vec<String> =
+        applied.report.outcomes.iter().filter_map(|o| o.error()).map(ToString::to_string).collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(
+        failed[0],
+        "zone: permission denied: zone example.com.: payment required: Package upgrade required for more records"
+    );
+}

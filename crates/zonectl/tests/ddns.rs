@@ -77,6 +77,9 @@ fn domeneshop_and_luadns() {
     ] {
         let emulator = Emulate::start(&[kind]);
         let endpoint = emulator.get("/endpoint");
+        // The emulator's line: its endpoint, its zones, lego's variables.
+        assert!(endpoint.ends_with(if kind == "domeneshop" { "/v0" } else { "/v1" }), "{endpoint}");
+        assert!(emulator.described["zones"].as_array().unwrap().iter().any(|z| z == "example.com"));
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("zonectl.toml"),

@@ -159,3 +159,45 @@ fn emulate_refuses_ports_past_the_last() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--listen: no port left for every emulator"), "{stderr}");
 }
+
+/// Copying a zone with TTLs LuaDNS refuses: refused whole, naming each record, unless the
+/// TTLs are to be rounded, which the plan shows.
+#[test]
+fn a_copy_rounds_ttls_when_asked() {
+    let emulator = Emulate::start(&["luadns"]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("zonectl.toml"),
+        format!(
+            "[providers.files]\nkind = \"zonefile\"\ndirectory = \"zones\"\n\n[providers.lua]\nkind = \"luadns\"\nendpoint = \"{}\"\n",
+            emulator.get("/endpoint")
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("zones")).unwrap();
+    std::fs::write(
+        dir.path().join("zones/example.com.zone"),
+        "$ORIGIN example.com.\n$TTL 120\na A 192.0.2.1\nb A 192.0.2.2\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        zonectl()
+            .args(args)
+            .current_dir(dir.path())
+            .env("ZONECTL_STATE_DIR", dir.path().join("state"))
+            .env("LUADNS_API_USERNAME", emulator.get("/env/LUADNS_API_USERNAME"))
+            .env("LUADNS_API_TOKEN", emulator.get("/env/LUADNS_API_TOKEN"))
+            .output()
+            .unwrap()
+    };
+    let refused = run(&["copy", "files:example.com", "lua:example.com", "--apply", "--yes"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("a A: TTL 120 is outside 300..=2147483647, which lua refuses (and 1 more problem)"),
+        "{stderr}"
+    );
+    let rounded = run(&["copy", "files:example.com", "lua:example.com", "--apply", "--yes", "--ttl-policy", "round"]);
+    assert!(rounded.status.success(), "{}", String::from_utf8_lossy(&rounded.stderr));
+    assert!(String::from_utf8_lossy(&rounded.stdout).contains("+ a 300 IN A 192.0.2.1"));
+}
