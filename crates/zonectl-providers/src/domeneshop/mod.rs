@@ -240,19 +240,25 @@ impl Domeneshop {
     /// One change.
     async fn apply_one(&self, zone: &Name, domain: u64, change: &Change) -> Result<(), Error> {
         match change {
-            Change::Create(record) => self.create(zone, domain, record).await,
-            Change::Update { from, to } if to.rtype() == RecordType::Url => {
-                let host = host_of(&from.record.name, zone);
-                let request = Request::json(
-                    Method::PUT,
-                    format!("/domains/{domain}/forwards/{host}"),
-                    forward_wire(zone, to),
-                    true,
-                );
-                self.http.call(&request, About::record(zone, to)).await.map(drop)
+            Change::Create(record) => {
+                // A create whose answer is lost is checked by reading the host again; only
+                // a record not there is sent again.
+                let (path, body) = match record.rtype() {
+                    RecordType::Url => (format!("/domains/{domain}/forwards/"), forward_wire(zone, record)),
+                    _ => (format!("/domains/{domain}/dns"), record_wire(zone, record)),
+                };
+                let request = Request::json(Method::POST, path, body, false);
+                let about = About::record(zone, record);
+                let made =
+                    crate::create_once(&self.http, &request, about, |_| false, || self.at_host(zone, domain, record));
+                // The new record's id is in `Location` (the official library reads it there).
+                if let Some(id) = made.await?.as_ref().and_then(|r| r.location_id()) {
+                    tracing::debug!(target: "zonectl::http", "{}: created {record} as record {id}", self.provider());
+                }
+                Ok(())
             }
             Change::Update { from, to } => {
-                let id = self.id_of(zone, from)?;
+                let id = crate::record_id(self.provider(), zone, from)?;
                 let request =
                     Request::json(Method::PUT, format!("/domains/{domain}/dns/{id}"), record_wire(zone, to), true);
                 self.http.call(&request, About::record(zone, to)).await.map(drop)
@@ -260,13 +266,9 @@ impl Domeneshop {
             Change::Delete(existing) => {
                 let path = match existing.record.rtype() {
                     RecordType::Url => format!("/domains/{domain}/forwards/{}", host_of(&existing.record.name, zone)),
-                    _ => format!("/domains/{domain}/dns/{}", self.id_of(zone, existing)?),
+                    _ => format!("/domains/{domain}/dns/{}", crate::record_id(self.provider(), zone, existing)?),
                 };
-                match self.http.call(&Request::delete(path), About::record(zone, &existing.record)).await {
-                    // Gone already (a retried DELETE whose first answer was lost): done.
-                    Err(Error::NotFound { .. }) => Ok(()),
-                    other => other.map(drop),
-                }
+                crate::delete(&self.http, path, About::record(zone, &existing.record)).await
             }
             Change::ReplaceSet { .. } => Err(Error::Unsupported {
                 provider: self.provider().to_owned(),
@@ -275,73 +277,23 @@ impl Domeneshop {
         }
     }
 
-    fn id_of<'e>(&self, zone: &Name, existing: &'e Existing) -> Result<&'e str, Error> {
-        existing.id.as_deref().ok_or_else(|| self.protocol(zone, format!("{} has no record id", existing.record)))
-    }
-
-    /// Creates a record or forward. A create is not repeated blindly: when its answer is
-    /// lost, the host is read again, and only a record not there is sent again.
-    async fn create(&self, zone: &Name, domain: u64, record: &Record) -> Result<(), Error> {
-        let forward = record.rtype() == RecordType::Url;
-        let (path, body) = if forward {
-            (format!("/domains/{domain}/forwards/"), forward_wire(zone, record))
-        } else {
-            (format!("/domains/{domain}/dns"), record_wire(zone, record))
-        };
-        let request = Request::json(Method::POST, path, body, false);
-        let about = About::record(zone, record);
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            match self.http.call(&request, about).await {
-                Ok(response) => {
-                    if !forward {
-                        let id = response.location_id().unwrap_or("?");
-                        tracing::debug!(target: "zonectl::http", "{}: created {record} as record {id}", self.provider());
-                    }
-                    return Ok(());
-                }
-                Err(e) if e.is_ambiguous() && tries < 3 => {
-                    if self.holds(zone, domain, record).await? {
-                        return Ok(());
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// Whether the zone holds `record` now (reading only its host, and type).
-    async fn holds(&self, zone: &Name, domain: u64, record: &Record) -> Result<bool, Error> {
-        let host = host_of(&record.name, zone);
+    /// The records at the host of `record`, of its type (forwards: every forward).
+    async fn at_host(&self, zone: &Name, domain: u64, record: &Record) -> Result<Vec<Existing>, Error> {
         if record.rtype() == RecordType::Url {
-            let forwards: Vec<Value> = self.forwards(zone, domain).await?;
-            return Ok(forwards
-                .iter()
-                .filter_map(|f| forward_record(zone, f).ok())
-                .any(|r| r.name == record.name && r.data == record.data));
+            let forwards = self.forwards(zone, domain).await?;
+            let records = forwards.iter().filter_map(|f| forward_record(zone, f).ok());
+            return Ok(records.map(Existing::from).collect());
         }
+        let host = host_of(&record.name, zone);
         let request = Request::get(format!("/domains/{domain}/dns")).query("host", &host).query("type", record.rtype());
         let held: Vec<Value> = self.http.get_all(&request, Paging::Single, About::zone(zone)).await?;
-        Ok(held
-            .iter()
-            .filter_map(|w| wire_record(zone, w))
-            .filter_map(Result::ok)
-            .any(|e| e.record.name == record.name && comparable(&e.record.data) == comparable(&record.data)))
+        Ok(held.iter().filter_map(|w| wire_record(zone, w)).filter_map(Result::ok).collect())
     }
 
     async fn forwards(&self, zone: &Name, domain: u64) -> Result<Vec<Value>, Error> {
         self.http
             .get_all(&Request::get(format!("/domains/{domain}/forwards/")), Paging::Single, About::zone(zone))
             .await
-    }
-}
-
-/// TXT as Domeneshop keeps it: one value.
-fn comparable(data: &RData) -> RData {
-    match data {
-        RData::Txt(t) => RData::Txt(t.normalized()),
-        other => other.clone(),
     }
 }
 

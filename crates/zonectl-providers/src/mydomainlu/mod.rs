@@ -332,7 +332,7 @@ impl MydomainLu {
         loop {
             tokio::time::sleep(pause).await;
             let held = self.read(zone).await?;
-            let present = held.iter().any(|e| e.record.name == record.name && same_data(&e.record.data, &record.data));
+            let present = crate::holds(&held, record);
             if present == add {
                 // Done at the first look: the delay may be shorter than thought.
                 let bound = not_yet.unwrap_or_else(|| accepted.elapsed().mul_f64(0.8));
@@ -358,14 +358,6 @@ impl MydomainLu {
                 None => (pause * 2).min(max_poll),
             };
         }
-    }
-}
-
-/// Equal as mydomain.lu stores data: TXT as one value, whatever its split.
-fn same_data(held: &RData, sent: &RData) -> bool {
-    match (held, sent) {
-        (RData::Txt(a), RData::Txt(b)) => a.value() == b.value(),
-        (a, b) => a == b,
     }
 }
 

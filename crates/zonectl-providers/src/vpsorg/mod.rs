@@ -144,7 +144,6 @@ struct VpsOrgSettings {
 
 impl ProviderConfig for VpsOrgSettings {
     fn build(&self, name: &str, ctx: &BuildContext) -> Result<Arc<dyn Provider>, Error> {
-        use secrecy::ExposeSecret;
         let token = ctx.required(Credential {
             what: "API token",
             setting: "token",
@@ -153,21 +152,8 @@ impl ProviderConfig for VpsOrgSettings {
             env: "VPS_API_TOKEN",
             secret: true,
         })?;
-        let endpoint = match &self.endpoint {
-            Some(e) => Some(e.clone()),
-            None => ctx
-                .credential(Credential {
-                    what: "endpoint",
-                    setting: "endpoint",
-                    value: None,
-                    file: None,
-                    env: "VPS_API_URL",
-                    secret: false,
-                })?
-                .map(|e| e.expose_secret().to_owned()),
-        };
         let mut config = VpsOrgConfig::new(token);
-        config.endpoint = endpoint;
+        config.endpoint = crate::endpoint(ctx, &self.endpoint, "VPS_API_URL")?;
         config.lock_dir = ctx.lock_dir();
         Ok(Arc::new(VpsOrg::new(name, config)?))
     }
@@ -230,60 +216,25 @@ impl VpsOrg {
     async fn apply_one(&self, zone: &Name, uuid: &str, change: &Change) -> Result<(), Error> {
         match change {
             Change::Create(record) => {
-                let request = Request::json(
-                    Method::POST,
-                    format!("/dns-zones/{uuid}/records/"),
-                    record_wire(zone, record),
-                    false,
-                );
-                let mut tries = 0;
-                loop {
-                    tries += 1;
-                    match self.http.call(&request, About::record(zone, record)).await {
-                        Ok(_) => return Ok(()),
-                        // A create whose answer was lost: there already, or sent again.
-                        Err(e) if e.is_ambiguous() && tries < 3 => {
-                            let held = self.read(zone, uuid).await?;
-                            if held.iter().any(|h| h.record.name == record.name && same(&h.record.data, &record.data)) {
-                                return Ok(());
-                            }
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
+                let path = format!("/dns-zones/{uuid}/records/");
+                let request = Request::json(Method::POST, path, record_wire(zone, record), false);
+                let about = About::record(zone, record);
+                crate::create_once(&self.http, &request, about, |_| false, || self.read(zone, uuid)).await.map(drop)
             }
             Change::Update { from, to } => {
-                let path = format!("/dns-records/{}/", self.id_of(zone, from)?);
+                let path = format!("/dns-records/{}/", crate::record_id(self.provider(), zone, from)?);
                 let request = Request::json(Method::PATCH, path, record_wire(zone, to), true);
                 self.http.call(&request, About::record(zone, to)).await.map(drop)
             }
             Change::Delete(existing) => {
-                let path = format!("/dns-records/{}/", self.id_of(zone, existing)?);
-                match self.http.call(&Request::delete(path), About::record(zone, &existing.record)).await {
-                    Err(Error::NotFound { .. }) => Ok(()),
-                    other => other.map(drop),
-                }
+                let path = format!("/dns-records/{}/", crate::record_id(self.provider(), zone, existing)?);
+                crate::delete(&self.http, path, About::record(zone, &existing.record)).await
             }
             Change::ReplaceSet { .. } => Err(Error::Unsupported {
                 provider: self.provider().to_owned(),
                 message: format!("{change}: VPS.org takes per-record changes"),
             }),
         }
-    }
-
-    fn id_of<'e>(&self, zone: &Name, existing: &'e Existing) -> Result<&'e str, Error> {
-        existing.id.as_deref().ok_or_else(|| Error::Protocol {
-            provider: self.provider().to_owned(),
-            message: format!("zone {zone}: {} has no record id", existing.record),
-        })
-    }
-}
-
-/// TXT as VPS.org keeps it: one value.
-fn same(held: &RData, wanted: &RData) -> bool {
-    match (held, wanted) {
-        (RData::Txt(a), RData::Txt(b)) => a.value() == b.value(),
-        (a, b) => a == b,
     }
 }
 

@@ -175,7 +175,6 @@ struct ZoneIdSettings {
 
 impl ProviderConfig for ZoneIdSettings {
     fn build(&self, name: &str, ctx: &BuildContext) -> Result<Arc<dyn Provider>, Error> {
-        use secrecy::ExposeSecret;
         let username = crate::login(ctx, "username", &self.username, self.username_file.as_deref(), "ZONEEE_API_USER")?;
         let api_key = ctx.required(Credential {
             what: "API key",
@@ -185,21 +184,8 @@ impl ProviderConfig for ZoneIdSettings {
             env: "ZONEEE_API_KEY",
             secret: true,
         })?;
-        let endpoint = match &self.endpoint {
-            Some(endpoint) => Some(endpoint.clone()),
-            None => ctx
-                .credential(Credential {
-                    what: "endpoint",
-                    setting: "endpoint",
-                    value: None,
-                    file: None,
-                    env: "ZONEEE_ENDPOINT",
-                    secret: false,
-                })?
-                .map(|e| e.expose_secret().to_owned()),
-        };
         let mut config = ZoneIdConfig::new(username, api_key);
-        config.endpoint = endpoint;
+        config.endpoint = crate::endpoint(ctx, &self.endpoint, "ZONEEE_ENDPOINT")?;
         config.zones = self.zones.clone();
         config.lock_dir = ctx.lock_dir();
         Ok(Arc::new(ZoneId::new(name, config, ctx.progress.clone())?))
@@ -270,20 +256,28 @@ impl ZoneId {
 
     async fn apply_one(&self, zone: &Name, change: &Change) -> Result<(), Error> {
         match change {
-            Change::Create(record) => self.create(zone, record).await,
+            Change::Create(record) => {
+                // After a lost answer or a `zone_conflict`, the type is read again: a record
+                // already there is the create done.
+                let rtype = path_type(record.rtype());
+                let path = format!("{}/{rtype}", Self::zone_path(zone));
+                let request = Request::json(Method::POST, path, record_wire(record), false);
+                let about = About::record(zone, record);
+                crate::create_once(&self.http, &request, about, is_zone_conflict, || self.read_type(zone, rtype))
+                    .await
+                    .map(drop)
+            }
             Change::Update { from, to } => {
-                let path = format!("{}/{}/{}", Self::zone_path(zone), path_type(to.rtype()), self.id_of(zone, from)?);
+                let id = crate::record_id(self.provider(), zone, from)?;
+                let path = format!("{}/{}/{id}", Self::zone_path(zone), path_type(to.rtype()));
                 let request = Request::json(Method::PUT, path, record_wire(to), true);
                 self.http.call(&request, About::record(zone, to)).await.map(drop)
             }
             Change::Delete(existing) => {
                 let rtype = path_type(existing.record.rtype());
-                let path = format!("{}/{rtype}/{}", Self::zone_path(zone), self.id_of(zone, existing)?);
-                match self.http.call(&Request::delete(path), About::record(zone, &existing.record)).await {
-                    // Gone already (a retried DELETE whose first answer was lost): done.
-                    Err(Error::NotFound { .. }) => Ok(()),
-                    other => other.map(drop),
-                }
+                let id = crate::record_id(self.provider(), zone, existing)?;
+                let path = format!("{}/{rtype}/{id}", Self::zone_path(zone));
+                crate::delete(&self.http, path, About::record(zone, &existing.record)).await
             }
             Change::ReplaceSet { .. } => Err(Error::Unsupported {
                 provider: self.provider().to_owned(),
@@ -291,51 +285,11 @@ impl ZoneId {
             }),
         }
     }
-
-    fn id_of<'e>(&self, zone: &Name, existing: &'e Existing) -> Result<&'e str, Error> {
-        existing.id.as_deref().ok_or_else(|| Error::Protocol {
-            provider: self.provider().to_owned(),
-            message: format!("zone {zone}: {} has no record id", existing.record),
-        })
-    }
-
-    /// A create, never repeated blindly: after a lost answer or a `zone_conflict`, the type
-    /// is read again, and a record already there is the create done.
-    async fn create(&self, zone: &Name, record: &Record) -> Result<(), Error> {
-        let rtype = path_type(record.rtype());
-        let request =
-            Request::json(Method::POST, format!("{}/{rtype}", Self::zone_path(zone)), record_wire(record), false);
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            match self.http.call(&request, About::record(zone, record)).await {
-                Ok(_) => return Ok(()),
-                Err(e) if (e.is_ambiguous() || is_zone_conflict(&e)) && tries < 3 => {
-                    let held = self.read_type(zone, rtype).await?;
-                    if held.iter().any(|h| h.record.name == record.name && same(&h.record.data, &record.data)) {
-                        return Ok(());
-                    }
-                    if is_zone_conflict(&e) {
-                        return Err(e);
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
 }
 
 /// Whether the error is ZoneID's 422 `zone_conflict` (a duplicate, or a CNAME beside data).
 fn is_zone_conflict(error: &Error) -> bool {
     matches!(error, Error::InvalidRecord { message, .. } if message.contains("name: zone_conflict"))
-}
-
-/// TXT as ZoneID keeps it: one value.
-fn same(held: &RData, wanted: &RData) -> bool {
-    match (held, wanted) {
-        (RData::Txt(a), RData::Txt(b)) => a.value() == b.value(),
-        (a, b) => a == b,
-    }
 }
 
 fn path_type(rtype: RecordType) -> &'static str {
