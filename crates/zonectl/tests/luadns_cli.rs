@@ -201,3 +201,20 @@ fn a_copy_rounds_ttls_when_asked() {
     assert!(rounded.status.success(), "{}", String::from_utf8_lossy(&rounded.stderr));
     assert!(String::from_utf8_lossy(&rounded.stdout).contains("+ a 300 IN A 192.0.2.1"));
 }
+
+/// An emulator on an address beyond this machine says so: its credentials are public.
+#[test]
+fn emulate_warns_off_loopback() {
+    let mut child = zonectl()
+        .args(["emulate", "luadns", "--listen", "0.0.0.0:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stderr.take().unwrap()), &mut line).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.starts_with("zonectl: warning: the luadns emulator listens on 0.0.0.0:"), "{line}");
+    assert!(line.contains("beyond this machine; its credentials are public and it has no TLS"), "{line}");
+}
