@@ -8,7 +8,7 @@ fn zonefile_benches(c: &mut Criterion) {
     for records in [100_000usize, 1_000_000] {
         let generated = zone(&Spec::new(records));
         let text = zonefile::to_string(&generated);
-        let options = ReadOptions { origin: Some(generated.origin().clone()), strict: false, allow_empty: false };
+        let options = ReadOptions { origin: Some(generated.origin().clone()), ..ReadOptions::default() };
         let mut group = c.benchmark_group(format!("zonefile/{records}"));
         group.sample_size(10);
         group.throughput(Throughput::Elements(generated.len() as u64));

@@ -9,8 +9,9 @@ use std::str::FromStr;
 /// trailing dot (`www.example.com.`; the root is `.`).
 ///
 /// A `Name` is validated once, when it is made: labels are 1 to 63 octets, the whole name at
-/// most 253 octets written without its trailing dot (255 on the wire), `_` is allowed
-/// anywhere and `*` only as the whole leftmost label (a wildcard). Octets that cannot stand
+/// most 253 octets written without its trailing dot (255 on the wire), `_` and `*` are
+/// allowed anywhere; only `*` as the whole leftmost label is a wildcard (RFC 4592: `a.*.b`
+/// is an ordinary name, as BIND and Knot read it). Octets that cannot stand
 /// bare in a zone file are kept escaped (`\.`, `\032`) so that the stored text is always a
 /// valid, canonical presentation form.
 ///
@@ -39,9 +40,6 @@ pub enum NameError {
     /// A `\` escape is malformed (`\DDD` above 255, or a `\` at the end).
     #[error("bad escape in '{0}'")]
     BadEscape(String),
-    /// `*` used other than as the whole leftmost label.
-    #[error("'*' is only allowed as the whole leftmost label, in '{0}'")]
-    MisplacedWildcard(String),
     /// The Unicode name cannot be converted to IDNA A-labels.
     #[error("invalid international name '{0}'")]
     Idna(String),
@@ -125,8 +123,6 @@ impl Name {
         // Octets of the name so far, counted without escapes and without the trailing dot.
         let mut octets = 0usize;
         let mut label_len = 0usize;
-        let mut label_start = 0usize;
-        let mut label_index = 0usize;
         let mut i = 0;
         while i < body.len() {
             let b = body[i];
@@ -136,13 +132,9 @@ impl Name {
                     if label_len == 0 {
                         return Err(NameError::EmptyLabel(lossy()));
                     }
-                    check_wildcard(&out[label_start..], label_index)
-                        .map_err(|_| NameError::MisplacedWildcard(lossy()))?;
                     out.push('.');
                     octets += 1;
                     label_len = 0;
-                    label_index += 1;
-                    label_start = out.len();
                     continue;
                 }
                 b'\\' => {
@@ -168,7 +160,6 @@ impl Name {
         if label_len == 0 {
             return Err(NameError::EmptyLabel(lossy()));
         }
-        check_wildcard(&out[label_start..], label_index).map_err(|_| NameError::MisplacedWildcard(lossy()))?;
         if suffix.len() > 1 {
             // A relative name: the origin's labels follow. The origin itself is valid, so only
             // the total length needs checking.
@@ -361,13 +352,6 @@ impl<'a> Iterator for LabelIter<'a> {
     }
 }
 
-fn check_wildcard(label: &str, index: usize) -> Result<(), ()> {
-    if label.contains('*') && (label != "*" || index != 0) {
-        return Err(());
-    }
-    Ok(())
-}
-
 fn ends_with_unescaped_dot(text: &[u8]) -> bool {
     text.last() == Some(&b'.') && !is_escaped_at(text, text.len() - 1)
 }
@@ -484,7 +468,10 @@ fn canonical_cmp(a: &[u8], b: &[u8]) -> Ordering {
     if a[a.len() - common..].contains(&b'\\') {
         return canonical_cmp_escaped(a_full, b_full);
     }
-    let whole = |s: &[u8], j: usize| j == s.len() || (j < s.len() && s[s.len() - j - 1] == b'.');
+    // A boundary is an unescaped dot: in `\.a` the `a` is not a whole label.
+    let whole = |s: &[u8], j: usize| {
+        j == s.len() || (j < s.len() && s[s.len() - j - 1] == b'.' && !is_escaped_at(s, s.len() - j - 1))
+    };
     let mut j = common;
     while j > 0 && !(whole(a, j) && whole(b, j)) {
         j -= 1;
@@ -567,8 +554,10 @@ mod tests {
     fn underscores_and_leading_wildcards_are_allowed() {
         assert_eq!(n("_acme-challenge.example.com").as_str(), "_acme-challenge.example.com.");
         assert!(n("*.example.com").is_wildcard());
-        assert!(matches!(Name::parse("a.*.example.com"), Err(NameError::MisplacedWildcard(_))));
-        assert!(matches!(Name::parse("a*.example.com"), Err(NameError::MisplacedWildcard(_))));
+        // An asterisk elsewhere is an ordinary octet (RFC 4592 section 2.1.1).
+        assert_eq!(n("a.*.example.com").as_str(), "a.*.example.com.");
+        assert!(!n("a.*.example.com").is_wildcard());
+        assert!(!n("a*.example.com").is_wildcard());
     }
 
     #[test]
@@ -640,6 +629,10 @@ mod tests {
         assert!(n("b.example.com") < n("a.b.example.com"));
         assert!(n("a.b.example.com") < n("c.example.com"));
         assert!(n("ab.example.com") > n("a.example.com"));
+        // An escaped dot is part of the label, not a boundary (found by the property below).
+        assert!(n(r"\.a") < n("a"));
+        assert!(n(r"x\.a.example") > n("a.example"));
+        assert!(n(r"\.a.example") < n("a.example"));
     }
 
     /// A label of octets written in presentation form, escaping what needs it.

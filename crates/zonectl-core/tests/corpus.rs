@@ -124,7 +124,7 @@ fn origin_comes_from_the_option_then_origin_then_file_name() {
     let with_origin = format!("$ORIGIN example.net.\n{text}");
     let by_directive = zonefile::read_str(&with_origin, "dir/example.org.db", &ReadOptions::default()).unwrap();
     assert_eq!(by_directive.zone.origin().as_str(), "example.net.");
-    let option = ReadOptions { origin: Some("example.com".parse().unwrap()), strict: false, allow_empty: false };
+    let option = ReadOptions { origin: Some("example.com".parse().unwrap()), ..ReadOptions::default() };
     let by_option = zonefile::read_str(text, "dir/example.org.db", &option).unwrap();
     assert_eq!(by_option.zone.records()[0].name.as_str(), "www.example.com.");
 }

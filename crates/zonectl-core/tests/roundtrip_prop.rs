@@ -112,7 +112,7 @@ proptest! {
     #[test]
     fn read_of_write_is_identity(zone in zone()) {
         let written = zonefile::to_string(&zone);
-        let options = ReadOptions { origin: Some(origin()), strict: false, allow_empty: false };
+        let options = ReadOptions { origin: Some(origin()), ..ReadOptions::default() };
         let read = zonefile::read_str(&written, "generated.zone", &options)
             .map_err(|e| TestCaseError::fail(format!("{e}\n{written}")))?;
         prop_assert_eq!(&read.zone, &zone, "{}", written);

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use zonectl_core::zonefile::ReadOptions;
 
 /// Manage DNS zones at DNS hosting providers through one typed record model.
 #[derive(Debug, Parser)]
@@ -54,11 +55,10 @@ pub enum Command {
         /// Zone files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// The zone's origin; by default the file's $ORIGIN, else its name without
-        /// .zone, .db or .txt.
-        #[arg(long)]
-        origin: Option<String>,
-        /// Treat a missing SOA or apex NS as an error, as named-checkzone does.
+        #[command(flatten)]
+        reading: ReadingArgs,
+        /// Treat a missing SOA or apex NS, and data outside the zone, as errors, as
+        /// named-checkzone does.
         #[arg(long)]
         strict: bool,
     },
@@ -66,9 +66,8 @@ pub enum Command {
     Fmt {
         /// The zone file.
         file: PathBuf,
-        /// The zone's origin (as for `check`).
-        #[arg(long)]
-        origin: Option<String>,
+        #[command(flatten)]
+        reading: ReadingArgs,
         /// Rewrite the file in place (atomically) instead of printing.
         #[arg(long, short = 'w')]
         write: bool,
@@ -302,4 +301,20 @@ pub enum RecordCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// How `check` and `fmt` read a zone file.
+#[derive(Debug, Args)]
+pub struct ReadingArgs {
+    /// The zone's origin; by default the file's $ORIGIN, else its name without .zone, .db
+    /// or .txt.
+    #[arg(long)]
+    pub origin: Option<String>,
+    /// Stop after this many errors.
+    #[arg(long, default_value_t = ReadOptions::default().max_errors, value_name = "N")]
+    pub max_errors: usize,
+    /// Let $INCLUDE read files outside the including file's directory (off by default: a
+    /// zone file from a pull request is untrusted input).
+    #[arg(long)]
+    pub allow_include_anywhere: bool,
 }

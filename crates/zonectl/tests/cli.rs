@@ -37,6 +37,29 @@ fn check_exit_codes_and_located_errors() {
 }
 
 #[test]
+fn check_max_errors_and_include_anywhere_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("bad.zone"), BAD).unwrap();
+    let capped = zonectl(&["check", "--max-errors", "1", "bad.zone"], dir.path());
+    assert_eq!(capped.status.code(), Some(1));
+    assert_eq!(
+        text(&capped.stdout),
+        "bad.zone:4: error: www.example.com. A: invalid IPv4 address '192.0.2.300'\n\
+         bad.zone:5: error: more than 1 error; stopping (--max-errors sets how many)\n"
+    );
+
+    let zones = dir.path().join("zones");
+    fs::create_dir(&zones).unwrap();
+    fs::write(dir.path().join("hosts.inc"), "www A 192.0.2.1\n").unwrap();
+    fs::write(zones.join("example.com.zone"), "$TTL 300\n$INCLUDE ../hosts.inc\n").unwrap();
+    let refused = zonectl(&["check", "zones/example.com.zone"], dir.path());
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stdout).contains("(--allow-include-anywhere allows it)"), "{}", text(&refused.stdout));
+    let allowed = zonectl(&["check", "--allow-include-anywhere", "zones/example.com.zone"], dir.path());
+    assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stdout));
+}
+
+#[test]
 fn check_warnings_alone_exit_zero() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("example.com.zone"), "$TTL 300\nwww A 192.0.2.1\nwww A 192.0.2.1\n").unwrap();

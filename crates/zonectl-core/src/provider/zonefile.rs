@@ -113,7 +113,7 @@ impl ZoneFiles {
             // A zone without a file yet is empty; the first apply creates the file.
             return Ok(Zone::new(zone.clone()));
         }
-        let options = ReadOptions { origin: Some(zone.clone()), strict: false, allow_empty: true };
+        let options = ReadOptions { origin: Some(zone.clone()), allow_empty: true, ..ReadOptions::default() };
         Ok(zonefile::read_file(&path, &options)?.zone)
     }
 

@@ -28,7 +28,7 @@ impl Report<'_> {
             self.errors += 1;
         }
         let (file, line) = loc.map_or((0, 0), |l| (l.file as usize, l.line));
-        self.diagnostics.push(Diagnostic { file: self.files[file].clone(), line, severity, message });
+        self.diagnostics.push(Diagnostic::new(&self.files[file], line, severity, &message));
     }
 }
 

@@ -25,7 +25,7 @@ pub use reader::{read_file, read_str};
 pub use writer::{to_string, write};
 
 /// How to read a zone file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ReadOptions {
     /// The zone's origin. Without it, the file's first `$ORIGIN` is used, else the file name
     /// without `.zone`, `.db` or `.txt`.
@@ -37,6 +37,18 @@ pub struct ReadOptions {
     /// be emptied by a sync); otherwise it is an error, as a file with nothing in it is
     /// usually a mistake.
     pub allow_empty: bool,
+    /// Stop reading after this many errors (the file is probably not a zone file).
+    pub max_errors: usize,
+    /// Let `$INCLUDE` read files outside the including file's directory. Off by default: a
+    /// zone file from a pull request is untrusted input, and must not read (and echo in an
+    /// error) `/etc/shadow`.
+    pub allow_include_anywhere: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> ReadOptions {
+        ReadOptions { origin: None, strict: false, allow_empty: false, max_errors: 100, allow_include_anywhere: false }
+    }
 }
 
 /// How serious a problem is.
@@ -62,6 +74,29 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+/// Messages longer than this are cut: a 10 MB label echoed whole is no help.
+const MAX_MESSAGE: usize = 400;
+
+/// A message fit for one line of a terminal: control characters (a line break inside a
+/// token, ESC, DEL) escaped as `\DDD`, as the canonical form writes them, and cut at a sane
+/// length.
+pub(crate) fn one_line(message: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(message.len().min(MAX_MESSAGE + 8));
+    for c in message.chars() {
+        if out.len() >= MAX_MESSAGE {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            let _ = write!(out, "\\{:03}", u32::from(c).min(255));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let severity = match self.severity {
@@ -73,6 +108,13 @@ impl fmt::Display for Diagnostic {
         } else {
             write!(f, "{}:{}: {severity}: {}", self.file.display(), self.line, self.message)
         }
+    }
+}
+
+impl Diagnostic {
+    /// A diagnostic whose message is made one line (see [`one_line`]).
+    pub(crate) fn new(file: &Path, line: u32, severity: Severity, message: &str) -> Diagnostic {
+        Diagnostic { file: file.to_owned(), line, severity, message: one_line(message) }
     }
 }
 
@@ -103,9 +145,7 @@ impl ZoneFileError {
     }
 
     fn single(file: &Path, line: u32, message: String) -> ZoneFileError {
-        ZoneFileError {
-            diagnostics: vec![Diagnostic { file: file.to_owned(), line, severity: Severity::Error, message }],
-        }
+        ZoneFileError { diagnostics: vec![Diagnostic::new(file, line, Severity::Error, &message)] }
     }
 }
 

@@ -25,14 +25,16 @@ pub(super) struct Located {
     pub loc: Loc,
 }
 
-/// Errors past this many stop the reading: the file is probably not a zone file.
-const MAX_ERRORS: usize = 100;
 /// Bytes read from a file at a time.
 const CHUNK: usize = 1 << 20;
 /// `$INCLUDE` depth past which a cycle is assumed.
 const MAX_INCLUDE_DEPTH: usize = 16;
 /// The TTL of records that give none, when the file has neither `$TTL` nor an earlier TTL.
 const FALLBACK_TTL: u32 = 3600;
+/// The longest entry (a logical line): a record's data is at most 65535 octets, which no
+/// presentation form needs more than four times over to write. A longer one is refused
+/// before its tokens fill the memory.
+const MAX_ENTRY: usize = 1 << 20;
 
 /// Reads, checks and normalizes the zone file at `path`.
 pub fn read_file(path: &Path, options: &ReadOptions) -> Result<Loaded, ZoneFileError> {
@@ -60,9 +62,10 @@ fn read_from(input: impl Read, size_hint: usize, path: &Path, options: &ReadOpti
         fallback_origin: origin_from_file_name(path),
         warned_no_ttl: false,
         had_comments: false,
+        options: options.clone(),
     };
-    let state = SourceState { origin: None, last_owner: None, last_ttl: None, dollar_ttl: None };
-    reader.read_source(0, input, state, 0);
+    let mut state = SourceState { origin: None, last_owner: None, last_ttl: None, dollar_ttl: None };
+    reader.read_source(0, input, &mut state, 0);
     let Reader { files, mut diagnostics, mut errors, records, zone_origin, fallback_origin, had_comments, .. } = reader;
 
     if errors == 0 && records.is_empty() && !options.allow_empty {
@@ -89,7 +92,7 @@ fn read_from(input: impl Read, size_hint: usize, path: &Path, options: &ReadOpti
 }
 
 fn error(file: &Path, line: u32, message: String) -> Diagnostic {
-    Diagnostic { file: file.to_owned(), line, severity: Severity::Error, message }
+    Diagnostic::new(file, line, Severity::Error, &message)
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -113,6 +116,7 @@ struct Reader {
     fallback_origin: Option<Name>,
     warned_no_ttl: bool,
     had_comments: bool,
+    options: ReadOptions,
 }
 
 /// The owner an indented entry inherits. Usually the owner of the record just read, found
@@ -133,23 +137,38 @@ struct SourceState {
 impl Reader {
     fn report(&mut self, file: u32, line: u32, message: String) {
         self.errors += 1;
-        if self.errors <= MAX_ERRORS {
+        let max = self.options.max_errors;
+        if self.errors <= max {
             self.diagnostics.push(error(&self.files[file as usize], line, message));
-        } else if self.errors == MAX_ERRORS + 1 {
-            self.diagnostics.push(error(&self.files[file as usize], line, "too many errors; stopping".into()));
+        } else if self.errors == max + 1 {
+            let plural = if max == 1 { "" } else { "s" };
+            let stop = format!("more than {max} error{plural}; stopping (--max-errors sets how many)");
+            self.diagnostics.push(error(&self.files[file as usize], line, stop));
         }
     }
 
+    fn warn(&mut self, file: u32, line: u32, message: String) {
+        let diagnostic = Diagnostic::new(&self.files[file as usize], line, Severity::Warning, &message);
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// A problem that is an error with `--strict` and a warning without.
+    fn strictly(&mut self, file: u32, line: u32, message: String) {
+        if self.options.strict { self.report(file, line, message) } else { self.warn(file, line, message) }
+    }
+
     fn too_many_errors(&self) -> bool {
-        self.errors > MAX_ERRORS
+        self.errors > self.options.max_errors
     }
 
     /// Reads one file, `CHUNK` bytes at a time, so that memory holds the records but never
     /// the whole text.
-    fn read_source(&mut self, file: u32, mut input: impl Read, mut state: SourceState, depth: usize) {
+    fn read_source(&mut self, file: u32, mut input: impl Read, state: &mut SourceState, depth: usize) {
         let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
         let mut line = 1u32;
         let mut at_end = false;
+        // Inside an entry longer than MAX_ENTRY: its text is dropped up to the next line.
+        let mut skipping = false;
         while !at_end {
             // Top the buffer up to a chunk past what is left from the previous round.
             let before = buf.len();
@@ -166,12 +185,31 @@ impl Reader {
                 self.report(file, nul_line, "binary data (a NUL byte): not a zone file".into());
                 return;
             }
+            if skipping {
+                match memchr::memchr(b'\n', &buf) {
+                    Some(i) => {
+                        buf.drain(..=i);
+                        line += 1;
+                        skipping = false;
+                    }
+                    None => {
+                        buf.clear();
+                        continue;
+                    }
+                }
+            }
             // Lex up to the last line feed; the partial line waits for the next chunk.
             let end = if at_end {
                 buf.len()
             } else {
                 match memchr::memrchr(b'\n', &buf) {
                     Some(i) => i + 1,
+                    None if buf.len() > MAX_ENTRY => {
+                        self.report(file, line, format!("a line longer than {MAX_ENTRY} bytes: not a zone file entry"));
+                        buf.clear();
+                        skipping = true;
+                        continue;
+                    }
                     None => continue,
                 }
             };
@@ -190,9 +228,9 @@ impl Reader {
                     }
                 };
                 let result = if !start.indented && tokens[0].raw.first() == Some(&b'$') {
-                    self.directive(file, &tokens, &mut state, depth)
+                    self.directive(file, start.line, &tokens, state, depth)
                 } else {
-                    self.record(file, start.line, start.indented, &tokens, &mut state)
+                    self.record(file, start.line, start.indented, &tokens, state)
                 };
                 if let Err(message) = result {
                     self.report(file, start.line, message);
@@ -202,26 +240,36 @@ impl Reader {
             line = lexer.line();
             let consumed = lexer.consumed();
             buf.drain(..consumed);
+            // An entry whose parentheses stay open past MAX_ENTRY bytes is no record.
+            if buf.len() > MAX_ENTRY {
+                self.report(file, line, format!("an entry longer than {MAX_ENTRY} bytes (unbalanced parentheses?)"));
+                buf.clear();
+                skipping = true;
+            }
         }
     }
 
     fn directive(
         &mut self,
         file: u32,
+        line: u32,
         tokens: &[Token<'_>],
         state: &mut SourceState,
         depth: usize,
     ) -> Result<(), String> {
         let keyword = String::from_utf8_lossy(tokens[0].raw).to_ascii_uppercase();
         let args = &tokens[1..];
+        // A relative name in a directive is relative to the origin in force (BIND), which
+        // before any $ORIGIN is the zone's.
+        let current = state.origin.clone().or_else(|| self.current_zone_origin());
         match keyword.as_str() {
             "$ORIGIN" => {
                 let [name] = args else { return Err("$ORIGIN takes one name".into()) };
-                let origin =
-                    Name::parse_bytes(name.raw, state.origin.as_ref()).map_err(|e| format!("bad $ORIGIN: {e}"))?;
+                let origin = Name::parse_bytes(name.raw, current.as_ref()).map_err(|e| format!("bad $ORIGIN: {e}"))?;
                 if file == 0 && self.zone_origin.is_none() && self.records.is_empty() {
                     self.zone_origin = Some(origin.clone());
                 }
+                self.warn_outside("$ORIGIN", &origin, file, line);
                 state.origin = Some(origin);
                 // RFC 1035 leaves the previous owner in force, but a relative one now reads
                 // differently; BIND keeps the absolute name, and so do we.
@@ -240,34 +288,72 @@ impl Reader {
                 let path = path.octets()?;
                 let path = Path::new(std::str::from_utf8(&path).map_err(|_| "$INCLUDE file name is not UTF-8")?);
                 let origin = match origin {
-                    Some(o) => Some(
-                        Name::parse_bytes(o.raw, state.origin.as_ref())
-                            .map_err(|e| format!("bad $INCLUDE origin: {e}"))?,
-                    ),
-                    None => state.origin.clone().or_else(|| self.current_zone_origin()),
+                    Some(o) => {
+                        let origin = Name::parse_bytes(o.raw, current.as_ref())
+                            .map_err(|e| format!("bad $INCLUDE origin: {e}"))?;
+                        self.warn_outside("$INCLUDE origin", &origin, file, line);
+                        Some(origin)
+                    }
+                    None => current,
                 };
                 if depth >= MAX_INCLUDE_DEPTH {
                     return Err(format!("$INCLUDE nested more than {MAX_INCLUDE_DEPTH} deep (a cycle?)"));
                 }
                 let including = &self.files[file as usize];
                 let resolved = including.parent().map_or_else(|| path.to_owned(), |dir| dir.join(path));
-                let included = File::open(&resolved)
-                    .map_err(|e| format!("cannot read $INCLUDE file {}: {}", resolved.display(), io_reason(&e)))?;
+                let included = self.open_include(including, &resolved)?;
                 self.files.push(resolved);
                 let index = (self.files.len() - 1) as u32;
                 if self.zone_origin.is_none() {
                     self.zone_origin = self.current_zone_origin();
                 }
                 // The included file has its own origin and owner, and ours are unchanged after
-                // it (RFC 1035 section 5.1); the default TTL carries in, as in BIND.
-                let inner =
+                // it (RFC 1035 section 5.1); the default TTL carries in, and a $TTL it sets
+                // stays in force after it, as in BIND.
+                let mut inner =
                     SourceState { origin, last_owner: None, last_ttl: state.last_ttl, dollar_ttl: state.dollar_ttl };
-                self.read_source(index, included, inner, depth + 1);
+                self.read_source(index, included, &mut inner, depth + 1);
+                state.dollar_ttl = inner.dollar_ttl;
             }
             "$GENERATE" => return Err("$GENERATE is not supported; expand it into records".into()),
             _ => return Err(format!("unknown directive {keyword}")),
         }
         Ok(())
+    }
+
+    /// Opens an `$INCLUDE`d file: a regular file (a FIFO would hang the reading), below
+    /// the including file's directory unless the options allow anywhere (a zone file from
+    /// a pull request must not read other files of the machine).
+    fn open_include(&self, including: &Path, resolved: &Path) -> Result<File, String> {
+        let shown = resolved.display();
+        let meta =
+            std::fs::metadata(resolved).map_err(|e| format!("cannot read $INCLUDE file {shown}: {}", io_reason(&e)))?;
+        if !meta.is_file() {
+            return Err(format!("$INCLUDE file {shown} is not a regular file"));
+        }
+        if !self.options.allow_include_anywhere {
+            let dir = including.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let (dir, file) = (std::fs::canonicalize(dir), std::fs::canonicalize(resolved));
+            if !matches!((&dir, &file), (Ok(d), Ok(f)) if f.starts_with(d)) {
+                return Err(format!(
+                    "$INCLUDE file {shown} is outside the directory of the file that includes it \
+                     (--allow-include-anywhere allows it)"
+                ));
+            }
+        }
+        File::open(resolved).map_err(|e| format!("cannot read $INCLUDE file {shown}: {}", io_reason(&e)))
+    }
+
+    /// Warns at the directive when an origin it sets lies outside the zone: every relative
+    /// name after it would be out of the zone (a relative origin is read relative to the one
+    /// in force, which surprises who wrote it as absolute).
+    fn warn_outside(&mut self, what: &str, origin: &Name, file: u32, line: u32) {
+        if let Some(zone) = self.zone_origin.as_ref().filter(|zone| !origin.is_subdomain_of(zone)) {
+            let message = format!(
+                "{what} {origin} is outside the zone {zone} (a relative name is read relative to the origin in force)"
+            );
+            self.warn(file, line, message);
+        }
     }
 
     fn current_zone_origin(&self) -> Option<Name> {
@@ -309,9 +395,15 @@ impl Reader {
             (owner, &tokens[1..])
         };
         match self.record_data(file, line, owner, rest, state) {
-            Ok(index) => {
+            Ok(Ok(index)) => {
                 if !indented {
                     state.last_owner = Some(LastOwner::Record(index));
+                }
+                Ok(())
+            }
+            Ok(Err(skipped)) => {
+                if !indented {
+                    state.last_owner = Some(LastOwner::Name(skipped));
                 }
                 Ok(())
             }
@@ -324,8 +416,9 @@ impl Reader {
         }
     }
 
-    /// Reads `[TTL] [class] type data` for `owner`; returns the index of the new record, or
-    /// the error with the owner given back.
+    /// Reads `[TTL] [class] type data` for `owner`; returns the index of the new record, the
+    /// owner given back when its data is skipped (already reported), or the error with the
+    /// owner given back.
     fn record_data(
         &mut self,
         file: u32,
@@ -333,11 +426,18 @@ impl Reader {
         owner: Name,
         rest: &[Token<'_>],
         state: &mut SourceState,
-    ) -> Result<usize, (String, Name)> {
+    ) -> Result<Result<usize, Name>, (String, Name)> {
+        // Data outside the zone is skipped with a warning, as BIND and Knot do: a zone file
+        // written for another server may carry it; `--strict` makes it an error.
+        if let Some(zone) = self.zone_origin.as_ref().filter(|zone| !owner.is_subdomain_of(zone)) {
+            let message = format!("{owner} is outside the zone {zone}; ignored");
+            self.strictly(file, line, message);
+            return Ok(Err(owner));
+        }
         match self.record_fields(file, line, &owner, rest, state) {
             Ok((ttl, data)) => {
                 self.records.push(Located { record: Record::new(owner, ttl, data), loc: Loc { file, line } });
-                Ok(self.records.len() - 1)
+                Ok(Ok(self.records.len() - 1))
             }
             Err(message) => Err((message, owner)),
         }
@@ -351,8 +451,6 @@ impl Reader {
         rest: &[Token<'_>],
         state: &mut SourceState,
     ) -> Result<(Ttl, RData), String> {
-        let origin = state.origin.as_ref().or(self.zone_origin.as_ref());
-
         // [TTL] [class] type, TTL and class in either order.
         let mut ttl = None;
         let mut index = 0;
@@ -367,7 +465,8 @@ impl Reader {
                 ttl = Some(parse_ttl_bytes(raw).ok_or_else(|| bad_ttl(raw))?);
             } else if let Some(rtype) = RecordType::parse_bytes(raw) {
                 break rtype;
-            } else if raw.eq_ignore_ascii_case(b"IN") {
+            } else if raw.eq_ignore_ascii_case(b"IN") || raw.eq_ignore_ascii_case(b"CLASS1") {
+                // CLASS1 is IN in RFC 3597's generic form.
                 continue;
             } else if is_class(raw) {
                 return Err(format!("class {} is not supported (only IN)", String::from_utf8_lossy(raw)));
@@ -385,20 +484,13 @@ impl Reader {
                 None => {
                     if !self.warned_no_ttl {
                         self.warned_no_ttl = true;
-                        self.diagnostics.push(Diagnostic {
-                            file: self.files[file as usize].clone(),
-                            line,
-                            severity: Severity::Warning,
-                            message: format!("no TTL given and no $TTL; using {FALLBACK_TTL}"),
-                        });
+                        self.warn(file, line, format!("no TTL given and no $TTL; using {FALLBACK_TTL}"));
                     }
                     Ttl::from_secs(FALLBACK_TTL).expect("in range")
                 }
             },
         };
-        if let Some(zone) = self.zone_origin.as_ref().filter(|zone| !owner.is_subdomain_of(zone)) {
-            return Err(format!("{owner} is outside the zone {zone}"));
-        }
+        let origin = state.origin.as_ref().or(self.zone_origin.as_ref());
         let data = RData::from_tokens(rtype, &rest[index..], origin).map_err(|e| format!("{owner} {rtype}: {e}"))?;
         Ok((ttl, data))
     }

@@ -22,9 +22,8 @@ struct FileReport {
     problems: Vec<Diagnostic>,
 }
 
-pub fn run(files: &[PathBuf], origin: Option<Name>, strict: bool, output: Output) -> anyhow::Result<ExitCode> {
+pub fn run(files: &[PathBuf], options: ReadOptions, output: Output) -> anyhow::Result<ExitCode> {
     super::require_output(output, &[Output::Text, Output::Json], "check")?;
-    let options = ReadOptions { origin, strict, allow_empty: false };
     let reports: Vec<FileReport> = files.iter().map(|f| check_one(f, &options)).collect();
     match output {
         Output::Json => {

@@ -4,11 +4,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use zonectl_core::Name;
 use zonectl_core::zonefile::{self, ReadOptions};
 
-pub fn run(file: &Path, origin: Option<Name>, write: bool, drop_comments: bool) -> anyhow::Result<ExitCode> {
-    let loaded = match zonefile::read_file(file, &ReadOptions { origin, strict: false, allow_empty: false }) {
+pub fn run(file: &Path, options: &ReadOptions, write: bool, drop_comments: bool) -> anyhow::Result<ExitCode> {
+    let loaded = match zonefile::read_file(file, options) {
         Ok(loaded) => loaded,
         Err(err) => {
             super::print_diagnostics(&err.diagnostics);

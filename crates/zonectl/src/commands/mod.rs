@@ -18,7 +18,9 @@ use clap::CommandFactory;
 use zonectl_core::Name;
 use zonectl_core::provider::Provider;
 
-use crate::cli::{Cli, Command, Output};
+use zonectl_core::zonefile::ReadOptions;
+
+use crate::cli::{Cli, Command, Output, ReadingArgs};
 use crate::config::Config;
 
 /// Runs the command; the exit code is the command's own verdict, an error is printed by
@@ -26,9 +28,9 @@ use crate::config::Config;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let output = cli.output;
     match cli.command {
-        Command::Check { files, origin, strict } => check::run(&files, parse_origin(origin)?, strict, output),
-        Command::Fmt { file, origin, write, drop_comments } => {
-            fmt::run(&file, parse_origin(origin)?, write, drop_comments)
+        Command::Check { files, reading, strict } => check::run(&files, read_options(reading, strict)?, output),
+        Command::Fmt { file, reading, write, drop_comments } => {
+            fmt::run(&file, &read_options(reading, false)?, write, drop_comments)
         }
         Command::Completions { shell } => {
             let mut out = Vec::new();
@@ -102,8 +104,10 @@ impl Session {
     }
 }
 
-fn parse_origin(origin: Option<String>) -> anyhow::Result<Option<Name>> {
-    origin.map(|o| Name::parse(&o).with_context(|| format!("--origin {o}"))).transpose()
+fn read_options(reading: ReadingArgs, strict: bool) -> anyhow::Result<ReadOptions> {
+    let ReadingArgs { origin, max_errors, allow_include_anywhere } = reading;
+    let origin = origin.map(|o| Name::parse(&o).with_context(|| format!("--origin {o}"))).transpose()?;
+    Ok(ReadOptions { origin, strict, max_errors, allow_include_anywhere, ..ReadOptions::default() })
 }
 
 /// A zone name from the command line.

@@ -85,7 +85,7 @@ async fn plan_all(
 /// The zone's source file, read and checked; its problems are printed.
 fn read_source(ctx: &Session, zone: &ZoneConfig) -> anyhow::Result<Zone> {
     let source = ctx.config.path(&zone.source);
-    let options = ReadOptions { origin: Some(zone.name.clone()), strict: false, allow_empty: false };
+    let options = ReadOptions { origin: Some(zone.name.clone()), ..ReadOptions::default() };
     match zonefile::read_file(&source, &options) {
         Ok(loaded) => Ok(loaded.zone),
         Err(err) => {

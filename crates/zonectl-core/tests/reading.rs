@@ -1,0 +1,149 @@
+//! How zone files from elsewhere are read: BIND's reading where the RFCs leave room, and
+//! hostile input (a zone file from a pull request) answered with one-line errors.
+
+use std::fs;
+use std::path::Path;
+
+use zonectl_core::zonefile::{self, Loaded, ReadOptions, Severity, ZoneFileError};
+
+fn origin() -> ReadOptions {
+    ReadOptions { origin: Some("example.com".parse().unwrap()), ..ReadOptions::default() }
+}
+
+/// The zone's records as `name ttl TYPE data` lines, blanks collapsed.
+fn lines(loaded: &Loaded) -> Vec<String> {
+    zonefile::to_string(&loaded.zone)
+        .lines()
+        .filter(|l| !l.starts_with('$'))
+        .map(|l| l.split_whitespace().filter(|w| *w != "IN").collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+fn messages(err: &ZoneFileError) -> Vec<String> {
+    err.diagnostics.iter().map(|d| format!("{}: {}", d.line, d.message)).collect()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_relative_origin_is_relative_to_the_origin_in_force() {
+    let text = "$ORIGIN example.com.\n$TTL 300\n$ORIGIN sub\nwww A 192.0.2.1\n$ORIGIN @\nmail A 192.0.2.2\n";
+    let loaded = zonefile::read_str(text, "t.zone", &ReadOptions::default()).unwrap();
+    // `$ORIGIN @` names the origin in force (sub.example.com.), as BIND reads it.
+    assert_eq!(lines(&loaded), ["mail.sub 300 A 192.0.2.2", "www.sub 300 A 192.0.2.1"]);
+}
+
+#[test]
+fn an_origin_outside_the_zone_is_reported_at_the_directive_and_its_records_skipped() {
+    let text = "$TTL 300\n@ NS ns1\nns1 A 192.0.2.1\n$ORIGIN example.net.\nwww A 192.0.2.2\n";
+    let loaded = zonefile::read_str(text, "t.zone", &origin()).unwrap();
+    let warnings: Vec<(u32, &str)> = loaded.warnings.iter().map(|w| (w.line, w.message.as_str())).collect();
+    assert!(warnings.iter().any(|(line, m)| *line == 4 && m.starts_with("$ORIGIN example.net. is outside the zone")));
+    assert!(warnings.contains(&(5, "www.example.net. is outside the zone example.com.; ignored")), "{warnings:?}");
+    assert_eq!(lines(&loaded), ["@ 300 NS ns1", "ns1 300 A 192.0.2.1"]);
+
+    let strict = ReadOptions { strict: true, ..origin() };
+    let err = zonefile::read_str(text, "t.zone", &strict).unwrap_err();
+    assert!(messages(&err).contains(&"5: www.example.net. is outside the zone example.com.; ignored".to_string()));
+}
+
+#[test]
+fn a_ttl_set_in_an_included_file_stays_and_its_origin_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "inc/hosts.zone", "$TTL 60\n$ORIGIN hosts\na A 192.0.2.1\n");
+    let main = write(dir.path(), "example.com.zone", "$TTL 300\n$INCLUDE inc/hosts.zone\nb A 192.0.2.2\n");
+    let loaded = zonefile::read_file(&main, &ReadOptions::default()).unwrap();
+    assert_eq!(lines(&loaded), ["b 60 A 192.0.2.2", "a.hosts 60 A 192.0.2.1"]);
+}
+
+#[test]
+fn include_reads_only_regular_files_below_the_including_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = write(dir.path(), "secret.txt", "hunter2 A 192.0.2.9\n");
+    let zone_dir = dir.path().join("zones");
+    let main = write(&zone_dir, "example.com.zone", &format!("$TTL 300\n$INCLUDE {}\n", secret.display()));
+    let err = zonefile::read_file(&main, &ReadOptions::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("is outside the directory of the file that includes it"), "{text}");
+    assert!(!text.contains("hunter2"), "the included file's text must not be echoed: {text}");
+    // `..` is outside too, however it is spelled.
+    fs::write(&main, "$TTL 300\n$INCLUDE ../secret.txt\n").unwrap();
+    assert!(
+        zonefile::read_file(&main, &ReadOptions::default()).unwrap_err().to_string().contains("outside the directory")
+    );
+
+    let anywhere = ReadOptions { allow_include_anywhere: true, ..ReadOptions::default() };
+    let loaded = zonefile::read_file(&main, &anywhere).unwrap();
+    assert_eq!(lines(&loaded), ["hunter2 300 A 192.0.2.9"]);
+
+    // A FIFO would block the reading for ever.
+    let fifo = zone_dir.join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    fs::write(&main, "$TTL 300\n$INCLUDE pipe\n").unwrap();
+    let err = zonefile::read_file(&main, &ReadOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("is not a regular file"), "{err}");
+}
+
+#[test]
+fn a_diagnostic_is_one_line_with_control_bytes_escaped_and_long_tokens_cut() {
+    let text = "$TTL 300\nc \x1b[2J\nd 300 A 192.0.2.1\\\n\n";
+    let err = zonefile::read_str(text, "t.zone", &origin()).unwrap_err();
+    for diagnostic in &err.diagnostics {
+        let shown = diagnostic.to_string();
+        assert!(!shown.contains('\n') && !shown.contains('\x1b'), "{shown:?}");
+    }
+    assert!(err.to_string().contains("\\027[2J"), "ESC shown as \\027: {err}");
+
+    let label = "l".repeat(10_000_000);
+    let err = zonefile::read_str(&format!("$TTL 300\n{label} A 192.0.2.1\n"), "t.zone", &origin()).unwrap_err();
+    let longest = err.diagnostics.iter().map(|d| d.message.len()).max().unwrap();
+    assert!(longest < 1000, "a message of {longest} bytes");
+}
+
+#[test]
+fn reading_stops_after_max_errors() {
+    let text: String = (0..10).map(|i| format!("h{i} A not-an-address\n")).collect();
+    let options = ReadOptions { max_errors: 3, ..origin() };
+    let err = zonefile::read_str(&format!("$TTL 300\n{text}"), "t.zone", &options).unwrap_err();
+    let errors: Vec<_> = err.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
+    assert_eq!(errors.len(), 4, "{err}");
+    assert_eq!(errors[3].message, "more than 3 errors; stopping (--max-errors sets how many)");
+    // All ten are reported under the default.
+    let err = zonefile::read_str(&format!("$TTL 300\n{text}"), "t.zone", &origin()).unwrap_err();
+    assert_eq!(err.diagnostics.iter().filter(|d| d.severity == Severity::Error).count(), 10);
+}
+
+#[test]
+fn class1_is_in_and_an_asterisk_inside_a_name_is_an_ordinary_label() {
+    let text = "$TTL 300\nwww CLASS1 A 192.0.2.1\nx.*.y A 192.0.2.2\n";
+    let loaded = zonefile::read_str(text, "t.zone", &origin()).unwrap();
+    assert_eq!(lines(&loaded), ["www 300 A 192.0.2.1", "x.*.y 300 A 192.0.2.2"]);
+    let err = zonefile::read_str("$TTL 300\nwww CLASS3 A 192.0.2.1\n", "t.zone", &origin()).unwrap_err();
+    assert!(err.to_string().contains("class CLASS3 is not supported (only IN)"), "{err}");
+}
+
+#[test]
+fn lines_and_entries_longer_than_the_bound_are_refused_and_reading_goes_on() {
+    // One 2.4 MB line of short strings: refused without holding its tokens.
+    let text = format!("$TTL 300\nt TXT {}\nbad A x\n", "\"abc\" ".repeat(400_000));
+    let err = zonefile::read_str(&text, "t.zone", &origin()).unwrap_err();
+    assert_eq!(
+        messages(&err),
+        [
+            "2: a line longer than 1048576 bytes: not a zone file entry",
+            "3: bad.example.com. A: invalid IPv4 address 'x'"
+        ]
+    );
+    // Parentheses never closed: without a bound the whole file would become one entry.
+    let text = format!("$TTL 300\nt TXT (\n{}", "\"abc\"\n".repeat(400_000));
+    let err = zonefile::read_str(&text, "t.zone", &origin()).unwrap_err();
+    assert!(err.to_string().contains("an entry longer than 1048576 bytes (unbalanced parentheses?)"), "{err}");
+}
