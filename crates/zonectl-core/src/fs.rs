@@ -23,14 +23,27 @@ fn temporary_with(path: &Path, contents: &[u8]) -> io::Result<tempfile::NamedTem
 }
 
 /// Writes through a temporary file in the same directory and renames it over `path`, so a
-/// reader sees the old file or the new one, never half of one. Keeps the permissions of
-/// the file it replaces.
+/// reader sees the old file or the new one, never half of one. Keeps the permissions, owner
+/// and group of the file it replaces (failing, with nothing changed, when they cannot be
+/// kept), and writes through a symbolic link to its target rather than replacing the link.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let temp = temporary_with(path, contents)?;
-    if let Ok(meta) = std::fs::metadata(path) {
+    let target = match std::fs::canonicalize(path) {
+        Ok(target) => target,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_owned(),
+        Err(e) => return Err(e),
+    };
+    let temp = temporary_with(&target, contents)?;
+    if let Ok(meta) = std::fs::metadata(&target) {
         temp.as_file().set_permissions(meta.permissions())?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            std::os::unix::fs::fchown(temp.as_file(), Some(meta.uid()), Some(meta.gid())).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot keep the file's owner {}:{}: {e}", meta.uid(), meta.gid()))
+            })?;
+        }
     }
-    temp.persist(path).map_err(|e| e.error)?;
+    temp.persist(&target).map_err(|e| e.error)?;
     Ok(())
 }
 

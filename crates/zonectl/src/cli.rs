@@ -75,6 +75,9 @@ pub enum Command {
         /// canonical form does not keep.
         #[arg(long, requires = "write")]
         drop_comments: bool,
+        /// With --write: rewrite a read-only file (its mode is kept).
+        #[arg(long, requires = "write")]
+        force: bool,
     },
     /// The provider kinds and what each can do.
     Providers,

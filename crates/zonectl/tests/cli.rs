@@ -131,6 +131,58 @@ fn fmt_write_rewrites_in_place_keeping_permissions() {
 }
 
 #[test]
+fn fmt_write_keeps_links_owner_and_read_only_files() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    const MESSY: &str = "$TTL 60\nwww A 192.0.2.1\n@ NS ns1\n";
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    fs::create_dir(&real).unwrap();
+    let target = real.join("db.example");
+    fs::write(&target, MESSY).unwrap();
+
+    // Through a symbolic link: the target is rewritten, the link stays a link.
+    let link = dir.path().join("example.com.zone");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let out = zonectl(&["fmt", "--write", "example.com.zone"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(fs::read_to_string(&target).unwrap().starts_with("$ORIGIN example.com.\n"));
+
+    // A second name for the file: a rewrite would leave it with the old text.
+    fs::write(&target, MESSY).unwrap();
+    let other = dir.path().join("copy.zone");
+    fs::hard_link(&target, &other).unwrap();
+    let out = zonectl(&["fmt", "--write", "example.com.zone"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("has 2 hard links, which a rewrite would split"), "{}", text(&out.stderr));
+    assert_eq!(fs::read_to_string(&target).unwrap(), MESSY);
+    fs::remove_file(&other).unwrap();
+
+    // Read-only: refused, then rewritten with --force and left read-only.
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o444)).unwrap();
+    let out = zonectl(&["fmt", "--write", "example.com.zone"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "zonectl: example.com.zone: is read-only; add --force to rewrite it\n");
+    assert_eq!(fs::read_to_string(&target).unwrap(), MESSY);
+    let out = zonectl(&["fmt", "--write", "--force", "example.com.zone"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_ne!(fs::read_to_string(&target).unwrap(), MESSY);
+    assert_eq!(fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o444);
+
+    // The owner and group stay (only root can give a file to someone else to test it).
+    if fs::metadata(&target).unwrap().uid() == 0 {
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
+        fs::write(&target, MESSY).unwrap();
+        std::os::unix::fs::chown(&target, Some(1), Some(2)).unwrap();
+        let out = zonectl(&["fmt", "--write", "example.com.zone"], dir.path());
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let meta = fs::metadata(&target).unwrap();
+        assert_ne!(fs::read_to_string(&target).unwrap(), MESSY);
+        assert_eq!((meta.uid(), meta.gid()), (1, 2));
+    }
+}
+
+#[test]
 fn fmt_write_changes_nothing_on_error_or_comments() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.zone");

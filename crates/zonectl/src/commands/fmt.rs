@@ -6,7 +6,13 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use zonectl_core::zonefile::{self, ReadOptions};
 
-pub fn run(file: &Path, options: &ReadOptions, write: bool, drop_comments: bool) -> anyhow::Result<ExitCode> {
+pub fn run(
+    file: &Path,
+    options: &ReadOptions,
+    write: bool,
+    drop_comments: bool,
+    force: bool,
+) -> anyhow::Result<ExitCode> {
     let loaded = match zonefile::read_file(file, options) {
         Ok(loaded) => loaded,
         Err(err) => {
@@ -42,8 +48,30 @@ pub fn run(file: &Path, options: &ReadOptions, write: bool, drop_comments: bool)
     if current == canonical.as_bytes() {
         return Ok(ExitCode::SUCCESS);
     }
+    refuse_unsafe_rewrite(file, force)?;
     zonectl_core::fs::write_atomically(file, canonical.as_bytes())
         .with_context(|| format!("{}: cannot rewrite", file.display()))?;
     eprintln!("{}: rewritten in canonical form", file.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// A rewrite replaces the file by a new one: refused when that would split hard links (the
+/// other names would keep the old text) or override a read-only mode without `--force`.
+fn refuse_unsafe_rewrite(file: &Path, force: bool) -> anyhow::Result<()> {
+    let meta = std::fs::metadata(file).with_context(|| format!("{}: cannot read", file.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if meta.nlink() > 1 {
+            bail!(
+                "{}: has {} hard links, which a rewrite would split; print it with `zonectl fmt` and copy the text instead",
+                file.display(),
+                meta.nlink()
+            );
+        }
+    }
+    if meta.permissions().readonly() && !force {
+        bail!("{}: is read-only; add --force to rewrite it", file.display());
+    }
+    Ok(())
 }

@@ -29,8 +29,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let output = cli.output;
     match cli.command {
         Command::Check { files, reading, strict } => check::run(&files, read_options(reading, strict)?, output),
-        Command::Fmt { file, reading, write, drop_comments } => {
-            fmt::run(&file, &read_options(reading, false)?, write, drop_comments)
+        Command::Fmt { file, reading, write, drop_comments, force } => {
+            fmt::run(&file, &read_options(reading, false)?, write, drop_comments, force)
         }
         Command::Completions { shell } => {
             let mut out = Vec::new();
