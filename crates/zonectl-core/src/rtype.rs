@@ -150,6 +150,12 @@ impl RecordType {
         })
     }
 
+    /// Whether the code is a meta-type or query type (RFC 6895 section 3.1: 0, OPT, and
+    /// 128 to 255, such as AXFR and ANY), which can never be record data in a zone.
+    pub fn is_meta(self) -> bool {
+        matches!(self.code(), Some(0 | 41 | 128..=255))
+    }
+
     /// Whether the type has typed data in the model (`Other` types do not).
     pub fn is_modeled(self) -> bool {
         !matches!(self, RecordType::Other(_))

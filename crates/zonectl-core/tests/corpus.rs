@@ -28,7 +28,11 @@ fn round_trip_corpus() {
         let expected = fs::read_to_string(dir.join(format!("{name}.expected"))).unwrap();
         let loaded = zonefile::read_file(&input, &ReadOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(
-            loaded.warnings.iter().all(|w| w.message.contains("providers supply")),
+            // txt.zone splits long strings on purpose, which is worth a warning.
+            loaded
+                .warnings
+                .iter()
+                .all(|w| w.message.contains("providers supply") || w.message.ends_with("split into 2")),
             "{name}: {:?}",
             loaded.warnings
         );

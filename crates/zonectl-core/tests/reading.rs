@@ -147,3 +147,51 @@ fn lines_and_entries_longer_than_the_bound_are_refused_and_reading_goes_on() {
     let err = zonefile::read_str(&text, "t.zone", &origin()).unwrap_err();
     assert!(err.to_string().contains("an entry longer than 1048576 bytes (unbalanced parentheses?)"), "{err}");
 }
+
+#[test]
+fn meta_types_are_not_record_data() {
+    for (written, shown) in
+        [("AXFR", "AXFR"), ("ixfr", "IXFR"), ("OPT", "OPT"), ("TYPE255", "TYPE255"), ("TYPE41", "TYPE41")]
+    {
+        let err = zonefile::read_str(&format!("$TTL 300\nx {written} \\# 0\n"), "t.zone", &origin()).unwrap_err();
+        assert_eq!(messages(&err), [format!("2: {shown} is a meta-type (RFC 6895), which cannot be record data")]);
+    }
+    // The codes around them are ordinary unknown types.
+    for code in [40, 42, 127, 256] {
+        let loaded = zonefile::read_str(&format!("$TTL 300\nx TYPE{code} \\# 0\n"), "t.zone", &origin());
+        assert!(loaded.is_ok(), "TYPE{code}: {:?}", loaded.err());
+    }
+}
+
+#[test]
+fn txt_strings_over_255_octets_are_split_with_a_warning_and_over_65535_refused() {
+    let long = "a".repeat(300);
+    let text = format!("$TTL 300\nt TXT \"{long}\" \"b\"\n");
+    let loaded = zonefile::read_str(&text, "t.zone", &origin()).unwrap();
+    let warnings: Vec<_> = loaded.warnings.iter().map(|w| (w.line, w.message.as_str())).collect();
+    assert!(
+        warnings.contains(&(2, "t.example.com. TXT: a string of 300 octets is longer than 255; split into 2")),
+        "{warnings:?}"
+    );
+    let written = zonefile::to_string(&loaded.zone);
+    assert!(written.contains(&format!("\"{}\" \"{}\" \"b\"", "a".repeat(255), "a".repeat(45))), "{written}");
+
+    let strict = ReadOptions { strict: true, ..origin() };
+    assert!(zonefile::read_str(&text, "t.zone", &strict).is_err());
+
+    // 270 strings of 250 octets: 67,770 octets on the wire.
+    let many = vec![format!("\"{}\"", "c".repeat(250)); 270].join(" ");
+    let err = zonefile::read_str(&format!("$TTL 300\nu TXT ( {many} )\n"), "t.zone", &origin()).unwrap_err();
+    assert_eq!(messages(&err), ["2: u.example.com. TXT: 67770 octets of data; a record holds at most 65535"]);
+}
+
+#[test]
+fn with_no_ttl_anywhere_the_soa_minimum_is_the_default() {
+    let text = "@ SOA ns1 hostmaster 1 7200 900 1209600 120\n@ NS ns1\nns1 A 192.0.2.1\n";
+    let loaded = zonefile::read_str(text, "t.zone", &origin()).unwrap();
+    assert_eq!(
+        lines(&loaded),
+        ["@ 120 SOA ns1 hostmaster 1 7200 900 1209600 120", "@ 120 NS ns1", "ns1 120 A 192.0.2.1"]
+    );
+    assert_eq!(loaded.warnings[0].message, "no TTL given and no $TTL; using the SOA minimum 120");
+}

@@ -356,6 +356,29 @@ impl Reader {
         }
     }
 
+    /// A TXT string over 255 octets is split as Knot and PowerDNS do, with a warning (an
+    /// error with `--strict`, as BIND has it); data that cannot fit in a record at all is
+    /// an error.
+    fn check_txt_lengths(&mut self, file: u32, line: u32, owner: &Name, data: &[Token<'_>]) -> Result<(), String> {
+        if data.first().is_some_and(|t| t.raw == b"\\#") {
+            return Ok(());
+        }
+        let mut wire = 0usize;
+        for token in data {
+            let len = token.octets()?.len();
+            let strings = len.div_ceil(255).max(1);
+            wire += len + strings;
+            if len > 255 {
+                let message = format!("{owner} TXT: a string of {len} octets is longer than 255; split into {strings}");
+                self.strictly(file, line, message);
+            }
+        }
+        if wire > usize::from(u16::MAX) {
+            return Err(format!("{owner} TXT: {wire} octets of data; a record holds at most 65535"));
+        }
+        Ok(())
+    }
+
     fn current_zone_origin(&self) -> Option<Name> {
         self.zone_origin.clone().or_else(|| self.fallback_origin.clone())
     }
@@ -464,24 +487,44 @@ impl Reader {
                 }
                 ttl = Some(parse_ttl_bytes(raw).ok_or_else(|| bad_ttl(raw))?);
             } else if let Some(rtype) = RecordType::parse_bytes(raw) {
+                if rtype.is_meta() {
+                    return Err(meta_type(raw));
+                }
                 break rtype;
             } else if raw.eq_ignore_ascii_case(b"IN") || raw.eq_ignore_ascii_case(b"CLASS1") {
                 // CLASS1 is IN in RFC 3597's generic form.
                 continue;
             } else if is_class(raw) {
                 return Err(format!("class {} is not supported (only IN)", String::from_utf8_lossy(raw)));
+            } else if META_MNEMONICS.iter().any(|m| raw.eq_ignore_ascii_case(m.as_bytes())) {
+                return Err(meta_type(raw));
             } else {
                 return Err(format!("unknown record type '{}'", String::from_utf8_lossy(raw)));
             }
         };
+        if rtype == RecordType::Txt {
+            self.check_txt_lengths(file, line, owner, &rest[index..])?;
+        }
+        let origin = state.origin.as_ref().or(self.zone_origin.as_ref());
+        let data = RData::from_tokens(rtype, &rest[index..], origin).map_err(|e| format!("{owner} {rtype}: {e}"))?;
         let ttl = match ttl {
             Some(ttl) => {
                 state.last_ttl = Some(ttl);
                 ttl
             }
-            None => match state.dollar_ttl.or(state.last_ttl) {
-                Some(ttl) => ttl,
-                None => {
+            None => match (state.dollar_ttl.or(state.last_ttl), &data) {
+                (Some(ttl), _) => ttl,
+                // As BIND: with no TTL anywhere, the SOA's minimum is the SOA's TTL and the
+                // default for the records after it.
+                (None, RData::Soa(soa)) => {
+                    let ttl = Ttl::from_secs(soa.minimum)
+                        .ok_or_else(|| format!("{owner} SOA: minimum {} is too large for a TTL", soa.minimum))?;
+                    self.warn(file, line, format!("no TTL given and no $TTL; using the SOA minimum {}", soa.minimum));
+                    self.warned_no_ttl = true;
+                    state.last_ttl = Some(ttl);
+                    ttl
+                }
+                (None, _) => {
                     if !self.warned_no_ttl {
                         self.warned_no_ttl = true;
                         self.warn(file, line, format!("no TTL given and no $TTL; using {FALLBACK_TTL}"));
@@ -490,8 +533,6 @@ impl Reader {
                 }
             },
         };
-        let origin = state.origin.as_ref().or(self.zone_origin.as_ref());
-        let data = RData::from_tokens(rtype, &rest[index..], origin).map_err(|e| format!("{owner} {rtype}: {e}"))?;
         Ok((ttl, data))
     }
 }
@@ -502,6 +543,17 @@ fn bad_ttl(raw: &[u8]) -> String {
         Err(e) => e.to_string(),
         Ok(_) => format!("invalid TTL '{text}'"),
     }
+}
+
+/// Meta-types by name (ANY is read as the class). Their codes are refused by
+/// [`RecordType::is_meta`].
+const META_MNEMONICS: [&str; 7] = ["OPT", "TKEY", "TSIG", "IXFR", "AXFR", "MAILB", "MAILA"];
+
+fn meta_type(raw: &[u8]) -> String {
+    format!(
+        "{} is a meta-type (RFC 6895), which cannot be record data",
+        String::from_utf8_lossy(raw).to_ascii_uppercase()
+    )
 }
 
 fn is_class(raw: &[u8]) -> bool {
