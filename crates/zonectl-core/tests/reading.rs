@@ -195,3 +195,12 @@ fn with_no_ttl_anywhere_the_soa_minimum_is_the_default() {
     );
     assert_eq!(loaded.warnings[0].message, "no TTL given and no $TTL; using the SOA minimum 120");
 }
+
+#[test]
+fn ds_at_the_apex_is_an_error_and_below_it_is_not() {
+    let ds = "DS 60485 5 1 2bb183af5f22588179a53b0a98631fad1a292118";
+    let err = zonefile::read_str(&format!("$TTL 300\n@ {ds}\n"), "t.zone", &origin()).unwrap_err();
+    assert_eq!(messages(&err)[0], "2: DS at the zone apex; it belongs in the parent zone");
+    assert_eq!(err.diagnostics.iter().filter(|d| d.severity == Severity::Error).count(), 1);
+    assert!(zonefile::read_str(&format!("$TTL 300\nchild {ds}\n"), "t.zone", &origin()).is_ok());
+}

@@ -104,6 +104,11 @@ fn check_name(origin: &Name, at_name: &[Located], report: &mut Report<'_>) {
             );
         }
     }
+    if name == origin {
+        for ds in at_name.iter().filter(|l| l.record.rtype() == RecordType::Ds) {
+            report.push(Some(ds.loc), Severity::Error, "DS at the zone apex; it belongs in the parent zone".into());
+        }
+    }
     if name != origin {
         for soa in at_name.iter().filter(|l| l.record.rtype() == RecordType::Soa) {
             report.push(
