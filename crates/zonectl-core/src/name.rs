@@ -227,6 +227,37 @@ impl Name {
         &*self.0 == "."
     }
 
+    /// Bytes whose plain byte order is the canonical order of the names (RFC 4034 section
+    /// 6.1): the labels from the root, octets decoded, each label ended by 0x00, with the
+    /// octets 0x00 and 0x01 written as 0x01 0x01 and 0x01 0x02 so that the end of a label
+    /// sorts before any octet. Computed once per name, it lets a large unsorted zone be
+    /// sorted by `memcmp` instead of comparing labels from the right at every step.
+    pub fn canonical_key(&self) -> Box<[u8]> {
+        let body = if &*self.0 == "." { "" } else { &self.0[..self.0.len() - 1] };
+        let labels: Vec<&str> = LabelIter { rest: body }.collect();
+        let mut key = Vec::with_capacity(body.len() + 2);
+        for label in labels.iter().rev() {
+            let bytes = label.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                let octet = if bytes[i] == b'\\' {
+                    let (octet, used) = unescape(&bytes[i + 1..]).unwrap_or((b'\\', 0));
+                    i += 1 + used;
+                    octet
+                } else {
+                    i += 1;
+                    bytes[i - 1]
+                };
+                match octet {
+                    0 | 1 => key.extend_from_slice(&[1, octet + 1]),
+                    _ => key.push(octet),
+                }
+            }
+            key.push(0);
+        }
+        key.into_boxed_slice()
+    }
+
     /// Whether the leftmost label is `*`.
     pub fn is_wildcard(&self) -> bool {
         self.0.starts_with("*.")
@@ -623,6 +654,7 @@ mod tests {
         let names: Vec<Name> = ordered.iter().map(|s| n(s)).collect();
         for pair in names.windows(2) {
             assert_eq!(pair[0].cmp(&pair[1]), Ordering::Less, "{} < {}", pair[0], pair[1]);
+            assert!(pair[0].canonical_key() < pair[1].canonical_key(), "key of {} < {}", pair[0], pair[1]);
             assert_eq!(pair[1].cmp(&pair[0]), Ordering::Greater);
         }
         assert!(n("example.com") < n("www.example.com"));
@@ -633,6 +665,10 @@ mod tests {
         assert!(n(r"\.a") < n("a"));
         assert!(n(r"x\.a.example") > n("a.example"));
         assert!(n(r"\.a.example") < n("a.example"));
+        // A label that is a prefix of another sorts first, whatever follows: the key must
+        // not confuse the end of a label with an octet 0.
+        assert!(n(r"b.a.x") < n(r"a\000.x"));
+        assert!(n(r"b.a.x").canonical_key() < n(r"a\000.x").canonical_key());
     }
 
     /// A label of octets written in presentation form, escaping what needs it.
@@ -652,9 +688,9 @@ mod tests {
         #[test]
         fn the_fast_order_is_the_canonical_order(
             a in proptest::collection::vec(proptest::collection::vec(proptest::sample::select(
-                b"abAB09-_.\\ *\x01\xc8z".to_vec()), 1..5), 1..5),
+                b"abAB09-_.\\ *\x00\x01\xc8z".to_vec()), 1..5), 1..5),
             b in proptest::collection::vec(proptest::collection::vec(proptest::sample::select(
-                b"abAB09-_.\\ *\x01\xc8z".to_vec()), 1..5), 1..5),
+                b"abAB09-_.\\ *\x00\x01\xc8z".to_vec()), 1..5), 1..5),
             shared in proptest::collection::vec(proptest::sample::select(vec!["example", "a", "b.c"]), 0..3),
         ) {
             let text = |labels: &Vec<Vec<u8>>| {
@@ -667,6 +703,7 @@ mod tests {
             let plain = canonical_cmp_escaped(x.as_str().as_bytes(), y.as_str().as_bytes());
             proptest::prop_assert_eq!(fast, plain, "{} vs {}", x, y);
             proptest::prop_assert_eq!(y.cmp(&x), fast.reverse());
+            proptest::prop_assert_eq!(x.canonical_key().cmp(&y.canonical_key()), fast, "keys of {} vs {}", x, y);
         }
     }
 

@@ -42,11 +42,20 @@ pub(super) fn check(
     strict: bool,
     syntax_errors: bool,
 ) -> Checked {
-    // Equal records keep their file order, so "also at line N" names the earlier line. An
-    // unstable sort with the location as tie-break needs no scratch copy of the records.
-    records.sort_unstable_by(|a, b| {
+    // Equal records keep their file order, so "also at line N" names the earlier line.
+    let order = |a: &Located, b: &Located| {
         a.record.zone_order(&b.record).then_with(|| (a.loc.file, a.loc.line).cmp(&(b.loc.file, b.loc.line)))
-    });
+    };
+    // A file written in zone order (as `fmt` writes it) is checked in one pass. Otherwise the
+    // names are sorted by a key computed once each, then each name's records among
+    // themselves: comparing names label by label at every step of a sort took 80% of the
+    // time on a shuffled zone.
+    if !records.is_sorted_by(|a, b| order(a, b).is_le()) {
+        records.sort_by_cached_key(|l| l.record.name.canonical_key());
+        for at_name in records.chunk_by_mut(|a, b| a.record.name == b.record.name) {
+            at_name.sort_unstable_by(order);
+        }
+    }
     let mut report = Report { files, diagnostics: Vec::new(), errors: 0 };
 
     for at_name in records.chunk_by(|a, b| a.record.name == b.record.name) {
