@@ -255,3 +255,19 @@ async fn zonefile_provider_bumps_the_serial_and_keeps_canonical_form() {
         .collect();
     assert_eq!(www, [RData::A("192.0.2.9".parse().unwrap())]);
 }
+
+#[tokio::test]
+async fn zonefile_provider_refuses_a_file_with_data_outside_the_zone() {
+    // `check` skips such lines with a warning; the provider writes the zone back on apply,
+    // so skipping them would delete them.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("example.com.zone");
+    let original = "$ORIGIN example.com.\n$TTL 300\nwww A 192.0.2.1\nwww.example.net. A 192.0.2.2\n";
+    std::fs::write(&path, original).unwrap();
+    let p = ZoneFiles::new("files", dir.path());
+    let err = p.list_records(&Name::parse("example.com").unwrap()).await.unwrap_err();
+    assert!(err.to_string().contains("www.example.net. is outside the zone example.com."), "{err}");
+    let desired = zone_of("www A 192.0.2.9\n");
+    assert!(plan_for(&p, &desired).await.is_err());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+}

@@ -206,4 +206,15 @@ fn fmt_write_changes_nothing_on_error_or_comments() {
     let out = zonectl(&["fmt", "--write", "--drop-comments", "example.com.zone"], dir.path());
     assert_eq!(out.status.code(), Some(0));
     assert!(!fs::read_to_string(&commented).unwrap().contains(';'));
+
+    // Printing skips data outside the zone with a warning; rewriting would lose it.
+    let outside = "$TTL 60\nwww A 192.0.2.1\nwww.example.net. A 192.0.2.2\n";
+    fs::write(&commented, outside).unwrap();
+    let out = zonectl(&["fmt", "example.com.zone"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("example.com.zone:3: warning: www.example.net. is outside the zone"));
+    let out = zonectl(&["fmt", "--write", "example.com.zone"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("example.com.zone:3: error: www.example.net. is outside the zone"));
+    assert_eq!(fs::read_to_string(&commented).unwrap(), outside);
 }

@@ -113,7 +113,13 @@ impl ZoneFiles {
             // A zone without a file yet is empty; the first apply creates the file.
             return Ok(Zone::new(zone.clone()));
         }
-        let options = ReadOptions { origin: Some(zone.clone()), allow_empty: true, ..ReadOptions::default() };
+        // Applies write the zone back: what a lenient read skipped would be lost.
+        let options = ReadOptions {
+            origin: Some(zone.clone()),
+            allow_empty: true,
+            refuse_out_of_zone: true,
+            ..ReadOptions::default()
+        };
         Ok(zonefile::read_file(&path, &options)?.zone)
     }
 

@@ -43,11 +43,21 @@ pub struct ReadOptions {
     /// zone file from a pull request is untrusted input, and must not read (and echo in an
     /// error) `/etc/shadow`.
     pub allow_include_anywhere: bool,
+    /// Refuse data outside the zone instead of skipping it with a warning. For a reader
+    /// that writes the zone back: skipped lines would be lost.
+    pub refuse_out_of_zone: bool,
 }
 
 impl Default for ReadOptions {
     fn default() -> ReadOptions {
-        ReadOptions { origin: None, strict: false, allow_empty: false, max_errors: 100, allow_include_anywhere: false }
+        ReadOptions {
+            origin: None,
+            strict: false,
+            allow_empty: false,
+            max_errors: 100,
+            allow_include_anywhere: false,
+            refuse_out_of_zone: false,
+        }
     }
 }
 

@@ -453,6 +453,9 @@ impl Reader {
         // Data outside the zone is skipped with a warning, as BIND and Knot do: a zone file
         // written for another server may carry it; `--strict` makes it an error.
         if let Some(zone) = self.zone_origin.as_ref().filter(|zone| !owner.is_subdomain_of(zone)) {
+            if self.options.refuse_out_of_zone {
+                return Err((format!("{owner} is outside the zone {zone}"), owner));
+            }
             let message = format!("{owner} is outside the zone {zone}; ignored");
             self.strictly(file, line, message);
             return Ok(Err(owner));

@@ -30,7 +30,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check { files, reading, strict } => check::run(&files, read_options(reading, strict)?, output),
         Command::Fmt { file, reading, write, drop_comments, force } => {
-            fmt::run(&file, &read_options(reading, false)?, write, drop_comments, force)
+            // A rewrite must not drop what a lenient read skips.
+            let options = ReadOptions { refuse_out_of_zone: write, ..read_options(reading, false)? };
+            fmt::run(&file, &options, write, drop_comments, force)
         }
         Command::Completions { shell } => {
             let mut out = Vec::new();
