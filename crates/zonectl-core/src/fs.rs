@@ -22,16 +22,22 @@ fn temporary_with(path: &Path, contents: &[u8]) -> io::Result<tempfile::NamedTem
     Ok(temp)
 }
 
+/// The file that `path` names once symbolic links are followed; `path` itself when nothing
+/// is there yet.
+fn link_target(path: &Path) -> io::Result<PathBuf> {
+    match std::fs::canonicalize(path) {
+        Ok(target) => Ok(target),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(path.to_owned()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Writes through a temporary file in the same directory and renames it over `path`, so a
 /// reader sees the old file or the new one, never half of one. Keeps the permissions, owner
 /// and group of the file it replaces (failing, with nothing changed, when they cannot be
 /// kept), and writes through a symbolic link to its target rather than replacing the link.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let target = match std::fs::canonicalize(path) {
-        Ok(target) => target,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_owned(),
-        Err(e) => return Err(e),
-    };
+    let target = link_target(path)?;
     let temp = temporary_with(&target, contents)?;
     if let Ok(meta) = std::fs::metadata(&target) {
         temp.as_file().set_permissions(meta.permissions())?;
@@ -72,6 +78,8 @@ pub fn write_new(path: &Path, contents: &[u8]) -> io::Result<PathBuf> {
 /// Removes the temporary files that runs killed while writing `path` left behind. Call it
 /// only while holding the lock that writers of `path` take. Returns how many were removed.
 pub fn remove_stale_temporaries(path: &Path) -> io::Result<usize> {
+    // The temporaries are made beside the file a link points to.
+    let path = &link_target(path)?;
     let prefix = temporary_prefix(path);
     let mut removed = 0;
     let entries = match std::fs::read_dir(parent_of(path)) {
@@ -127,6 +135,22 @@ mod tests {
         assert!(dir.path().join("other.zone").exists());
         write_atomically(&path, b"whole").unwrap();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn a_linked_file_is_written_and_cleaned_up_beside_its_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::fs::write(real.join("db"), "old").unwrap();
+        let link = dir.path().join("example.com.zone");
+        std::os::unix::fs::symlink(real.join("db"), &link).unwrap();
+        std::fs::write(real.join(".db.zonectl-tmp-abc123"), "half").unwrap();
+        assert_eq!(remove_stale_temporaries(&link).unwrap(), 1);
+        write_atomically(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(real.join("db")).unwrap(), b"new");
+        assert_eq!(std::fs::read_dir(&real).unwrap().count(), 1);
     }
 
     #[test]
