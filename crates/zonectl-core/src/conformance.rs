@@ -57,6 +57,15 @@ fn writable(caps: &Capabilities, zone: &Name, records: Vec<Record>) -> Zone {
     Zone::from_records(zone.clone(), records.into_iter().filter(fits).collect())
 }
 
+/// Plans and applies `desired` with default options and no confirmation, returning what
+/// happened for the caller to judge (unlike [`sync`], which asserts success).
+pub async fn plan_and_apply(provider: &dyn Provider, desired: &Zone) -> plan::Applied {
+    let current = provider.list_records(desired.origin()).await.expect("list records");
+    let planned =
+        plan::plan(provider.name(), provider.capabilities(), desired, current, &PlanOptions::default()).expect("plan");
+    plan::apply(provider, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.expect("apply")
+}
+
 /// Plans and applies `desired`, asserting every operation succeeds and nothing remains.
 pub async fn sync(provider: &dyn Provider, desired: &Zone, options: &PlanOptions) {
     let current = provider.list_records(desired.origin()).await.expect("list records");

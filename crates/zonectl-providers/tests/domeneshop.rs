@@ -54,12 +54,6 @@ fn hosts(n: usize, third: u8) -> Zone {
     Zone::from_records(origin(), hosts_in(0..n, third))
 }
 
-async fn plan_and_apply(p: &dyn Provider, desired: &Zone) -> plan::Applied {
-    let current = p.list_records(desired.origin()).await.unwrap();
-    let planned = plan::plan(p.name(), p.capabilities(), desired, current, &PlanOptions::default()).unwrap();
-    plan::apply(p, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap()
-}
-
 #[tokio::test]
 async fn conformance() {
     let emulator = emulator(Faults::default()).await;
@@ -79,14 +73,14 @@ async fn conformance() {
 async fn requests_per_change_are_at_the_floor() {
     let emulator = emulator(Faults::default()).await;
     let shop = provider(&emulator, &secret());
-    plan_and_apply(&shop, &hosts(100, 1)).await;
+    conformance::plan_and_apply(&shop, &hosts(100, 1)).await;
     // 150 changes: 50 updated in place, 50 deleted, 50 created.
     let mut desired = hosts_in(0..50, 2);
     desired.extend(hosts_in(100..150, 1));
     let desired = Zone::from_records(origin(), desired);
     let fresh = provider(&emulator, &secret());
     emulator.clear_log();
-    let applied = plan_and_apply(&fresh, &desired).await;
+    let applied = conformance::plan_and_apply(&fresh, &desired).await;
     assert!(applied.report.is_complete());
     let log = emulator.request_log();
     let count = |method: &str| log.iter().filter(|e| e.method == method).count();
@@ -109,7 +103,7 @@ async fn changes_at_different_names_go_several_at_a_time() {
     shop.list_records(&origin()).await.unwrap();
     emulator.set_faults(Faults { latency_ms: 20, ..Faults::default() });
     emulator.clear_log();
-    let applied = plan_and_apply(&shop, &hosts(500, 3)).await;
+    let applied = conformance::plan_and_apply(&shop, &hosts(500, 3)).await;
     assert!(applied.report.is_complete());
     let writes: Vec<(u64, u64)> =
         emulator.request_log().iter().filter(|e| e.method == "POST").map(|e| (e.at_ms, e.at_ms + e.millis)).collect();
@@ -127,7 +121,7 @@ async fn two_hundred_changes_converge_under_faults() {
     let emulator = emulator(Faults::default()).await;
     let shop = provider(&emulator, &secret());
     let start = hosts(100, 4);
-    plan_and_apply(&shop, &start).await;
+    conformance::plan_and_apply(&shop, &start).await;
     // 200 changes: 50 updated, 50 deleted, 100 created (and an MX and a forward).
     let mut desired = hosts_in(0..50, 5);
     desired.extend(hosts_in(100..200, 4));
@@ -226,9 +220,9 @@ async fn an_address_becomes_a_forward() {
     let emulator = emulator(Faults::default()).await;
     let shop = provider(&emulator, &secret());
     let before = Zone::from_records(origin(), vec![record("www", 300, RecordType::A, "192.0.2.1")]);
-    assert!(plan_and_apply(&shop, &before).await.report.is_complete());
+    assert!(conformance::plan_and_apply(&shop, &before).await.report.is_complete());
     let after = Zone::from_records(origin(), vec![record("www", 300, RecordType::Url, "https://example.org/")]);
-    let applied = plan_and_apply(&shop, &after).await;
+    let applied = conformance::plan_and_apply(&shop, &after).await;
     assert!(applied.report.is_complete(), "{:?}", applied.report.outcomes);
     assert_converged(&shop, &after, &PlanOptions::default()).await;
 }

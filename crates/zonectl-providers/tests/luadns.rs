@@ -57,12 +57,6 @@ fn hosts(n: usize, last_octet_offset: usize) -> Zone {
     Zone::from_records(origin(), records)
 }
 
-async fn sync(p: &dyn Provider, desired: &Zone) -> plan::Applied {
-    let current = p.list_records(desired.origin()).await.unwrap();
-    let planned = plan::plan(p.name(), p.capabilities(), desired, current, &PlanOptions::default()).unwrap();
-    plan::apply(p, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap()
-}
-
 #[tokio::test]
 async fn conformance() {
     let emulator = emulator(Faults::default()).await;
@@ -81,7 +75,7 @@ async fn conformance() {
 async fn request_counts() {
     let emulator = emulator(Faults::default()).await;
     let lua = provider(&emulator, &good_key());
-    sync(&lua, &hosts(150, 0)).await;
+    conformance::plan_and_apply(&lua, &hosts(150, 0)).await;
     // 200 changes: 100 sets changed, 50 deleted, 50 created.
     let mut desired: Vec<Record> = hosts(100, 7).into_records();
     let created = hosts(200, 0)
@@ -92,7 +86,7 @@ async fn request_counts() {
     let desired = Zone::from_records(origin(), desired);
     let fresh = provider(&emulator, &good_key());
     emulator.clear_log();
-    let applied = sync(&fresh, &desired).await;
+    let applied = conformance::plan_and_apply(&fresh, &desired).await;
     assert!(applied.report.is_complete());
     let planned = &applied.report.outcomes;
     assert_eq!(planned.len(), 200, "200 set changes, in one PATCH and one delete_many");
@@ -278,7 +272,7 @@ async fn requests_that_are_not_idempotent_are_never_repeated_blindly() {
 async fn a_thousand_changes_meet_no_rate_limit() {
     let emulator = emulator(Faults::default()).await;
     let lua = provider(&emulator, &good_key());
-    let applied = sync(&lua, &hosts(1000, 0)).await;
+    let applied = conformance::plan_and_apply(&lua, &hosts(1000, 0)).await;
     assert!(applied.report.is_complete());
     assert_converged(&lua, &hosts(1000, 0), &PlanOptions::default()).await;
     let log = emulator.request_log();
@@ -291,7 +285,7 @@ async fn no_secret_in_traces_errors_or_debug_output() {
     let emulator = emulator(Faults { error_rate: 0.5, seed: 9, ..Faults::default() }).await;
     let (_guard, lines) = capture();
     let lua = provider(&emulator, &good_key());
-    let _ = sync(&lua, &hosts(20, 0)).await;
+    let _ = conformance::plan_and_apply(&lua, &hosts(20, 0)).await;
     let wrong = provider(&emulator, &format!("{}-wrong", good_key()));
     let err = wrong.list_zones().await.unwrap_err();
     let mut everything = lines.lock().unwrap().join("\n");

@@ -60,12 +60,6 @@ fn hosts(zone: &str, n: usize) -> Zone {
     Zone::from_records(origin, records)
 }
 
-async fn apply(p: &dyn Provider, desired: &Zone) -> zonectl_core::plan::Applied {
-    let current = p.list_records(desired.origin()).await.unwrap();
-    let planned = plan::plan(p.name(), p.capabilities(), desired, current, &PlanOptions::default()).unwrap();
-    plan::apply(p, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap()
-}
-
 fn refused(emulator: &Emulator) -> u64 {
     emulator.state()["refused_while_pending"].as_u64().unwrap()
 }
@@ -144,7 +138,7 @@ async fn n_changes_are_n_orders_one_at_a_time() {
     let emulator = emulator(&["example.lu"], delay, Faults::default()).await;
     // The default waiting, as users get it.
     let mdl = provider(&emulator, &["example.lu"], WaitPolicy::default(), None);
-    let applied = apply(&mdl, &hosts("example.lu", 8)).await;
+    let applied = conformance::plan_and_apply(&mdl, &hosts("example.lu", 8)).await;
     assert!(applied.report.is_complete());
     let log = emulator.request_log();
     let orders: Vec<usize> = log.iter().enumerate().filter(|(_, e)| e.method == "PATCH").map(|(i, _)| i).collect();
@@ -171,7 +165,7 @@ async fn odd_wait_policies_neither_panic_nor_spin() {
     let odd =
         WaitPolicy { first_poll: Duration::ZERO, max_poll: Duration::from_micros(1), timeout: Duration::from_secs(20) };
     let mdl = provider(&emulator, &["example.lu"], odd, None);
-    let applied = apply(&mdl, &hosts("example.lu", 3)).await;
+    let applied = conformance::plan_and_apply(&mdl, &hosts("example.lu", 3)).await;
     assert!(applied.report.is_complete(), "{:?}", applied.report.outcomes);
     let reads = emulator.request_log().iter().filter(|e| e.method == "GET").count();
     // Orders of 30 ms re-read every 10 ms at the shortest: a few reads each, not thousands.
@@ -185,7 +179,7 @@ async fn two_applies_on_one_account_take_turns() {
     let a = provider(&emulator, &["one.lu", "two.lu"], quick_wait(), Some(dir.path()));
     let b = provider(&emulator, &["one.lu", "two.lu"], quick_wait(), Some(dir.path()));
     let (one, two) = (hosts("one.lu", 5), hosts("two.lu", 5));
-    let (ra, rb) = tokio::join!(apply(&a, &one), apply(&b, &two));
+    let (ra, rb) = tokio::join!(conformance::plan_and_apply(&a, &one), conformance::plan_and_apply(&b, &two));
     assert!(ra.report.is_complete() && rb.report.is_complete());
     assert_eq!(refused(&emulator), 0);
     assert_converged(&a, &one, &PlanOptions::default()).await;
@@ -202,7 +196,7 @@ async fn an_order_past_the_wait_names_its_ticket_and_a_later_apply_picks_up() {
     };
     let mdl = provider(&emulator, &["example.lu"], impatient, None);
     let desired = hosts("example.lu", 3);
-    let applied = apply(&mdl, &desired).await;
+    let applied = conformance::plan_and_apply(&mdl, &desired).await;
     let outcomes = &applied.report.outcomes;
     let Outcome::Unknown(err) = &outcomes[0] else { panic!("{outcomes:?}") };
     let text = err.to_string();
@@ -211,7 +205,7 @@ async fn an_order_past_the_wait_names_its_ticket_and_a_later_apply_picks_up() {
     assert!(outcomes[1..].iter().all(|o| matches!(o, Outcome::NotAttempted)));
     // The next apply meets the order still pending, waits its turn, and completes.
     let patient = provider(&emulator, &["example.lu"], quick_wait(), None);
-    let applied = apply(&patient, &desired).await;
+    let applied = conformance::plan_and_apply(&patient, &desired).await;
     assert!(applied.report.is_complete(), "{:?}", applied.report.outcomes);
     assert_converged(&patient, &desired, &PlanOptions::default()).await;
 }
