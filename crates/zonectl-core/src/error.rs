@@ -117,6 +117,16 @@ pub enum Error {
         /// What was unexpected.
         message: String,
     },
+    /// An ACME challenge was placed, but not every authoritative server showed it in time.
+    #[error("{name}: TXT value not seen after {} at: {}", crate::duration::show(*waited), servers.join(", "))]
+    NotPropagated {
+        /// Where the value was placed.
+        name: Name,
+        /// How long was waited.
+        waited: std::time::Duration,
+        /// The servers that did not show it, each with what it answered.
+        servers: Vec<String>,
+    },
     /// A zone file could not be read.
     #[error(transparent)]
     ZoneFile(#[from] crate::zonefile::ZoneFileError),

@@ -7,8 +7,10 @@
 
 #![deny(missing_docs)]
 
+pub mod acme;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod dns;
 pub mod duration;
 pub mod error;
 pub mod fs;

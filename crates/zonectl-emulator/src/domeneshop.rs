@@ -27,6 +27,7 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 use zonectl_core::Name;
 
+use crate::dns::{DnsRecord, DnsZone, fqdn};
 use crate::{Emulator, EmulatorKind, Service, Shared, basic_auth};
 
 /// The registry's entry.
@@ -736,6 +737,37 @@ async fn invoice_get(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<
 }
 
 impl Service for Domeneshop {
+    fn dns_zones(&self) -> Vec<DnsZone> {
+        let state = self.state.lock().expect("not poisoned");
+        let zones = state.domains.iter().filter(|d| d.dns).map(|d| {
+            let zone = fqdn(&d.domain);
+            let records = d.records.iter().filter_map(|r| {
+                let name = if r.host == "@" { zone.clone() } else { format!("{}.{zone}", r.host) };
+                let field = |key: &str| r.fields.get(key).cloned().unwrap_or_default();
+                let data = match r.rtype.as_str() {
+                    // Domeneshop's own type: its name servers answer with the target's
+                    // addresses, which this emulator does not look up.
+                    "ANAME" => return None,
+                    "TXT" => return Some(DnsRecord::txt(name, r.ttl, &r.data)),
+                    "MX" => format!("{} {}", field("priority"), fqdn(&r.data)),
+                    "SRV" => format!("{} {} {} {}", field("priority"), field("weight"), field("port"), fqdn(&r.data)),
+                    "CAA" => format!("{} {} \"{}\"", field("flags"), field("tag"), r.data),
+                    "TLSA" => format!("{} {} {} {}", field("usage"), field("selector"), field("dtype"), r.data),
+                    "DS" => format!("{} {} {} {}", field("tag"), field("alg"), field("digest"), r.data),
+                    "CNAME" | "NS" => fqdn(&r.data),
+                    _ => r.data.clone(),
+                };
+                Some(DnsRecord { name, ttl: r.ttl, rtype: r.rtype.clone(), data })
+            });
+            DnsZone { name: zone.clone(), records: records.collect() }
+        });
+        zones.collect()
+    }
+
+    fn nameservers(&self) -> &'static [&'static str] {
+        &["ns1.hyp.net.", "ns2.hyp.net.", "ns3.hyp.net."]
+    }
+
     fn routes(self: Arc<Self>, _shared: Arc<Shared>) -> Router {
         let ctx = Ctx { service: self };
         Router::new()

@@ -21,6 +21,7 @@
 
 #![deny(missing_docs)]
 
+pub mod dns;
 pub mod domeneshop;
 pub mod luadns;
 pub mod mydomainlu;
@@ -122,6 +123,12 @@ pub struct Options {
     pub max_connections: usize,
     /// Requests kept in the log (the oldest go first).
     pub log_capacity: usize,
+    /// Where the provider's name servers listen (UDP and TCP on one port; port 0 picks
+    /// one); `None` runs no DNS server.
+    pub dns: Option<SocketAddr>,
+    /// How long after a change the name servers show it, on the service's clock (scaled
+    /// by the time scale); zero shows it at once.
+    pub propagation_delay: Duration,
 }
 
 impl Default for Options {
@@ -133,6 +140,8 @@ impl Default for Options {
             idle_timeout: Duration::from_secs(30),
             max_connections: 256,
             log_capacity: 100_000,
+            dns: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            propagation_delay: Duration::ZERO,
         }
     }
 }
@@ -220,6 +229,11 @@ pub trait Service: Send + Sync + 'static {
     /// The `[providers.NAME]` table (without `kind`) that points zonectl's provider at
     /// this emulator, reached at `endpoint`.
     fn provider_settings(&self, endpoint: &str) -> toml::Table;
+    /// The zones as the provider's name servers serve them now (a change the service has
+    /// not completed yet is not there).
+    fn dns_zones(&self) -> Vec<dns::DnsZone>;
+    /// The provider's name servers, which its zones get where the API keeps no NS records.
+    fn nameservers(&self) -> &'static [&'static str];
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -229,6 +243,7 @@ pub struct Emulator {
     base_path: &'static str,
     shared: Arc<Shared>,
     server: tokio::task::JoinHandle<()>,
+    dns: Option<dns::DnsServer>,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -269,8 +284,17 @@ impl Emulator {
                 service.describe("")["provider"].as_str().unwrap_or("provider")
             );
         }
+        let dns = match options.dns {
+            Some(listen) => {
+                let zones = service.clone();
+                let view: dns::View = Arc::new(move || zones.dns_zones());
+                let delay = shared.scaled(options.propagation_delay);
+                Some(dns::DnsServer::start(listen, view, service.nameservers(), delay).await?)
+            }
+            None => None,
+        };
         let server = tokio::spawn(serve(listener, app, options.idle_timeout, options.max_connections));
-        Ok(Emulator { addr, base_path: service.base_path(), service, shared, server })
+        Ok(Emulator { addr, base_path: service.base_path(), service, shared, server, dns })
     }
 
     /// The API's base URL, as a provider's `endpoint` setting takes it.
@@ -281,6 +305,11 @@ impl Emulator {
     /// The server's address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where the provider's name servers answer (UDP and TCP), if they run.
+    pub fn dns_addr(&self) -> Option<SocketAddr> {
+        self.dns.as_ref().map(|d| d.addr)
     }
 
     /// The requests so far (the most recent ones, up to the log's capacity).
@@ -307,6 +336,9 @@ impl Emulator {
     pub fn describe(&self) -> serde_json::Value {
         let mut d = self.service.describe(&self.endpoint());
         d["endpoint"] = serde_json::Value::String(self.endpoint());
+        if let Some(dns) = self.dns_addr() {
+            d["dns"] = serde_json::Value::String(dns.to_string());
+        }
         d
     }
 

@@ -23,6 +23,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use zonectl_core::{Name, RData, RecordType};
 
+use crate::dns::{DnsRecord, DnsZone, fqdn};
 use crate::{Emulator, EmulatorKind, Service, Shared, basic_auth, timestamp};
 
 /// The registry's entry.
@@ -560,6 +561,29 @@ fn parse_array(body: &Bytes) -> Result<Vec<Value>, Answer> {
 }
 
 impl Service for LuaDns {
+    fn dns_zones(&self) -> Vec<DnsZone> {
+        let state = self.state.lock().expect("not poisoned");
+        let zones = state.zones.values().map(|zone| DnsZone {
+            name: fqdn(&zone.name),
+            records: zone
+                .records
+                .iter()
+                .map(|r| match r.rtype.as_str() {
+                    // The API keeps TXT raw.
+                    "TXT" => DnsRecord::txt(r.name.clone(), r.ttl, &r.content),
+                    _ => {
+                        DnsRecord { name: r.name.clone(), ttl: r.ttl, rtype: r.rtype.clone(), data: r.content.clone() }
+                    }
+                })
+                .collect(),
+        });
+        zones.collect()
+    }
+
+    fn nameservers(&self) -> &'static [&'static str] {
+        &["ns1.luadns.net.", "ns2.luadns.net.", "ns3.luadns.net.", "ns4.luadns.net."]
+    }
+
     fn routes(self: Arc<Self>, shared: Arc<Shared>) -> Router {
         let ctx = Ctx { service: self, shared };
         Router::new()

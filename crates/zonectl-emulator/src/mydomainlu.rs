@@ -22,6 +22,7 @@ use axum::routing::{get, patch};
 use serde_json::{Value, json};
 use zonectl_core::{Name, RData, RecordType};
 
+use crate::dns::{DnsRecord, DnsZone, fqdn};
 use crate::{Emulator, EmulatorKind, Service, Shared, basic_auth};
 
 /// The registry's entry.
@@ -409,6 +410,28 @@ fn parse_order(body: &Bytes, rtype: &str, domain: &str) -> Result<Rec, String> {
 }
 
 impl Service for MydomainLu {
+    fn dns_zones(&self) -> Vec<DnsZone> {
+        let mut state = self.state.lock().expect("not poisoned");
+        // An order whose time has come is served, as the next API request would see it.
+        state.settle();
+        let zones = state.zones.iter().map(|(domain, records)| DnsZone {
+            name: fqdn(domain),
+            records: records
+                .iter()
+                .filter(|r| r.active)
+                .map(|r| match r.rtype.as_str() {
+                    "TXT" => DnsRecord::txt(r.name.clone(), r.ttl, &r.value),
+                    _ => DnsRecord { name: r.name.clone(), ttl: r.ttl, rtype: r.rtype.clone(), data: r.value.clone() },
+                })
+                .collect(),
+        });
+        zones.collect()
+    }
+
+    fn nameservers(&self) -> &'static [&'static str] {
+        &["ns1.pt.lu.", "ns2.pt.lu.", "ns3.pt.lu."]
+    }
+
     fn routes(self: Arc<Self>, shared: Arc<Shared>) -> Router {
         let ctx = Ctx { service: self, shared };
         Router::new()

@@ -29,6 +29,7 @@ use axum::routing::any;
 use serde_json::{Value, json};
 use zonectl_core::{Name, RData, RecordType};
 
+use crate::dns::{DnsRecord, DnsZone, fqdn};
 use crate::{Emulator, EmulatorKind, Service, Shared, timestamp};
 
 /// The registry's entry.
@@ -541,6 +542,38 @@ fn query_string(query: &BTreeMap<String, String>) -> String {
 }
 
 impl Service for VpsOrg {
+    fn dns_zones(&self) -> Vec<DnsZone> {
+        let state = self.state.lock().expect("not poisoned");
+        let zones = state.zones.iter().filter(|z| !z.foreign).map(|z| {
+            let zone = fqdn(&z.domain);
+            let records = z.records.iter().map(|r| {
+                let name = if r.name == "@" { zone.clone() } else { format!("{}.{zone}", r.name) };
+                let priority = r.priority.unwrap_or_default();
+                let data = match r.record_type.as_str() {
+                    "TXT" => return DnsRecord::txt(name, r.ttl, &r.value),
+                    "MX" => format!("{priority} {}", fqdn(&r.value)),
+                    // The value is "weight port target".
+                    "SRV" => {
+                        let mut parts: Vec<String> = r.value.split_whitespace().map(str::to_owned).collect();
+                        if let Some(target) = parts.last_mut() {
+                            *target = fqdn(target);
+                        }
+                        format!("{priority} {}", parts.join(" "))
+                    }
+                    "CNAME" | "NS" => fqdn(&r.value),
+                    _ => r.value.clone(),
+                };
+                DnsRecord { name, ttl: r.ttl, rtype: r.record_type.clone(), data }
+            });
+            DnsZone { name: zone.clone(), records: records.collect() }
+        });
+        zones.collect()
+    }
+
+    fn nameservers(&self) -> &'static [&'static str] {
+        &["ns1.vps.org.", "ns2.vps.org."]
+    }
+
     fn routes(self: Arc<Self>, shared: Arc<Shared>) -> Router {
         let ctx = Ctx { service: self, shared };
         Router::new().route("/api/v1/{*rest}", any(api)).with_state(ctx)

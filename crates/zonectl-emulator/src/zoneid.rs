@@ -32,6 +32,7 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 use zonectl_core::Name;
 
+use crate::dns::{DnsRecord, DnsZone, fqdn};
 use crate::{Emulator, EmulatorKind, Service, Shared, basic_auth};
 
 /// The registry's entry.
@@ -575,6 +576,47 @@ async fn record_delete(
 }
 
 impl Service for ZoneId {
+    fn dns_zones(&self) -> Vec<DnsZone> {
+        let state = self.state.lock().expect("not poisoned");
+        let zones = state.zones.iter().filter(|(_, z)| z.active).map(|(name, zone)| {
+            let records = zone.records.iter().filter_map(|r| {
+                let field = |key: &str| match r.fields.get(key) {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                    None => String::new(),
+                };
+                // ZoneID keeps no TTLs; its name servers serve an hour.
+                let (owner, ttl, dest) = (fqdn(&r.name), 3600, &r.destination);
+                let data = match r.rtype.as_str() {
+                    // A web redirect, served by Zone.eu's web servers, not in DNS.
+                    "url" => return None,
+                    "txt" => return Some(DnsRecord::txt(owner, ttl, dest)),
+                    "mx" => format!("{} {}", field("priority"), fqdn(dest)),
+                    "srv" => format!("{} {} {} {}", field("priority"), field("weight"), field("port"), fqdn(dest)),
+                    "caa" => format!("{} {} \"{}\"", field("flag"), field("tag"), dest),
+                    "tlsa" => {
+                        format!(
+                            "{} {} {} {dest}",
+                            field("certificate_usage"),
+                            field("selector"),
+                            field("matching_type")
+                        )
+                    }
+                    "sshfp" => format!("{} {} {dest}", field("algorithm"), field("type")),
+                    "cname" | "ns" => fqdn(dest),
+                    _ => dest.clone(),
+                };
+                Some(DnsRecord { name: owner, ttl, rtype: r.rtype.to_ascii_uppercase(), data })
+            });
+            DnsZone { name: fqdn(name), records: records.collect() }
+        });
+        zones.collect()
+    }
+
+    fn nameservers(&self) -> &'static [&'static str] {
+        &["ns1.zone.eu.", "ns2.zone.ee.", "ns3.zonedata.net."]
+    }
+
     fn routes(self: Arc<Self>, shared: Arc<Shared>) -> Router {
         let ctx = Ctx { service: self, shared };
         Router::new()
