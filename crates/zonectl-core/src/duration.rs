@@ -1,4 +1,5 @@
-//! Durations as people read them in messages: `250ms`, `3s`, `2m30s`, `1h5m`.
+//! Durations as people read them in messages (`250ms`, `3s`, `2m30s`, `1h5m`) and write
+//! them in settings (`5m`, `300s`, `1h 30m`, `100ms`, or a bare number of seconds).
 
 use std::time::Duration;
 
@@ -19,6 +20,18 @@ pub fn show(d: Duration) -> String {
     }
 }
 
+/// A duration as written in a setting: jiff's friendly form (`5m`, `2s`, `1h 30m`,
+/// `100ms`), ISO 8601 (`PT5M`) or a number of seconds (`300`). Negative ones are refused.
+pub fn parse(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let signed: jiff::SignedDuration =
+        text.parse().map_err(|_| format!("'{text}' is not a duration (write it as 90s, 5m or 1h 30m)"))?;
+    Duration::try_from(signed).map_err(|_| format!("'{text}' is negative"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,5 +46,16 @@ mod tests {
         assert_eq!(show(Duration::from_secs(3900)), "1h5m");
         assert_eq!(show(Duration::from_secs(7200)), "2h");
         assert_eq!(show(Duration::MAX), "5124095576030431h", "no overflow at the largest duration");
+    }
+
+    #[test]
+    fn settings_are_read_as_people_write_them() {
+        assert_eq!(parse("300"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse("100ms"), Ok(Duration::from_millis(100)));
+        assert_eq!(parse("PT2S"), Ok(Duration::from_secs(2)));
+        assert!(parse("-5s").unwrap_err().contains("negative"));
+        assert!(parse("soon").unwrap_err().contains("not a duration"));
     }
 }

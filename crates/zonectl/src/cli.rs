@@ -155,6 +155,31 @@ pub enum Command {
         #[arg(long)]
         ttl: Option<String>,
     },
+    /// ACME DNS-01 hooks: put a challenge's TXT value in place and wait until every
+    /// authoritative name server shows it, or take it away again.
+    ///
+    /// The zone is found among the configured providers' zones (only --provider's, if
+    /// given), after following a CNAME at the challenge name. Settings come from `[acme]` in
+    /// the configuration, ZONECTL_ACME_* variables, and these flags, each over the last.
+    Acme {
+        #[command(subcommand)]
+        command: AcmeCommand,
+        #[command(flatten)]
+        args: AcmeArgs,
+    },
+    /// lego's exec provider: `present FQDN VALUE`, or `present -- DOMAIN TOKEN KEY_AUTH`
+    /// with EXEC_MODE=RAW.
+    #[command(hide = true)]
+    Present {
+        #[arg(num_args = 2..=3, allow_hyphen_values = true, trailing_var_arg = true)]
+        args: Vec<String>,
+    },
+    /// lego's exec provider: `cleanup FQDN VALUE`, or `cleanup -- DOMAIN TOKEN KEY_AUTH`.
+    #[command(hide = true)]
+    Cleanup {
+        #[arg(num_args = 2..=3, allow_hyphen_values = true, trailing_var_arg = true)]
+        args: Vec<String>,
+    },
     /// Plan (and with --apply, make) a migration of a zone from one provider to another.
     Copy {
         /// PROVIDER:ZONE to read.
@@ -190,6 +215,14 @@ pub enum Command {
         /// 5-minute rate-limit window 30 s.
         #[arg(long, default_value_t = 1.0)]
         time_scale: f64,
+        /// How long after a change the emulated name servers show it (on the service's
+        /// clock: scaled by --time-scale).
+        #[arg(long, default_value = "0s", value_name = "DURATION")]
+        propagation_delay: String,
+        /// Write a zonectl.toml pointing at the emulators (and, with one emulator, the
+        /// ACME hooks at its name server).
+        #[arg(long, value_name = "FILE")]
+        write_config: Option<PathBuf>,
     },
     /// Show zonectl's main job against built-in emulators: plan a zone file, apply it to
     /// each provider over HTTP, and show that a second plan is empty.
@@ -205,6 +238,58 @@ pub enum Command {
     /// Print the man page (roff).
     #[command(hide = true)]
     Man,
+}
+
+/// The ACME hooks, one per way a client calls them.
+#[derive(Debug, Subcommand)]
+pub enum AcmeCommand {
+    /// Add VALUE to the TXT records at FQDN (`_acme-challenge.example.com.`) and wait
+    /// until every authoritative name server shows it.
+    Present {
+        /// The challenge name.
+        fqdn: String,
+        /// The TXT value.
+        value: String,
+    },
+    /// Remove VALUE from the TXT records at FQDN, and nothing else.
+    Cleanup {
+        /// The challenge name.
+        fqdn: String,
+        /// The TXT value.
+        value: String,
+    },
+    /// certbot's --manual-auth-hook: CERTBOT_DOMAIN and CERTBOT_VALIDATION from the
+    /// environment.
+    CertbotAuth,
+    /// certbot's --manual-cleanup-hook.
+    CertbotCleanup,
+    /// dehydrated's hook (`contrib/dehydrated/hook.sh`): deploy_challenge and
+    /// clean_challenge, HOOK_CHAIN=yes included; any other handler does nothing.
+    Dehydrated {
+        /// The handler and its arguments, as dehydrated passes them.
+        #[arg(allow_hyphen_values = true, trailing_var_arg = true)]
+        args: Vec<String>,
+    },
+}
+
+/// How the ACME hooks check propagation.
+#[derive(Debug, Default, Args)]
+pub struct AcmeArgs {
+    /// Check this server (ADDR[:PORT]; repeatable) instead of the zone's name servers
+    /// [env: ZONECTL_ACME_NAMESERVERS, comma-separated].
+    #[arg(long, global = true, value_name = "ADDR[:PORT]")]
+    pub nameserver: Vec<String>,
+    /// How long to wait for every server to show the value [default: 5m; env:
+    /// ZONECTL_ACME_PROPAGATION_TIMEOUT].
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub propagation_timeout: Option<String>,
+    /// How long between two rounds of questions [default: 2s; env:
+    /// ZONECTL_ACME_POLLING_INTERVAL].
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub polling_interval: Option<String>,
+    /// Return once the value is in place, without waiting for the name servers.
+    #[arg(long, global = true)]
+    pub no_wait: bool,
 }
 
 /// What to do with a TTL a provider refuses.

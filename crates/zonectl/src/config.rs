@@ -38,6 +38,28 @@ struct File {
     providers: BTreeMap<String, toml::Table>,
     #[serde(default, rename = "zone")]
     zones: Vec<ZoneConfig>,
+    #[serde(default)]
+    acme: AcmeConfig,
+}
+
+/// `[acme]`: how the ACME hooks check propagation. Each key is also an environment variable
+/// (`ZONECTL_ACME_NAMESERVERS`, …), which wins, and a flag of `zonectl acme`, which wins
+/// over both.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcmeConfig {
+    /// The servers to check (`ADDR[:PORT]`) instead of the zone's name servers.
+    pub nameservers: Option<Vec<String>>,
+    /// How long to wait for them (`5m`).
+    pub propagation_timeout: Option<String>,
+    /// How long between two rounds of questions (`2s`).
+    pub polling_interval: Option<String>,
+    /// The TTL of a new challenge record set.
+    pub ttl: Option<u32>,
+    /// Wait for propagation after present.
+    pub wait: Option<bool>,
+    /// Follow a CNAME at the challenge name.
+    pub follow_cname: Option<bool>,
 }
 
 /// The configuration, checked.
@@ -47,6 +69,8 @@ pub struct Config {
     pub providers: BTreeMap<String, ProviderEntry>,
     /// Zones managed as code.
     pub zones: Vec<ZoneConfig>,
+    /// The ACME hooks' settings.
+    pub acme: AcmeConfig,
     /// The file it came from (none: the built-in default).
     pub file: Option<PathBuf>,
     /// Where it came from, for messages.
@@ -152,7 +176,7 @@ impl Config {
             let settings = (entry.kind.parse)(table).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
             providers.insert(name, ProviderEntry { kind: entry.kind, settings });
         }
-        let mut config = Config { providers, zones: parsed.zones, file, origin };
+        let mut config = Config { providers, zones: parsed.zones, acme: parsed.acme, file, origin };
         if config.providers.is_empty() {
             config.providers = Config::builtin()?.providers;
         }
@@ -168,6 +192,7 @@ impl Config {
         Ok(Config {
             providers: BTreeMap::from([("zonefile".to_owned(), entry)]),
             zones: Vec::new(),
+            acme: AcmeConfig::default(),
             file: None,
             origin: "built-in defaults".into(),
         })
@@ -223,6 +248,14 @@ impl Config {
             .settings
             .build(name, &self.build_context())
             .map_err(|e| anyhow::anyhow!("{}: [providers.{name}]: {e}", self.origin))
+    }
+
+    /// Every provider instance, or only `only` when given (`--provider`).
+    pub fn providers(&self, only: Option<&str>) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
+        match only {
+            Some(name) => Ok(vec![self.provider(name)?]),
+            None => self.providers.keys().map(|name| self.provider(name)).collect(),
+        }
     }
 
     /// The only provider, or the one called `zonefile`, when `--provider` is not given.

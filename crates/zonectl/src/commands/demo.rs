@@ -25,7 +25,13 @@ const EXAMPLE: &str = include_str!("../../../../examples/zones/example.com.zone"
 /// How much faster than the real service the demo's emulators run.
 const DEMO_TIME_SCALE: f64 = 0.1;
 
-pub async fn emulate(kinds: &[String], listen: SocketAddr, time_scale: f64) -> anyhow::Result<ExitCode> {
+pub async fn emulate(
+    kinds: &[String],
+    listen: SocketAddr,
+    time_scale: f64,
+    propagation_delay: std::time::Duration,
+    write_config: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     let mut running = Vec::new();
     for (i, kind) in kinds.iter().enumerate() {
         let mut addr = listen;
@@ -37,17 +43,48 @@ pub async fn emulate(kinds: &[String], listen: SocketAddr, time_scale: f64) -> a
         let emulator = registry::find(kind)
             .and_then(|e| e.emulator)
             .with_context(|| format!("no emulator for provider kind '{kind}'"))?;
-        let options = Options { listen: addr, time_scale, ..Options::default() };
+        let dns = Some(SocketAddr::new(addr.ip(), 0));
+        let options = Options { listen: addr, time_scale, dns, propagation_delay, ..Options::default() };
         let running_one =
             (emulator.start)(options, None).await.with_context(|| format!("{kind} emulator on {addr}"))?;
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", serde_json::to_string(&running_one.describe())?)?;
-        out.flush()?;
         running.push(running_one);
     }
+    // The file first: a program that reads the lines may use it at once.
+    if let Some(path) = write_config {
+        zonectl_core::fs::write_atomically(path, config_for(&running).as_bytes())
+            .with_context(|| format!("--write-config {}", path.display()))?;
+        eprintln!("zonectl: wrote {}, which points zonectl at the emulator(s)", path.display());
+    }
+    let mut out = std::io::stdout().lock();
+    for emulator in &running {
+        writeln!(out, "{}", serde_json::to_string(&emulator.describe())?)?;
+    }
+    out.flush()?;
+    drop(out);
     eprintln!("zonectl: {} emulator(s) running; Ctrl-C stops them", running.len());
     tokio::signal::ctrl_c().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A `zonectl.toml` with a `[providers.KIND]` table for each emulator and, for one
+/// emulator, its name server as the ACME hooks' server to check.
+fn config_for(running: &[Emulator]) -> String {
+    let mut providers = toml::Table::new();
+    for emulator in running {
+        let settings = emulator.provider_settings();
+        let kind = settings.get("kind").and_then(toml::Value::as_str).unwrap_or("emulated").to_owned();
+        providers.insert(kind, toml::Value::Table(settings));
+    }
+    let mut file = toml::Table::new();
+    file.insert("providers".into(), toml::Value::Table(providers));
+    if let [one] = running
+        && let Some(dns) = one.dns_addr()
+    {
+        let mut acme = toml::Table::new();
+        acme.insert("nameservers".into(), toml::Value::Array(vec![toml::Value::String(dns.to_string())]));
+        file.insert("acme".into(), toml::Value::Table(acme));
+    }
+    format!("# Written by `zonectl emulate`: the emulators' endpoints and their public test credentials.\n{file}")
 }
 
 /// One provider of the demo, with what it is and the emulator behind it.

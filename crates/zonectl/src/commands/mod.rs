@@ -1,6 +1,7 @@
 //! One module per command. Each parses what it was given into core types first, so that bad
 //! input fails before any provider is asked anything.
 
+mod acme;
 mod check;
 mod ddns;
 mod demo;
@@ -47,12 +48,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Providers => providers::run(output),
-        Command::Emulate { providers, listen, time_scale } => {
+        Command::Emulate { providers, listen, time_scale, propagation_delay, write_config } => {
             if !(time_scale > 0.0 && time_scale <= 1000.0) {
                 anyhow::bail!("--time-scale {time_scale}: must be above 0 and at most 1000");
             }
+            let delay = zonectl_core::duration::parse(&propagation_delay)
+                .map_err(|e| anyhow::anyhow!("--propagation-delay: {e}"))?;
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(demo::emulate(&providers, listen, time_scale))
+            runtime.block_on(demo::emulate(&providers, listen, time_scale, delay, write_config.as_deref()))
         }
         Command::Demo { zone } => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -77,6 +80,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Apply { zones, force, yes, ttl_policy } => {
                         plan::apply(&ctx, &zones, force, yes, ttl_policy.map(Into::into)).await
                     }
+                    Command::Acme { command, args } => acme::run(&ctx, command, &args).await,
+                    Command::Present { args } => acme::lego(&ctx, acme::Step::Present, &args).await,
+                    Command::Cleanup { args } => acme::lego(&ctx, acme::Step::Cleanup, &args).await,
                     Command::Copy { source, destination, apply, force, yes, ttl_policy } => {
                         let how = plan::CopyOptions { apply, force, yes, ttl_policy: ttl_policy.into() };
                         plan::copy(&ctx, &source, &destination, how).await

@@ -1,0 +1,305 @@
+//! Certificates end to end: lego, certbot and dehydrated (Debian's packages) obtain a
+//! certificate for a zone's apex and its wildcard from pebble, Let's Encrypt's test CA,
+//! through zonectl's hooks in front of each provider's emulator. Pebble validates against
+//! the emulator's own name servers (`-dnsserver`), so each run is the whole round trip:
+//! client → hook → provider API → name server → CA. Afterwards the challenge records are
+//! gone and the zone is byte for byte as before.
+//!
+//! The clients are installed by `.ci/run`. Where one is missing, its test is skipped with a
+//! message, unless `ZONECTL_REQUIRE_ACME_CLIENTS=1` (as `.ci/run` sets it), which fails it.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Emulate;
+
+const BIN: &str = env!("CARGO_BIN_EXE_zonectl");
+const PROVIDERS: [&str; 5] = ["luadns", "domeneshop", "zoneid", "vpsorg", "mydomainlu"];
+
+/// Whether `program` is installed; if not, whether that fails the test.
+fn have(programs: &[&str]) -> bool {
+    let missing: Vec<&str> = programs
+        .iter()
+        .copied()
+        .filter(|p| {
+            Command::new("sh").arg("-c").arg(format!("command -v {p}")).output().map_or(true, |o| !o.status.success())
+        })
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    if std::env::var("ZONECTL_REQUIRE_ACME_CLIENTS").is_ok_and(|v| v == "1") {
+        panic!("{} not installed (.ci/run installs them)", missing.join(", "));
+    }
+    eprintln!("skipped: {} not installed (apt-get install pebble lego certbot dehydrated)", missing.join(", "));
+    false
+}
+
+/// A CA for pebble's HTTPS listener, which the clients are told to trust.
+struct Tls {
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+fn tls(dir: &Path) -> Tls {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "zonectl test CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    let cert = params.signed_by(&key, &ca).unwrap();
+    let paths = Tls { ca: dir.join("ca.pem"), cert: dir.join("cert.pem"), key: dir.join("key.pem") };
+    std::fs::write(&paths.ca, ca.pem()).unwrap();
+    std::fs::write(&paths.cert, cert.pem()).unwrap();
+    std::fs::write(&paths.key, key.serialize_pem()).unwrap();
+    paths
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Pebble, validating against `dns`; killed when dropped.
+struct Pebble {
+    child: Child,
+    directory: String,
+}
+
+impl Drop for Pebble {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn pebble(dir: &Path, tls: &Tls, dns: &str) -> Pebble {
+    let port = free_port();
+    let config = serde_json::json!({ "pebble": {
+        "listenAddress": format!("127.0.0.1:{port}"),
+        "managementListenAddress": format!("127.0.0.1:{}", free_port()),
+        "certificate": tls.cert, "privateKey": tls.key,
+        "httpPort": 5002, "tlsPort": 5001, "ocspResponderURL": "",
+        "externalAccountBindingRequired": false,
+    }});
+    let path = dir.join("pebble.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    let child = Command::new("pebble")
+        .arg("-config")
+        .arg(&path)
+        .args(["-dnsserver", dns])
+        // Validate at once, never refuse a nonce at random, reuse no authorization: every
+        // run proves a fresh challenge.
+        .env("PEBBLE_VA_NOSLEEP", "1")
+        .env("PEBBLE_WFE_NONCEREJECT", "0")
+        .env("PEBBLE_AUTHZREUSE", "0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "pebble did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Pebble { child, directory: format!("https://127.0.0.1:{port}/dir") }
+}
+
+/// One provider's emulator, its zonectl.toml, and pebble in front of its name servers.
+struct Run {
+    emulate: Emulate,
+    dir: tempfile::TempDir,
+    tls: Tls,
+    pebble: Pebble,
+}
+
+impl Run {
+    fn start(kind: &str) -> Run {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("zonectl.toml");
+        let emulate = Emulate::start(&[kind, "--time-scale", "0.01", "--write-config", config.to_str().unwrap()]);
+        let mut file = std::fs::read_to_string(&config).unwrap();
+        file = file.replace("[acme]\n", "[acme]\npolling_interval = \"50ms\"\npropagation_timeout = \"60s\"\n");
+        std::fs::write(&config, file).unwrap();
+        let tls = tls(dir.path());
+        let pebble = pebble(dir.path(), &tls, &emulate.get("/dns"));
+        Run { emulate, dir, tls, pebble }
+    }
+
+    fn zone(&self) -> String {
+        self.emulate.get("/zones/0")
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A command with zonectl's environment: its configuration and state directory, and
+    /// the binary for the scripts that call it. A client is stopped after five minutes, so
+    /// that a hang fails the test instead of holding CI.
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new("timeout");
+        command.arg("300").arg(program);
+        command
+            .env("ZONECTL_CONFIG", self.path("zonectl.toml"))
+            .env("ZONECTL_STATE_DIR", self.path("state"))
+            .env("ZONECTL", BIN)
+            .current_dir(self.dir.path());
+        command
+    }
+
+    fn export(&self) -> String {
+        let out = self.command(BIN).args(["export", &self.zone()]).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// The DNS names a PEM certificate is for, sorted.
+fn names_in(pem: &Path) -> Vec<String> {
+    let bytes = std::fs::read(pem).unwrap_or_else(|e| panic!("{}: {e}", pem.display()));
+    let (_, pem) = x509_parser::pem::parse_x509_pem(&bytes).unwrap();
+    let cert = pem.parse_x509().unwrap();
+    let mut names: Vec<String> = cert
+        .subject_alternative_name()
+        .unwrap()
+        .map(|san| {
+            san.value
+                .general_names
+                .iter()
+                .filter_map(|n| match n {
+                    x509_parser::extensions::GeneralName::DNSName(d) => Some((*d).to_owned()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Runs `obtain` against every provider at once (the clients mostly wait), and checks
+/// each: a certificate for the apex and the wildcard, and the zone as it was.
+fn every_provider(client: &str, obtain: fn(&Run) -> (Output, PathBuf)) {
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = PROVIDERS
+            .iter()
+            .map(|kind| {
+                scope.spawn(move || {
+                    let run = Run::start(kind);
+                    let before = run.export();
+                    let (out, cert) = obtain(&run);
+                    assert!(out.status.success(), "{client} at {kind}: {}", text(&out));
+                    let zone = run.zone();
+                    assert_eq!(names_in(&cert), [format!("*.{zone}"), zone.clone()], "{client} at {kind}");
+                    assert_eq!(run.export(), before, "{client} at {kind}: the challenges are gone, nothing else moved");
+                })
+            })
+            .collect();
+        for (kind, run) in PROVIDERS.iter().zip(runs) {
+            if let Err(panic) = run.join() {
+                eprintln!("{client} at {kind} failed");
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
+}
+
+#[test]
+fn lego_obtains_a_certificate_through_the_exec_hook_at_every_provider() {
+    if !have(&["pebble", "lego"]) {
+        return;
+    }
+    every_provider("lego", |run| {
+        let zone = run.zone();
+        let out = run
+            .command("lego")
+            .env("LEGO_CA_CERTIFICATES", &run.tls.ca)
+            .env("EXEC_PATH", BIN)
+            .env("EXEC_PROPAGATION_TIMEOUT", "60")
+            .env("EXEC_POLLING_INTERVAL", "1")
+            .env("EXEC_SEQUENCE_INTERVAL", "1")
+            .args(["--server", &run.pebble.directory, "--email", "hostmaster@example.org", "--accept-tos"])
+            // zonectl's hook waits for the name servers itself; lego's own check would ask
+            // port 53 of the servers' addresses, where nothing listens here.
+            .args(["--dns", "exec", "--dns.disable-cp", "--dns.resolvers", &run.emulate.get("/dns")])
+            .args(["-d", &zone, "-d", &format!("*.{zone}"), "--path"])
+            .arg(run.path("lego"))
+            .arg("run")
+            .output()
+            .unwrap();
+        (out, run.path("lego").join("certificates").join(format!("{zone}.crt")))
+    });
+}
+
+#[test]
+fn certbot_obtains_a_certificate_through_the_manual_hooks_at_every_provider() {
+    if !have(&["pebble", "certbot"]) {
+        return;
+    }
+    every_provider("certbot", |run| {
+        let zone = run.zone();
+        let out = run
+            .command("certbot")
+            .env("REQUESTS_CA_BUNDLE", &run.tls.ca)
+            .args(["certonly", "--non-interactive", "--agree-tos", "--no-eff-email", "-m", "hostmaster@example.org"])
+            .args(["--server", &run.pebble.directory, "--manual", "--preferred-challenges", "dns"])
+            .args(["--manual-auth-hook", &format!("{BIN} acme certbot-auth")])
+            .args(["--manual-cleanup-hook", &format!("{BIN} acme certbot-cleanup")])
+            .arg("--config-dir")
+            .arg(run.path("certbot/config"))
+            .arg("--work-dir")
+            .arg(run.path("certbot/work"))
+            .arg("--logs-dir")
+            .arg(run.path("certbot/logs"))
+            .args(["-d", &zone, "-d", &format!("*.{zone}")])
+            .output()
+            .unwrap();
+        (out, run.path("certbot/config/live").join(&zone).join("cert.pem"))
+    });
+}
+
+#[test]
+fn dehydrated_obtains_a_certificate_through_the_contrib_hook_at_every_provider() {
+    if !have(&["pebble", "dehydrated", "curl", "openssl"]) {
+        return;
+    }
+    every_provider("dehydrated", |run| {
+        let zone = run.zone();
+        let hook = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contrib/dehydrated/hook.sh");
+        let config = format!(
+            "CA=\"{}\"\nCHALLENGETYPE=\"dns-01\"\nHOOK=\"{}\"\nHOOK_CHAIN=\"yes\"\nBASEDIR=\"{}\"\nCURL_OPTS=\"--cacert {}\"\nCONTACT_EMAIL=\"hostmaster@example.org\"\n",
+            run.pebble.directory,
+            hook.canonicalize().unwrap().display(),
+            run.path("dehydrated").display(),
+            run.tls.ca.display()
+        );
+        std::fs::create_dir_all(run.path("dehydrated")).unwrap();
+        std::fs::write(run.path("dehydrated/config"), config).unwrap();
+        let register = run
+            .command("dehydrated")
+            .args(["--register", "--accept-terms", "-f"])
+            .arg(run.path("dehydrated/config"))
+            .output()
+            .unwrap();
+        assert!(register.status.success(), "dehydrated --register: {}", text(&register));
+        let out = run
+            .command("dehydrated")
+            .args(["-c", "-f"])
+            .arg(run.path("dehydrated/config"))
+            .args(["-d", &zone, "-d", &format!("*.{zone}")])
+            .output()
+            .unwrap();
+        (out, run.path("dehydrated/certs").join(&zone).join("cert.pem"))
+    });
+}
