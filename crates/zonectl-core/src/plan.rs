@@ -562,11 +562,17 @@ impl Plan {
     /// existing apex NS records change or go.
     pub fn safety_problems(&self, safety: &Safety) -> Vec<String> {
         let mut problems = Vec::new();
+        // A record is touched when its data goes, or its set's TTL changes; a value added
+        // to a set leaves the others as they were.
         let touched: usize = self
             .changes
             .iter()
-            .filter(|c| c.action != Action::Create)
-            .map(|c| c.before.as_ref().map_or(0, |b| b.data.len()))
+            .map(|c| match (&c.before, &c.after) {
+                (Some(before), Some(after)) if before.ttl != after.ttl => before.data.len(),
+                (Some(before), Some(after)) => before.data.iter().filter(|d| !after.data.contains(d)).count(),
+                (Some(before), None) => before.data.len(),
+                (None, _) => 0,
+            })
             .sum();
         if self.current_records >= safety.min_records
             && touched as f64 > safety.max_change_ratio * self.current_records as f64

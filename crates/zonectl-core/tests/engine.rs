@@ -54,6 +54,24 @@ async fn large_deletions_need_force() {
 }
 
 #[tokio::test]
+async fn a_value_added_to_a_large_set_touches_none_of_the_others() {
+    // Twelve TXT values at one name (an ACME name during a busy renewal): adding a
+    // thirteenth is no risk to the twelve, however the provider sends it.
+    let values = |n: usize| (0..n).map(|i| format!("_acme-challenge TXT \"value-{i}\"\n")).collect::<String>();
+    let p = provider_with(UpdateStyle::RecordSet, &zone_of(&values(12))).await;
+    let adding = plan_for(&p, &zone_of(&values(13))).await.unwrap();
+    assert!(adding.safety_problems(&Safety::default()).is_empty(), "{:?}", adding.safety_problems(&Safety::default()));
+    // Taking four away is a third of them.
+    let removing = plan_for(&p, &zone_of(&values(8))).await.unwrap();
+    let problems = removing.safety_problems(&Safety::default());
+    assert!(problems[0].contains("4 of 12 records (33%)"), "{problems:?}");
+    // A new TTL for the set touches every record of it.
+    let retimed =
+        plan_for(&p, &zone_of(&values(12).replace("_acme-challenge TXT", "_acme-challenge 600 TXT"))).await.unwrap();
+    assert!(retimed.safety_problems(&Safety::default())[0].contains("12 of 12"));
+}
+
+#[tokio::test]
 async fn small_zones_are_not_held_to_the_ratio() {
     let p = provider_with(UpdateStyle::RecordSet, &zone_of(&hosts(9))).await;
     let planned = plan_for(&p, &zone_of("")).await.unwrap();

@@ -271,3 +271,34 @@ async fn a_name_in_no_zone_is_refused_naming_it() {
     assert_eq!(error.to_string(), "no configured provider holds a zone for _acme-challenge.example.org.");
     assert!(run.emulator.request_log().iter().all(|e| e.method == "GET"), "nothing was written");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_answer_is_asked_again_over_tcp() {
+    // Fourteen 43-character values make a TXT answer past the 512 octets of plain UDP:
+    // the name server sets TC, and only the question again over TCP sees them all.
+    let run = start(kinds()[0], fast()).await;
+    let zone = first_zone(&run.provider).await;
+    let zones = Zones::discover(vec![run.provider.clone()]).await;
+    let settings = Settings { wait: false, follow_cname: false, ..settings(&run.emulator) };
+    let values: Vec<String> = (0..14).map(|i| format!("{i:02}{}", "x".repeat(41))).collect();
+    for value in &values {
+        acme::present(&zones, &Challenge::for_identifier(zone.as_str(), value).unwrap(), &settings).await.unwrap();
+    }
+    let name = Challenge::for_identifier(zone.as_str(), "x").unwrap().name;
+    assert_eq!(txt_in_dns(&run.emulator, &name).await, values);
+    let servers = acme::authoritative_servers(&zone, &settings).await.unwrap();
+    acme::wait_for_propagation(&servers, &name, values.last().unwrap(), &settings).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_zones_name_servers_resolve_to_the_emulator() {
+    let run = start(kinds()[4], fast()).await;
+    let dns = run.emulator.dns_addr().unwrap();
+    let zone = first_zone(&run.provider).await;
+    let ns = dns::query(dns, &zone, RecordType::Ns, false, Duration::from_secs(2)).await.unwrap();
+    assert_eq!(ns.nameservers.len(), 3, "{ns:?}");
+    for host in &ns.nameservers {
+        let a = dns::query(dns, host, RecordType::A, false, Duration::from_secs(2)).await.unwrap();
+        assert_eq!(a.addresses, [dns.ip()], "{host}");
+    }
+}
