@@ -137,6 +137,21 @@ impl Zones {
         Zones { zones, unreachable: Vec::new() }
     }
 
+    /// Every zone with its provider.
+    pub fn iter(&self) -> impl Iterator<Item = (&Name, &Arc<dyn Provider>)> {
+        self.zones.iter().map(|(z, p)| (z, p))
+    }
+
+    /// Every zone's name.
+    pub fn names(&self) -> impl Iterator<Item = &Name> {
+        self.zones.iter().map(|(z, _)| z)
+    }
+
+    /// The providers whose zones could not be listed, with why.
+    pub fn unreachable(&self) -> &[String] {
+        &self.unreachable
+    }
+
     /// The zone `name` is in, and its provider: the longest zone name `name` ends with.
     /// The same zone at two providers is ambiguous; `--provider` chooses.
     pub fn find(&self, name: &Name) -> Result<(&Name, &Arc<dyn Provider>)> {

@@ -180,6 +180,12 @@ pub enum Command {
         #[arg(num_args = 2..=3, allow_hyphen_values = true, trailing_var_arg = true)]
         args: Vec<String>,
     },
+    /// Serve the configured providers to external-dns (webhook), lego (httpreq) and
+    /// routers (dyndns2), with /healthz and /metrics on a listener of their own.
+    ///
+    /// Prints one JSON line per listener with its address, then serves until SIGTERM or
+    /// SIGINT, after which what is under way finishes and the exit status is 0.
+    Serve(ServeArgs),
     /// Plan (and with --apply, make) a migration of a zone from one provider to another.
     Copy {
         /// PROVIDER:ZONE to read.
@@ -238,6 +244,46 @@ pub enum Command {
     /// Print the man page (roff).
     #[command(hide = true)]
     Man,
+}
+
+/// `zonectl serve`'s listeners (each optional; port 0 picks one) and how it runs.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The external-dns webhook (loopback only: its protocol has no authentication)
+    /// [env: WEBHOOK_HOST, WEBHOOK_PORT].
+    #[arg(long, value_name = "ADDR")]
+    pub external_dns: Option<std::net::SocketAddr>,
+    /// lego's httpreq / Caddy's acmeproxy (`/present`, `/cleanup`).
+    #[arg(long, value_name = "ADDR")]
+    pub httpreq: Option<std::net::SocketAddr>,
+    /// dyndns2 (`/nic/update`).
+    #[arg(long, value_name = "ADDR")]
+    pub dyndns: Option<std::net::SocketAddr>,
+    /// /healthz and /metrics [env: METRICS_HOST, METRICS_PORT].
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+    /// The certificate chain (PEM) httpreq and dyndns answer HTTPS with.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Let httpreq and dyndns listen beyond loopback without TLS (behind a proxy that
+    /// terminates it).
+    #[arg(long)]
+    pub insecure_listen: bool,
+    /// One log line per request and per change, as text or JSON.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How `serve` writes its log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// `2026-11-23T01:02:03Z  INFO external-dns: POST /records 204 12ms`.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// The ACME hooks, one per way a client calls them.

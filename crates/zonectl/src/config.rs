@@ -40,6 +40,60 @@ struct File {
     zones: Vec<ZoneConfig>,
     #[serde(default)]
     acme: AcmeConfig,
+    #[serde(default)]
+    serve: ServeConfig,
+}
+
+/// `[serve]`: the users of `zonectl serve`'s authenticated front ends.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// dyndns2 (`/nic/update`).
+    #[serde(default)]
+    pub dyndns: ServiceUsers,
+    /// lego's httpreq (`/present`, `/cleanup`).
+    #[serde(default)]
+    pub httpreq: ServiceUsers,
+}
+
+/// `[[serve.NAME.users]]`.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceUsers {
+    /// Who may use the front end.
+    #[serde(default)]
+    pub users: Vec<ServeUser>,
+}
+
+/// One user of a front end: the Basic credentials, and the names it may change.
+#[derive(Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeUser {
+    /// The user name.
+    pub name: String,
+    /// The password, written here (warned about when the file is readable by others).
+    pub password: Option<secrecy::SecretString>,
+    /// A file holding the password (relative to the configuration file).
+    pub password_file: Option<PathBuf>,
+    /// dyndns: the host names the user may update.
+    #[serde(default)]
+    pub hostnames: Vec<String>,
+    /// httpreq: the challenge names the user may present (`*` matches any run of
+    /// characters: `_acme-challenge.*.example.com`).
+    #[serde(default)]
+    pub names: Vec<String>,
+}
+
+impl std::fmt::Debug for ServeUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeUser")
+            .field("name", &self.name)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("password_file", &self.password_file)
+            .field("hostnames", &self.hostnames)
+            .field("names", &self.names)
+            .finish()
+    }
 }
 
 /// `[acme]`: how the ACME hooks check propagation. Each key is also an environment variable
@@ -71,6 +125,8 @@ pub struct Config {
     pub zones: Vec<ZoneConfig>,
     /// The ACME hooks' settings.
     pub acme: AcmeConfig,
+    /// `zonectl serve`'s users.
+    pub serve: ServeConfig,
     /// The file it came from (none: the built-in default).
     pub file: Option<PathBuf>,
     /// Where it came from, for messages.
@@ -176,7 +232,8 @@ impl Config {
             let settings = (entry.kind.parse)(table).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
             providers.insert(name, ProviderEntry { kind: entry.kind, settings });
         }
-        let mut config = Config { providers, zones: parsed.zones, acme: parsed.acme, file, origin };
+        let mut config =
+            Config { providers, zones: parsed.zones, acme: parsed.acme, serve: parsed.serve, file, origin };
         if config.providers.is_empty() {
             config.providers = Config::builtin()?.providers;
         }
@@ -193,6 +250,7 @@ impl Config {
             providers: BTreeMap::from([("zonefile".to_owned(), entry)]),
             zones: Vec::new(),
             acme: AcmeConfig::default(),
+            serve: ServeConfig::default(),
             file: None,
             origin: "built-in defaults".into(),
         })

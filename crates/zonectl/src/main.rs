@@ -6,6 +6,7 @@ mod commands;
 mod config;
 mod log;
 mod registry;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -22,8 +23,12 @@ const BROKEN_PIPE: u8 = 141;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    log::init(cli.debug);
-    match commands::run(cli) {
+    let metrics = serve::metrics();
+    match &cli.command {
+        cli::Command::Serve(args) => serve::init_logging(args.log_format, cli.debug, metrics.clone()),
+        _ => log::init(cli.debug),
+    }
+    match commands::run(cli, metrics) {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::from(BROKEN_PIPE),
         Err(err) => {

@@ -26,9 +26,14 @@ use crate::config::Config;
 
 /// Runs the command; the exit code is the command's own verdict, an error is printed by
 /// `main`.
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+pub fn run(cli: Cli, metrics: std::sync::Arc<crate::serve::Metrics>) -> anyhow::Result<ExitCode> {
     let output = cli.output;
     match cli.command {
+        Command::Serve(args) => {
+            let config = Config::load(cli.config.as_deref())?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(crate::serve::run(config, cli.provider, args, metrics))
+        }
         Command::Check { files, reading, strict } => check::run(&files, read_options(reading, strict)?, output),
         Command::Fmt { file, reading, write, drop_comments, force } => {
             // A rewrite must not drop what a lenient read skips.
@@ -92,6 +97,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// The ACME hooks' settings from the configuration, the environment and `args`.
+pub fn acme_settings(config: &Config, args: &crate::cli::AcmeArgs) -> anyhow::Result<zonectl_core::acme::Settings> {
+    acme::settings(&config.acme, &config.origin, args)
 }
 
 /// What every provider command needs.

@@ -1,0 +1,398 @@
+//! `zonectl serve`: the configured providers behind the protocols the software around DNS
+//! speaks — external-dns's webhook, lego's httpreq, dyndns2 — with `/healthz` and
+//! `/metrics` on a listener of their own. Every front end goes through the same zones,
+//! providers, locks and plan engine as the command line; there is no second way to a
+//! provider.
+//!
+//! Shutdown (SIGTERM, SIGINT): `/healthz` answers 503 at once, the listeners stop taking
+//! connections, requests in flight and the changes they started finish, then the process
+//! exits 0.
+
+mod auth;
+mod dyndns;
+mod httpreq;
+mod metrics;
+mod webhook;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use zonectl_core::acme::{Settings, Zones};
+
+use crate::cli::{LogFormat, ServeArgs};
+use crate::config::Config;
+
+/// What every handler shares.
+pub struct ServeState {
+    zones: Zones,
+    acme: Settings,
+    httpreq_users: auth::Users,
+    dyndns_users: auth::Users,
+    dyndns_seen: dyndns::Remembered,
+    metrics: Arc<metrics::Metrics>,
+    healthy: AtomicBool,
+    /// Changes under way, which shutdown waits for.
+    tasks: TaskTracker,
+}
+
+pub use metrics::Metrics;
+
+/// The metrics, made before logging starts so that the tracing layer can count into them.
+pub fn metrics() -> Arc<metrics::Metrics> {
+    Arc::new(metrics::Metrics::default())
+}
+
+/// The subscriber for `serve`: one line per event of zonectl (text or JSON) at info level
+/// (debug with `--debug`), and the provider calls counted into `metrics`.
+pub fn init_logging(format: LogFormat, debug: bool, metrics: Arc<metrics::Metrics>) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let level = if debug { LevelFilter::DEBUG } else { LevelFilter::INFO };
+    let shown = Targets::new().with_target("zonectl", level);
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
+    let lines = match format {
+        LogFormat::Json => fmt.json().flatten_event(true).with_filter(shown).boxed(),
+        LogFormat::Text => fmt.with_ansi(false).with_filter(shown).boxed(),
+    };
+    let counted = metrics::Layer(metrics).with_filter(Targets::new().with_target("zonectl::http", LevelFilter::DEBUG));
+    let subscriber = tracing_subscriber::registry().with(lines).with(counted);
+    let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+/// The listen addresses: flags, else the environment variables the existing webhooks read.
+struct Listen {
+    external_dns: Option<SocketAddr>,
+    httpreq: Option<SocketAddr>,
+    dyndns: Option<SocketAddr>,
+    metrics: Option<SocketAddr>,
+}
+
+fn from_env(host: &str, port: &str, default_host: &str) -> anyhow::Result<Option<SocketAddr>> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let Some(port_text) = var(port) else { return Ok(None) };
+    let host_text = var(host).unwrap_or_else(|| default_host.to_owned());
+    let port: u16 = port_text.trim().parse().with_context(|| format!("{port}='{port_text}' is not a port"))?;
+    let ip = match host_text.trim() {
+        "localhost" => std::net::IpAddr::from([127, 0, 0, 1]),
+        other => {
+            other.trim_matches(['[', ']']).parse().with_context(|| format!("{host}='{other}' is not an address"))?
+        }
+    };
+    Ok(Some(SocketAddr::new(ip, port)))
+}
+
+pub async fn run(
+    config: Config,
+    only: Option<String>,
+    args: ServeArgs,
+    metrics: Arc<metrics::Metrics>,
+) -> anyhow::Result<ExitCode> {
+    let listen = Listen {
+        external_dns: match args.external_dns {
+            Some(a) => Some(a),
+            None => from_env("WEBHOOK_HOST", "WEBHOOK_PORT", "127.0.0.1")?,
+        },
+        httpreq: args.httpreq,
+        dyndns: args.dyndns,
+        metrics: match args.metrics {
+            Some(a) => Some(a),
+            None => from_env("METRICS_HOST", "METRICS_PORT", "0.0.0.0")?,
+        },
+    };
+    if listen.external_dns.is_none() && listen.httpreq.is_none() && listen.dyndns.is_none() {
+        bail!("nothing to serve: give --external-dns, --httpreq or --dyndns (and --metrics for /healthz and /metrics)");
+    }
+    // external-dns sends no credentials: its webhook is for the pod's own loopback only.
+    if let Some(addr) = listen.external_dns
+        && !addr.ip().is_loopback()
+    {
+        bail!(
+            "--external-dns {addr}: the webhook protocol has no authentication, so it listens on loopback only \
+             (run zonectl as external-dns's sidecar and use 127.0.0.1:8888)"
+        );
+    }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
+        (None, None) => None,
+        _ => bail!("--tls-cert and --tls-key go together"),
+    };
+    for (flag, addr) in [("--httpreq", listen.httpreq), ("--dyndns", listen.dyndns)] {
+        if let Some(addr) = addr
+            && !addr.ip().is_loopback()
+            && tls.is_none()
+            && !args.insecure_listen
+        {
+            bail!(
+                "{flag} {addr}: passwords would cross the network in the clear; give --tls-cert and --tls-key, \
+                 or --insecure-listen behind a proxy that terminates TLS"
+            );
+        }
+    }
+    let config_dir = config.file.as_ref().and_then(|f| f.parent()).map(PathBuf::from).unwrap_or_default();
+    let origin = &config.origin;
+    let httpreq_users = auth::Users::load("httpreq", &config.serve.httpreq.users, &config_dir, |u| &u.names)
+        .with_context(|| origin.clone())?;
+    let dyndns_users = auth::Users::load("dyndns", &config.serve.dyndns.users, &config_dir, |u| &u.hostnames)
+        .with_context(|| origin.clone())?;
+    if listen.httpreq.is_some() && httpreq_users.is_empty() {
+        bail!("--httpreq: {origin} has no [[serve.httpreq.users]]; the front end never answers without authentication");
+    }
+    if listen.dyndns.is_some() && dyndns_users.is_empty() {
+        bail!("--dyndns: {origin} has no [[serve.dyndns.users]]; the front end never answers without authentication");
+    }
+    let acme = crate::commands::acme_settings(&config, &crate::cli::AcmeArgs::default())?;
+    let zones = Zones::discover(config.providers(only.as_deref())?).await;
+    if !zones.unreachable().is_empty() {
+        bail!("cannot list the zones: {}", zones.unreachable().join("; "));
+    }
+    let state = Arc::new(ServeState {
+        zones,
+        acme,
+        httpreq_users,
+        dyndns_users,
+        dyndns_seen: dyndns::Remembered::default(),
+        metrics,
+        healthy: AtomicBool::new(true),
+        tasks: TaskTracker::new(),
+    });
+
+    let shutdown = CancellationToken::new();
+    let mut servers = tokio::task::JoinSet::new();
+    let mut bound = Vec::new();
+    let routers: [(&str, Option<SocketAddr>, Router, bool); 4] = [
+        ("external-dns", listen.external_dns, webhook_router(&state), false),
+        ("httpreq", listen.httpreq, httpreq_router(&state), true),
+        ("dyndns", listen.dyndns, dyndns_router(&state), true),
+        ("metrics", listen.metrics, metrics_router(&state), false),
+    ];
+    let mut metrics_server = None;
+    for (name, addr, router, secured) in routers {
+        let Some(addr) = addr else { continue };
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.with_context(|| format!("{name} listener on {addr}"))?;
+        let addr = listener.local_addr()?;
+        bound.push((name, addr));
+        let router = router.layer(middleware::from_fn_with_state((state.clone(), name), log_request));
+        let stop = shutdown.clone();
+        let tls = if secured { tls.clone() } else { None };
+        // The metrics listener stays up to the end: probes see 503, not a refused connection.
+        if name == "metrics" {
+            let stop = CancellationToken::new();
+            metrics_server = Some((stop.clone(), tokio::spawn(serve_plain(listener, router, stop))));
+            continue;
+        }
+        match tls {
+            Some(acceptor) => servers.spawn(serve_tls(listener, router, acceptor, stop)),
+            None => servers.spawn(serve_plain(listener, router, stop)),
+        };
+    }
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        for (name, addr) in &bound {
+            writeln!(out, "{}", serde_json::json!({ "listener": name, "address": addr.to_string() }))?;
+        }
+        out.flush()?;
+    }
+    tracing::info!(target: "zonectl::serve", "serving {} zone(s)", state.zones.names().count());
+
+    wait_for_signal().await?;
+    state.healthy.store(false, Ordering::SeqCst);
+    tracing::info!(target: "zonectl::serve", "shutting down: finishing what is under way");
+    shutdown.cancel();
+    while servers.join_next().await.is_some() {}
+    state.tasks.close();
+    state.tasks.wait().await;
+    if let Some((stop, server)) = metrics_server {
+        stop.cancel();
+        let _ = server.await;
+    }
+    tracing::info!(target: "zonectl::serve", "stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+    Ok(())
+}
+
+fn webhook_router(state: &Arc<ServeState>) -> Router {
+    Router::new()
+        .route("/", get(webhook::negotiate))
+        .route("/records", get(webhook::records).post(webhook::apply))
+        .route("/adjustendpoints", post(webhook::adjust))
+        .route("/healthz", get(healthz))
+        // external-dns's own client sends at most 32 MiB.
+        .layer(DefaultBodyLimit::max(32 << 20))
+        .with_state(state.clone())
+}
+
+fn httpreq_router(state: &Arc<ServeState>) -> Router {
+    Router::new()
+        .route("/present", post(httpreq::present))
+        .route("/cleanup", post(httpreq::cleanup))
+        .layer(DefaultBodyLimit::max(64 << 10))
+        .with_state(state.clone())
+}
+
+fn dyndns_router(state: &Arc<ServeState>) -> Router {
+    Router::new()
+        .route("/nic/update", get(dyndns::update).post(dyndns::update))
+        .layer(DefaultBodyLimit::max(64 << 10))
+        .with_state(state.clone())
+}
+
+fn metrics_router(state: &Arc<ServeState>) -> Router {
+    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics_text)).with_state(state.clone())
+}
+
+async fn healthz(State(state): State<Arc<ServeState>>) -> Response {
+    if state.healthy.load(Ordering::SeqCst) {
+        (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"status\":\"ok\"}").into_response()
+    } else {
+        error(StatusCode::SERVICE_UNAVAILABLE, "shutting down")
+    }
+}
+
+async fn metrics_text(State(state): State<Arc<ServeState>>) -> Response {
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], state.metrics.encode()).into_response()
+}
+
+/// Every error is a small JSON body, which every client can drain.
+pub fn error(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({ "error": message }).to_string();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// 401, asking for Basic credentials.
+pub fn unauthorized(realm: &str, body: String) -> Response {
+    let mut response = (StatusCode::UNAUTHORIZED, body).into_response();
+    let challenge = HeaderValue::from_str(&format!("Basic realm=\"zonectl {realm}\"")).expect("ASCII");
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+    response
+}
+
+/// One line per request: listener, method, path (no query: it may hold a password, as
+/// some dyndns clients send one), status, time; counted for `/metrics`.
+async fn log_request(
+    State((state, listener)): State<(Arc<ServeState>, &'static str)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    let ms = started.elapsed().as_millis() as u64;
+    state
+        .metrics
+        .requests
+        .get_or_create(&metrics::RequestLabels { listener: listener.into(), method: method.clone(), status })
+        .inc();
+    if status >= 400 {
+        state.metrics.errors.get_or_create(&metrics::ListenerLabels { listener: listener.into() }).inc();
+    }
+    if listener != "metrics" {
+        tracing::info!(
+            target: "zonectl::serve::request",
+            listener,
+            method = %method,
+            path = %path,
+            status,
+            ms,
+            "{listener}: {method} {path} {status} {ms}ms"
+        );
+    }
+    response
+}
+
+async fn serve_plain(listener: tokio::net::TcpListener, router: Router, stop: CancellationToken) {
+    let app = router.into_make_service_with_connect_info::<SocketAddr>();
+    let _ = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await;
+}
+
+/// HTTPS: rustls in front of the same router. Shutdown stops accepting and lets the
+/// connections in flight finish their requests.
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    acceptor: tokio_rustls::TlsAcceptor,
+    stop: CancellationToken,
+) {
+    let connections = TaskTracker::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; }
+            },
+            () = stop.cancelled() => break,
+        };
+        let acceptor = acceptor.clone();
+        let router = router.clone();
+        let stop = stop.clone();
+        connections.spawn(async move {
+            let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await else {
+                return;
+            };
+            let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                tower::ServiceExt::oneshot(router.clone(), request.map(axum::body::Body::new))
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30))
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = stop.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+    }
+    connections.close();
+    connections.wait().await;
+}
+
+fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
+    use rustls_pki_types::pem::PemObject as _;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(cert)
+        .with_context(|| format!("--tls-cert {}", cert.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("--tls-cert {}", cert.display()))?;
+    if chain.is_empty() {
+        bail!("--tls-cert {}: no certificate in it", cert.display());
+    }
+    let key = PrivateKeyDer::from_pem_file(key).with_context(|| format!("--tls-key {}", key.display()))?;
+    let config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .context("--tls-cert and --tls-key do not make a TLS configuration")?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
