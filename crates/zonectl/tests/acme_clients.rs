@@ -10,106 +10,14 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 use common::Emulate;
+use common::pebble::{Pebble, Tls, have, names_in, pebble, tls};
 
 const BIN: &str = env!("CARGO_BIN_EXE_zonectl");
 const PROVIDERS: [&str; 5] = ["luadns", "domeneshop", "zoneid", "vpsorg", "mydomainlu"];
-
-/// Whether `program` is installed; if not, whether that fails the test.
-fn have(programs: &[&str]) -> bool {
-    let missing: Vec<&str> = programs
-        .iter()
-        .copied()
-        .filter(|p| {
-            Command::new("sh").arg("-c").arg(format!("command -v {p}")).output().map_or(true, |o| !o.status.success())
-        })
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    if std::env::var("ZONECTL_REQUIRE_ACME_CLIENTS").is_ok_and(|v| v == "1") {
-        panic!("{} not installed (.ci/run installs them)", missing.join(", "));
-    }
-    eprintln!("skipped: {} not installed (apt-get install pebble lego certbot dehydrated)", missing.join(", "));
-    false
-}
-
-/// A CA for pebble's HTTPS listener, which the clients are told to trust.
-struct Tls {
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
-}
-
-fn tls(dir: &Path) -> Tls {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "zonectl test CA");
-    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let params = rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-    let cert = params.signed_by(&key, &ca).unwrap();
-    let paths = Tls { ca: dir.join("ca.pem"), cert: dir.join("cert.pem"), key: dir.join("key.pem") };
-    std::fs::write(&paths.ca, ca.pem()).unwrap();
-    std::fs::write(&paths.cert, cert.pem()).unwrap();
-    std::fs::write(&paths.key, key.serialize_pem()).unwrap();
-    paths
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Pebble, validating against `dns`; killed when dropped.
-struct Pebble {
-    child: Child,
-    directory: String,
-}
-
-impl Drop for Pebble {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn pebble(dir: &Path, tls: &Tls, dns: &str) -> Pebble {
-    let port = free_port();
-    let config = serde_json::json!({ "pebble": {
-        "listenAddress": format!("127.0.0.1:{port}"),
-        "managementListenAddress": format!("127.0.0.1:{}", free_port()),
-        "certificate": tls.cert, "privateKey": tls.key,
-        "httpPort": 5002, "tlsPort": 5001, "ocspResponderURL": "",
-        "externalAccountBindingRequired": false,
-    }});
-    let path = dir.join("pebble.json");
-    std::fs::write(&path, config.to_string()).unwrap();
-    let child = Command::new("pebble")
-        .arg("-config")
-        .arg(&path)
-        .args(["-dnsserver", dns])
-        // Validate at once, never refuse a nonce at random, reuse no authorization: every
-        // run proves a fresh challenge.
-        .env("PEBBLE_VA_NOSLEEP", "1")
-        .env("PEBBLE_WFE_NONCEREJECT", "0")
-        .env("PEBBLE_AUTHZREUSE", "0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "pebble did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Pebble { child, directory: format!("https://127.0.0.1:{port}/dir") }
-}
 
 /// One provider's emulator, its zonectl.toml, and pebble in front of its name servers.
 struct Run {
@@ -163,29 +71,6 @@ impl Run {
 
 fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
-/// The DNS names a PEM certificate is for, sorted.
-fn names_in(pem: &Path) -> Vec<String> {
-    let bytes = std::fs::read(pem).unwrap_or_else(|e| panic!("{}: {e}", pem.display()));
-    let (_, pem) = x509_parser::pem::parse_x509_pem(&bytes).unwrap();
-    let cert = pem.parse_x509().unwrap();
-    let mut names: Vec<String> = cert
-        .subject_alternative_name()
-        .unwrap()
-        .map(|san| {
-            san.value
-                .general_names
-                .iter()
-                .filter_map(|n| match n {
-                    x509_parser::extensions::GeneralName::DNSName(d) => Some((*d).to_owned()),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
 }
 
 /// Runs `obtain` against every provider at once (the clients mostly wait), and checks

@@ -260,16 +260,33 @@ pub async fn apply(State(state): State<Arc<ServeState>>, headers: HeaderMap, bod
         .tasks
         .spawn(async move {
             for (zone, (remove, add)) in per_zone {
-                let provider = task_state.zones.find(&zone).map(|(_, p)| p.clone()).map_err(|e| e.to_string())?;
+                let provider = task_state.zones.find(&zone).map(|(_, p)| p.clone()).map_err(Failure::from)?;
                 apply_zone(&task_state, provider.as_ref(), &zone, remove, add).await?;
             }
-            Ok::<(), String>(())
+            Ok::<(), Failure>(())
         })
         .await;
     match applied {
         Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
-        Ok(Err(message)) => error(StatusCode::INTERNAL_SERVER_ERROR, &message),
+        // external-dns retries 5xx on its next loop, and logs anything else as final.
+        Ok(Err(Failure { retryable, message })) => {
+            let status = if retryable { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::UNPROCESSABLE_ENTITY };
+            error(status, &message)
+        }
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &format!("the change was interrupted: {e}")),
+    }
+}
+
+/// Why a change failed, and whether trying again may help (a server's trouble) or not
+/// (the provider's rules refuse it).
+struct Failure {
+    retryable: bool,
+    message: String,
+}
+
+impl From<zonectl_core::Error> for Failure {
+    fn from(e: zonectl_core::Error) -> Failure {
+        Failure { retryable: e.is_retryable() || e.is_ambiguous(), message: e.to_string() }
     }
 }
 
@@ -279,8 +296,8 @@ async fn apply_zone(
     zone: &Name,
     remove: Vec<SetChange>,
     add: Vec<SetChange>,
-) -> Result<(), String> {
-    let failed = |e: zonectl_core::Error| e.to_string();
+) -> Result<(), Failure> {
+    let failed = Failure::from;
     let _lock = provider.lock(zone).await.map_err(failed)?;
     let existing = provider.list_records(zone).await.map_err(failed)?;
     let mut records: Vec<Record> = existing.iter().map(|e| e.record.clone()).collect();
@@ -334,8 +351,11 @@ async fn apply_zone(
         provider.name(),
         applied.report.outcomes.len()
     );
-    match applied.report.outcomes.into_iter().find_map(|o| o.error().map(ToString::to_string)) {
-        Some(message) => Err(message),
+    match applied.report.outcomes.into_iter().find_map(|o| match o {
+        zonectl_core::provider::Outcome::Failed(e) | zonectl_core::provider::Outcome::Unknown(e) => Some(e),
+        _ => None,
+    }) {
+        Some(e) => Err(Failure::from(e)),
         None => Ok(()),
     }
 }

@@ -1,5 +1,8 @@
 //! What the binary's tests share: `zonectl emulate` running in the background.
 
+#[allow(dead_code)]
+pub mod pebble;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
