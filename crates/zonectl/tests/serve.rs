@@ -453,7 +453,7 @@ async fn sigterm_during_an_apply_finishes_it_and_exits_0() {
     let (status, body) = posting.await.unwrap();
     assert_eq!(status, 204, "{body}");
     let exit = tokio::task::spawn_blocking(move || served.child.wait().unwrap()).await.unwrap();
-    assert_eq!(exit.code(), Some(0), "{}", std::fs::read_to_string(&served_log(&setup)).unwrap_or_default());
+    assert_eq!(exit.code(), Some(0), "{}", std::fs::read_to_string(served_log(&setup)).unwrap_or_default());
     let out = setup.command().args(["record", "list", &zone, "--type", "A", "--output", "json"]).output().unwrap();
     let listed: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     for i in 1..=3 {
