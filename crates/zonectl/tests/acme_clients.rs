@@ -6,7 +6,7 @@
 //! gone and the zone is byte for byte as before.
 //!
 //! The clients are installed by `.ci/run`. Where one is missing, its test is skipped with a
-//! message, unless `ZONECTL_REQUIRE_ACME_CLIENTS=1` (as `.ci/run` sets it), which fails it.
+//! message, unless `ZONECTL_REQUIRE_CLIENTS=1` (as `.ci/run` sets it), which fails it.
 
 mod common;
 

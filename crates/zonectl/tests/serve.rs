@@ -704,3 +704,80 @@ async fn listeners_from_the_environment_json_logs_and_metrics() {
         "one line per provider change: {log}"
     );
 }
+
+/// The Dockerfile's `ENV`, `ENTRYPOINT` and `CMD`, read from the file itself.
+fn image_definition() -> (Vec<(String, String)>, Vec<String>) {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Dockerfile")).unwrap();
+    let joined = text.replace("\\\n", " ");
+    let last_stage = joined.rsplit("\nFROM ").next().unwrap();
+    let mut env = Vec::new();
+    let mut argv = Vec::new();
+    for line in last_stage.lines() {
+        if let Some(rest) = line.strip_prefix("ENV ") {
+            for pair in rest.split_whitespace() {
+                let (k, v) = pair.split_once('=').unwrap();
+                env.push((k.to_owned(), v.to_owned()));
+            }
+        }
+        for directive in ["ENTRYPOINT ", "CMD "] {
+            if let Some(rest) = line.strip_prefix(directive) {
+                let list: Vec<String> = serde_json::from_str(rest).unwrap();
+                argv.extend(list);
+            }
+        }
+    }
+    (env, argv)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_runs_as_the_image_runs_it() {
+    // The image's command and environment; only the mounts (configuration, secrets,
+    // state) and the ports (8888 and 8080 may be taken here) are this test's.
+    let (env, argv) = image_definition();
+    assert_eq!(argv[0], "/usr/local/bin/zonectl");
+    assert!(env.contains(&("WEBHOOK_HOST".into(), "127.0.0.1".into())), "{env:?}");
+    let setup = Setup::emulated("luadns", "0.01");
+    let emulate = setup.emulate.as_ref().unwrap();
+    // The configuration holds no secret; the Secret's files do, named by *_FILE.
+    let config = setup.path("etc-zonectl.toml");
+    std::fs::write(
+        &config,
+        format!("[providers.luadns]\nkind = \"luadns\"\nendpoint = \"{}\"\n", emulate.get("/endpoint")),
+    )
+    .unwrap();
+    std::fs::write(setup.path("username"), emulate.get("/username")).unwrap();
+    std::fs::write(setup.path("token"), emulate.get("/api_key")).unwrap();
+    let mut command = Command::new(BIN);
+    command.args(&argv[1..]).env_clear().env("PATH", std::env::var("PATH").unwrap());
+    for (key, value) in &env {
+        command.env(key, value);
+    }
+    command
+        .env("ZONECTL_CONFIG", &config)
+        .env("ZONECTL_STATE_DIR", setup.path("state"))
+        .env("WEBHOOK_PORT", "0")
+        .env("METRICS_PORT", "0")
+        .env("LUADNS_API_USERNAME_FILE", setup.path("username"))
+        .env("LUADNS_API_TOKEN_FILE", setup.path("token"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = command.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let mut listeners = BTreeMap::new();
+    for _ in 0..2 {
+        let mut line = String::new();
+        lines.read_line(&mut line).unwrap();
+        let parsed: Value = serde_json::from_str(&line).unwrap();
+        listeners
+            .insert(parsed["listener"].as_str().unwrap().to_owned(), parsed["address"].as_str().unwrap().to_owned());
+    }
+    assert!(listeners["external-dns"].starts_with("127.0.0.1:"), "{listeners:?}");
+    assert!(listeners["metrics"].starts_with("0.0.0.0:"), "{listeners:?}");
+    let port = listeners["metrics"].rsplit(':').next().unwrap();
+    let health = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    let hook = Webhook { base: format!("http://{}", listeners["external-dns"]), http: reqwest::Client::new() };
+    assert_eq!(hook.negotiate().await["include"], json!(["example.com", "example.net"]));
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

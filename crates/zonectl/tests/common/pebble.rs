@@ -17,10 +17,10 @@ pub fn have(programs: &[&str]) -> bool {
     if missing.is_empty() {
         return true;
     }
-    if std::env::var("ZONECTL_REQUIRE_ACME_CLIENTS").is_ok_and(|v| v == "1") {
+    if std::env::var("ZONECTL_REQUIRE_CLIENTS").is_ok_and(|v| v == "1") {
         panic!("{} not installed (.ci/run installs them)", missing.join(", "));
     }
-    eprintln!("skipped: {} not installed (apt-get install pebble lego certbot dehydrated)", missing.join(", "));
+    eprintln!("skipped: {} not installed (.ci/run installs them)", missing.join(", "));
     false
 }
 
