@@ -135,26 +135,25 @@ impl RequestHandler for Handler {
     }
 }
 
-/// The zones read into a catalog. A record hickory cannot read (a provider-only type such as
-/// ANAME) is left out rather than failing the whole zone.
+/// The zones read into a catalog, with the server's address for the outside name servers.
 fn snapshot(zones: Vec<DnsZone>, nameservers: &'static [&'static str], address: std::net::IpAddr) -> Snapshot {
+    let catalog = catalog(&zones, nameservers, Some(address));
+    Snapshot { zones, catalog: Arc::new(catalog) }
+}
+
+/// The zones as a hickory catalog that answers with authority: AA, NXDOMAIN and NODATA
+/// with the SOA in authority, CNAME chains. A zone with no SOA gets one made up, and one
+/// with no NS records `nameservers`. With `ns_address`, each name server outside every
+/// zone is a zone of its own holding that address, so that a client looking the servers up
+/// finds this one. A record hickory cannot read (a provider-only type such as ANAME) is left
+/// out rather than failing the whole zone.
+pub fn catalog(zones: &[DnsZone], nameservers: &[&str], ns_address: Option<std::net::IpAddr>) -> Catalog {
     let mut catalog = Catalog::new();
     let served: BTreeSet<String> = zones.iter().map(|z| z.name.to_ascii_lowercase()).collect();
     let mut hosts = BTreeSet::new();
-    for zone in &zones {
-        let mut records = zone.records.clone();
-        let apex = |r: &DnsRecord, rtype: &str| r.rtype.eq_ignore_ascii_case(rtype) && same_name(&r.name, &zone.name);
-        if !records.iter().any(|r| apex(r, "NS")) {
-            for ns in nameservers {
-                records.push(DnsRecord { name: zone.name.clone(), ttl: 3600, rtype: "NS".into(), data: (*ns).into() });
-            }
-        }
-        if !records.iter().any(|r| apex(r, "SOA")) {
-            let primary = records.iter().find(|r| apex(r, "NS")).map_or("ns.invalid.", |r| r.data.as_str()).to_owned();
-            let data = format!("{primary} hostmaster.{} 1 7200 900 1209600 60", zone.name);
-            records.insert(0, DnsRecord { name: zone.name.clone(), ttl: 3600, rtype: "SOA".into(), data });
-        }
-        for ns in records.iter().filter(|r| apex(r, "NS")) {
+    for zone in zones {
+        let records = completed(zone, nameservers);
+        for ns in records.iter().filter(|r| r.rtype.eq_ignore_ascii_case("NS") && same_name(&r.name, &zone.name)) {
             let host = ns.data.to_ascii_lowercase();
             if !served.iter().any(|z| same_name(&host, z) || host.ends_with(&format!(".{z}"))) {
                 hosts.insert(host);
@@ -164,6 +163,7 @@ fn snapshot(zones: Vec<DnsZone>, nameservers: &'static [&'static str], address: 
             catalog.upsert(handler.0, vec![Arc::new(handler.1)]);
         }
     }
+    let Some(address) = ns_address else { return catalog };
     // Each outside name server as a zone of its own holding its address.
     for host in hosts {
         let family = if address.is_ipv4() { "A" } else { "AAAA" };
@@ -181,19 +181,58 @@ fn snapshot(zones: Vec<DnsZone>, nameservers: &'static [&'static str], address: 
             catalog.upsert(handler.0, vec![Arc::new(handler.1)]);
         }
     }
-    Snapshot { zones, catalog: Arc::new(catalog) }
+    catalog
+}
+
+/// The zone's records with a SOA made up where it has none, and `nameservers` where it has
+/// no NS records.
+fn completed(zone: &DnsZone, nameservers: &[&str]) -> Vec<DnsRecord> {
+    let mut records = zone.records.clone();
+    let apex = |r: &DnsRecord, rtype: &str| r.rtype.eq_ignore_ascii_case(rtype) && same_name(&r.name, &zone.name);
+    if !records.iter().any(|r| apex(r, "NS")) {
+        for ns in nameservers {
+            records.push(DnsRecord { name: zone.name.clone(), ttl: 3600, rtype: "NS".into(), data: (*ns).into() });
+        }
+    }
+    if !records.iter().any(|r| apex(r, "SOA")) {
+        let primary = records.iter().find(|r| apex(r, "NS")).map_or("ns.invalid.", |r| r.data.as_str()).to_owned();
+        let data = format!("{primary} hostmaster.{} 1 7200 900 1209600 60", zone.name);
+        records.insert(0, DnsRecord { name: zone.name.clone(), ttl: 3600, rtype: "SOA".into(), data });
+    }
+    records
+}
+
+/// The zone as hickory records, its SOA first (made up where it has none), as a zone
+/// transfer sends them.
+pub fn zone_records(zone: &DnsZone, nameservers: &[&str]) -> Vec<hickory_server::proto::rr::Record> {
+    let Ok(origin) = DnsName::from_ascii(&zone.name) else { return Vec::new() };
+    let sets = parsed(&origin, &completed(zone, nameservers));
+    let mut records: Vec<_> =
+        sets.into_values().flat_map(|set| set.records_without_rrsigs().cloned().collect::<Vec<_>>()).collect();
+    records.sort_by_key(|r| r.record_type() != hickory_server::proto::rr::RecordType::SOA);
+    records
 }
 
 type ZoneHandler = (LowerName, InMemoryZoneHandler<TokioRuntimeProvider>);
 
 fn handler(origin: &str, records: &[DnsRecord]) -> Option<ZoneHandler> {
     let origin_name = DnsName::from_ascii(origin).ok()?;
+    let sets = parsed(&origin_name, records);
+    let zone = InMemoryZoneHandler::new(origin_name.clone(), sets, ZoneType::Primary, AxfrPolicy::Deny).ok()?;
+    Some((LowerName::new(&origin_name), zone))
+}
+
+/// Hickory's reading of the records as zone-file text; a record it cannot read is left out.
+fn parsed(
+    origin_name: &DnsName,
+    records: &[DnsRecord],
+) -> BTreeMap<hickory_server::proto::rr::RrKey, hickory_server::proto::rr::RecordSet> {
     let line = |r: &DnsRecord| format!("{} {} IN {} {}\n", r.name, r.ttl, r.rtype, r.data);
     let whole: String = records.iter().map(line).collect();
     let parse = |text: String| {
         hickory_server::proto::serialize::txt::Parser::new(text, None, Some(origin_name.clone())).parse()
     };
-    let sets = match parse(whole) {
+    match parse(whole) {
         Ok((_, sets)) => sets,
         Err(_) => {
             // Keep what can be read, one record at a time.
@@ -207,9 +246,7 @@ fn handler(origin: &str, records: &[DnsRecord]) -> Option<ZoneHandler> {
             }
             sets
         }
-    };
-    let zone = InMemoryZoneHandler::new(origin_name.clone(), sets, ZoneType::Primary, AxfrPolicy::Deny).ok()?;
-    Some((LowerName::new(&origin_name), zone))
+    }
 }
 
 fn merge(
@@ -286,7 +323,7 @@ impl DnsServer {
 
 /// A UDP socket and a TCP listener on one port. With port 0, a port free for both is found
 /// by binding UDP first and trying TCP on the same port, a few times.
-async fn bind_both(listen: SocketAddr) -> std::io::Result<(tokio::net::UdpSocket, tokio::net::TcpListener)> {
+pub async fn bind_both(listen: SocketAddr) -> std::io::Result<(tokio::net::UdpSocket, tokio::net::TcpListener)> {
     let mut last = None;
     for _ in 0..20 {
         let udp = tokio::net::UdpSocket::bind(listen).await?;

@@ -259,6 +259,9 @@ pub struct ServeArgs {
     /// dyndns2 (`/nic/update`).
     #[arg(long, value_name = "ADDR")]
     pub dyndns: Option<std::net::SocketAddr>,
+    /// The RFC 2136 gateway: DNS UPDATE with TSIG, queries and AXFR, on UDP and TCP.
+    #[arg(long, value_name = "ADDR")]
+    pub rfc2136: Option<std::net::SocketAddr>,
     /// /healthz and /metrics [env: METRICS_HOST, METRICS_PORT].
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<std::net::SocketAddr>,

@@ -54,6 +54,56 @@ pub struct ServeConfig {
     /// lego's httpreq (`/present`, `/cleanup`).
     #[serde(default)]
     pub httpreq: ServiceUsers,
+    /// The RFC 2136 gateway.
+    #[serde(default)]
+    pub rfc2136: Rfc2136Config,
+}
+
+/// `[serve.rfc2136]`: the TSIG keys, and the zones that take unsigned updates from loopback.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rfc2136Config {
+    /// `[[serve.rfc2136.keys]]`.
+    #[serde(default)]
+    pub keys: Vec<TsigKeyConfig>,
+    /// Zones that take unsigned updates, from loopback clients only.
+    #[serde(default)]
+    pub allow_unsigned: Vec<String>,
+}
+
+/// One TSIG key: who may change what.
+#[derive(Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TsigKeyConfig {
+    /// The key's name, as clients send it (`acme-key`).
+    pub name: String,
+    /// `hmac-md5`, `hmac-sha1`, `hmac-sha224`, `hmac-sha256`, `hmac-sha384`, `hmac-sha512`.
+    pub algorithm: Option<String>,
+    /// The secret, base64.
+    pub secret: Option<secrecy::SecretString>,
+    /// A file with the secret: base64 alone, or a `tsig-keygen` key statement.
+    pub secret_file: Option<PathBuf>,
+    /// The zones the key may change and transfer.
+    pub zones: Vec<String>,
+    /// Names it may change (`*` matches any run of characters); every name when absent.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Types it may change (`TXT`); every type when absent.
+    #[serde(default)]
+    pub types: Vec<String>,
+}
+
+impl std::fmt::Debug for TsigKeyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TsigKeyConfig")
+            .field("name", &self.name)
+            .field("algorithm", &self.algorithm)
+            .field("secret_file", &self.secret_file)
+            .field("zones", &self.zones)
+            .field("names", &self.names)
+            .field("types", &self.types)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `[[serve.NAME.users]]`.

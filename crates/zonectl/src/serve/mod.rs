@@ -12,6 +12,7 @@ mod auth;
 mod dyndns;
 mod httpreq;
 mod metrics;
+mod rfc2136;
 mod webhook;
 
 use std::net::SocketAddr;
@@ -42,6 +43,7 @@ pub struct ServeState {
     httpreq_users: auth::Users,
     dyndns_users: auth::Users,
     dyndns_seen: dyndns::Remembered,
+    rfc2136: rfc2136::Gateway,
     metrics: Arc<metrics::Metrics>,
     healthy: AtomicBool,
     /// Changes under way, which shutdown waits for.
@@ -113,8 +115,10 @@ pub async fn run(
             None => from_env("METRICS_HOST", "METRICS_PORT", "0.0.0.0")?,
         },
     };
-    if listen.external_dns.is_none() && listen.httpreq.is_none() && listen.dyndns.is_none() {
-        bail!("nothing to serve: give --external-dns, --httpreq or --dyndns (and --metrics for /healthz and /metrics)");
+    if listen.external_dns.is_none() && listen.httpreq.is_none() && listen.dyndns.is_none() && args.rfc2136.is_none() {
+        bail!(
+            "nothing to serve: give --external-dns, --httpreq, --dyndns or --rfc2136 (and --metrics for /healthz and /metrics)"
+        );
     }
     // external-dns sends no credentials: its webhook is for the pod's own loopback only.
     if let Some(addr) = listen.external_dns
@@ -154,6 +158,13 @@ pub async fn run(
     if listen.dyndns.is_some() && dyndns_users.is_empty() {
         bail!("--dyndns: {origin} has no [[serve.dyndns.users]]; the front end never answers without authentication");
     }
+    let gateway = rfc2136::Gateway::load(&config.serve.rfc2136, &config_dir).with_context(|| origin.clone())?;
+    if args.rfc2136.is_some() && !gateway.has_keys() {
+        bail!(
+            "--rfc2136: {origin} has no [[serve.rfc2136.keys]] (or [serve.rfc2136] allow_unsigned); \
+             the gateway takes no update it cannot authenticate"
+        );
+    }
     let acme = crate::commands::acme_settings(&config, &crate::cli::AcmeArgs::default())?;
     let zones = Zones::discover(config.providers(only.as_deref())?).await;
     if !zones.unreachable().is_empty() {
@@ -165,6 +176,7 @@ pub async fn run(
         httpreq_users,
         dyndns_users,
         dyndns_seen: dyndns::Remembered::default(),
+        rfc2136: gateway,
         metrics,
         healthy: AtomicBool::new(true),
         tasks: TaskTracker::new(),
@@ -200,6 +212,14 @@ pub async fn run(
             None => servers.spawn(serve_plain(listener, router, stop)),
         };
     }
+    let mut gateway_task = None;
+    if let Some(addr) = args.rfc2136 {
+        let (addr, task) = rfc2136::listen(state.clone(), addr, shutdown.clone())
+            .await
+            .with_context(|| format!("rfc2136 listener on {addr}"))?;
+        bound.push(("rfc2136", addr));
+        gateway_task = Some(task);
+    }
     {
         use std::io::Write as _;
         let mut out = std::io::stdout().lock();
@@ -215,6 +235,9 @@ pub async fn run(
     tracing::info!(target: "zonectl::serve", "shutting down: finishing what is under way");
     shutdown.cancel();
     while servers.join_next().await.is_some() {}
+    if let Some(task) = gateway_task {
+        let _ = task.await;
+    }
     state.tasks.close();
     state.tasks.wait().await;
     if let Some((stop, server)) = metrics_server {

@@ -1,0 +1,476 @@
+//! The RFC 2136 gateway: DNS UPDATE (with TSIG) on one side, the providers' APIs on the
+//! other, so that nsupdate, knsupdate, certbot's and lego's rfc2136 plugins and the like
+//! change records at providers that speak only HTTP.
+//!
+//! UDP and TCP on one port. The wire format is hickory-proto's; queries are answered by
+//! hickory-server's catalog, built from the providers' records (cached for a few seconds,
+//! and dropped after each update the gateway makes). An UPDATE is evaluated against the
+//! provider's records under the zone's lock and applied, all or nothing, as one plan.
+
+mod tsig;
+mod update;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
+use hickory_proto::rr::RecordType as DnsType;
+use hickory_server::net::runtime::TokioTime;
+use hickory_server::net::xfer::Protocol;
+use hickory_server::server::{Request, RequestHandler as _, ResponseHandler, ResponseInfo};
+use hickory_server::zone_handler::{Catalog, MessageResponse};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio_util::sync::CancellationToken;
+use zonectl_core::plan::{self, ApplyOptions, PlanOptions, TtlPolicy};
+use zonectl_core::{Name, Record, Zone};
+use zonectl_emulator::dns::{DnsRecord, DnsZone};
+
+use self::tsig::{Key, Verdict};
+use super::ServeState;
+use crate::config::Rfc2136Config;
+
+/// How long the providers' records answer queries before they are read again.
+const CACHE_FOR: Duration = Duration::from_secs(10);
+/// Messages a client address may send per second, and in a burst.
+const RATE: f64 = 100.0;
+const BURST: f64 = 200.0;
+
+/// The gateway's keys, policy and caches.
+pub struct Gateway {
+    keys: Vec<Key>,
+    /// Zones that take unsigned updates from loopback (lowercase, trailing dot).
+    unsigned: Vec<String>,
+    cache: Mutex<Option<Cached>>,
+    budgets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+struct Cached {
+    at: Instant,
+    catalog: Arc<Catalog>,
+    transfers: HashMap<Name, Vec<hickory_proto::rr::Record>>,
+}
+
+impl Gateway {
+    pub fn load(config: &Rfc2136Config, config_dir: &Path) -> anyhow::Result<Gateway> {
+        let keys = config.keys.iter().map(|k| Key::load(k, config_dir)).collect::<anyhow::Result<Vec<_>>>()?;
+        let unsigned = config
+            .allow_unsigned
+            .iter()
+            .map(|z| format!("{}.", z.trim().trim_end_matches('.').to_ascii_lowercase()))
+            .collect();
+        Ok(Gateway { keys, unsigned, cache: Mutex::new(None), budgets: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn has_keys(&self) -> bool {
+        !self.keys.is_empty() || !self.unsigned.is_empty()
+    }
+
+    /// Whether `peer` may send another message now.
+    fn admit(&self, peer: IpAddr) -> bool {
+        let mut budgets = self.budgets.lock().expect("not poisoned");
+        if budgets.len() > 10_000 {
+            budgets.retain(|_, (_, at)| at.elapsed() < Duration::from_secs(60));
+        }
+        let (tokens, at) = budgets.entry(peer).or_insert((BURST, Instant::now()));
+        *tokens = (*tokens + at.elapsed().as_secs_f64() * RATE).min(BURST);
+        *at = Instant::now();
+        if *tokens < 1.0 {
+            return false;
+        }
+        *tokens -= 1.0;
+        true
+    }
+
+    fn invalidate(&self) {
+        *self.cache.lock().expect("not poisoned") = None;
+    }
+}
+
+/// Binds UDP and TCP on `listen` and serves until `stop`.
+pub async fn listen(
+    state: Arc<ServeState>,
+    listen: SocketAddr,
+    stop: CancellationToken,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let (udp, tcp) = zonectl_emulator::dns::bind_both(listen).await?;
+    let addr = udp.local_addr()?;
+    let udp = Arc::new(udp);
+    let task = tokio::spawn(async move {
+        let udp_loop = serve_udp(state.clone(), udp, stop.clone());
+        let tcp_loop = serve_tcp(state, tcp, stop);
+        tokio::join!(udp_loop, tcp_loop);
+    });
+    Ok((addr, task))
+}
+
+async fn serve_udp(state: Arc<ServeState>, socket: Arc<tokio::net::UdpSocket>, stop: CancellationToken) {
+    let mut buffer = vec![0u8; 65_535];
+    loop {
+        let (n, peer) = tokio::select! {
+            received = socket.recv_from(&mut buffer) => match received {
+                Ok(r) => r,
+                Err(_) => continue,
+            },
+            () = stop.cancelled() => return,
+        };
+        if !state.rfc2136.admit(peer.ip()) {
+            continue;
+        }
+        let raw = buffer[..n].to_vec();
+        let (state, socket) = (state.clone(), socket.clone());
+        tokio::spawn(async move {
+            for answer in handle(&state, &raw, peer, Protocol::Udp).await {
+                let _ = socket.send_to(&answer, peer).await;
+            }
+        });
+    }
+}
+
+async fn serve_tcp(state: Arc<ServeState>, listener: tokio::net::TcpListener, stop: CancellationToken) {
+    loop {
+        let (mut stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; }
+            },
+            () = stop.cancelled() => return,
+        };
+        let state = state.clone();
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            loop {
+                // A connection that sends nothing for ten seconds is closed.
+                let length = tokio::select! {
+                    read = tokio::time::timeout(Duration::from_secs(10), stream.read_u16()) => match read {
+                        Ok(Ok(length)) => usize::from(length),
+                        _ => return,
+                    },
+                    () = stop.cancelled() => return,
+                };
+                let mut raw = vec![0u8; length];
+                if tokio::time::timeout(Duration::from_secs(10), stream.read_exact(&mut raw)).await.is_err() {
+                    return;
+                }
+                if !state.rfc2136.admit(peer.ip()) {
+                    return;
+                }
+                for answer in handle(&state, &raw, peer, Protocol::Tcp).await {
+                    let Ok(length) = u16::try_from(answer.len()) else { return };
+                    let mut framed = length.to_be_bytes().to_vec();
+                    framed.extend_from_slice(&answer);
+                    if stream.write_all(&framed).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// One message in, the messages out (several for a zone transfer, none for a packet that
+/// is not worth an answer).
+async fn handle(state: &Arc<ServeState>, raw: &[u8], peer: SocketAddr, protocol: Protocol) -> Vec<Vec<u8>> {
+    let message = match Message::from_vec(raw) {
+        Ok(m) if m.metadata.message_type == MessageType::Query => m,
+        Ok(_) => return Vec::new(),
+        // A header we can read gets FORMERR; anything shorter is dropped.
+        Err(_) => return formerr(raw).into_iter().collect(),
+    };
+    let gateway = &state.rfc2136;
+    let verdict = tsig::verify(raw, &message, &gateway.keys);
+    let mut response = Message::response(message.metadata.id, message.metadata.op_code);
+    response.queries = message.queries.clone();
+    let signer = match verdict {
+        Verdict::Failed { error, key_name, algorithm, signed_with } => {
+            response.metadata.response_code = ResponseCode::NotAuth;
+            tracing::info!(target: "zonectl::serve", "rfc2136: {peer}: TSIG {error:?} with key {key_name}");
+            match signed_with {
+                Some((key, request_mac)) => {
+                    let _ = tsig::sign(&mut response, key, &request_mac, Some(error));
+                }
+                None => tsig::unsigned_error(&mut response, key_name, algorithm, error),
+            }
+            return response.to_vec().into_iter().collect();
+        }
+        Verdict::Signed { key, request_mac } => Some((key, request_mac)),
+        Verdict::Unsigned => None,
+    };
+    let key = signer.as_ref().map(|(k, _)| *k);
+    let answers: Vec<Message> = match message.metadata.op_code {
+        OpCode::Update => vec![update(state, &message, key, peer, response).await],
+        OpCode::Query => {
+            let qtype = message.queries.first().map(|q| q.query_type());
+            match qtype {
+                Some(DnsType::AXFR) => vec![transfer(state, &message, key, protocol, response).await],
+                Some(DnsType::IXFR) => {
+                    response.metadata.response_code = ResponseCode::NotImp;
+                    vec![response]
+                }
+                _ => query(state, &message, protocol, response).await.into_iter().collect(),
+            }
+        }
+        _ => {
+            response.metadata.response_code = ResponseCode::NotImp;
+            vec![response]
+        }
+    };
+    answers
+        .into_iter()
+        .filter_map(|mut answer| {
+            if let Some((key, request_mac)) = &signer {
+                tsig::sign(&mut answer, key, request_mac, None).ok()?;
+            }
+            answer.to_vec().ok()
+        })
+        .collect()
+}
+
+/// FORMERR for a message whose header can be read.
+fn formerr(raw: &[u8]) -> Option<Vec<u8>> {
+    if raw.len() < 12 || raw[2] & 0x80 != 0 {
+        return None;
+    }
+    let id = u16::from_be_bytes([raw[0], raw[1]]);
+    let op_code = OpCode::from_u8((raw[2] >> 3) & 0x0f);
+    Message::error_msg(id, op_code, ResponseCode::FormErr).to_vec().ok()
+}
+
+/// The catalog of the providers' records, read again when older than [`CACHE_FOR`].
+async fn cached(state: &ServeState) -> Result<(Arc<Catalog>, HashMap<Name, Vec<hickory_proto::rr::Record>>), String> {
+    if let Some(cached) = &*state.rfc2136.cache.lock().expect("not poisoned")
+        && cached.at.elapsed() < CACHE_FOR
+    {
+        return Ok((cached.catalog.clone(), cached.transfers.clone()));
+    }
+    let mut zones = Vec::new();
+    for (zone, provider) in state.zones.iter() {
+        let records = provider.list_records(zone).await.map_err(|e| e.to_string())?;
+        zones.push(dns_zone(zone, records.into_iter().map(|e| e.record)));
+    }
+    let catalog = Arc::new(zonectl_emulator::dns::catalog(&zones, &[], None));
+    let transfers = zones
+        .iter()
+        .filter_map(|z| Some((Name::parse(&z.name).ok()?, zonectl_emulator::dns::zone_records(z, &[]))))
+        .collect::<HashMap<_, _>>();
+    *state.rfc2136.cache.lock().expect("not poisoned") =
+        Some(Cached { at: Instant::now(), catalog: catalog.clone(), transfers: transfers.clone() });
+    Ok((catalog, transfers))
+}
+
+fn dns_zone(zone: &Name, records: impl Iterator<Item = Record>) -> DnsZone {
+    let records = records
+        .map(|r| DnsRecord {
+            name: r.name.as_str().to_owned(),
+            ttl: r.ttl.as_secs(),
+            rtype: r.rtype().to_string(),
+            data: r.data.to_string(),
+        })
+        .collect();
+    DnsZone { name: zone.as_str().to_owned(), records }
+}
+
+/// A query, answered by the catalog with authority.
+async fn query(state: &ServeState, message: &Message, protocol: Protocol, mut response: Message) -> Option<Message> {
+    let catalog = match cached(state).await {
+        Ok((catalog, _)) => catalog,
+        Err(e) => {
+            tracing::warn!(target: "zonectl::serve", "rfc2136: cannot read the zones: {e}");
+            response.metadata.response_code = ResponseCode::ServFail;
+            return Some(response);
+        }
+    };
+    // The catalog sees the question without its signature (ours goes on the answer).
+    let mut unsigned = message.clone();
+    unsigned.signature = None;
+    let bytes = unsigned.to_vec().ok()?;
+    let request = Request::from_bytes(bytes, SocketAddr::from(([127, 0, 0, 1], 0)), protocol).ok()?;
+    let capture = Capture::default();
+    catalog.handle_request::<Capture, TokioTime>(&request, capture.clone()).await;
+    let bytes = capture.0.lock().expect("not poisoned").take()?;
+    let mut answer = Message::from_vec(&bytes).ok()?;
+    let limit = match (&protocol, &message.edns) {
+        (Protocol::Udp, Some(edns)) => usize::from(edns.max_payload().max(512)),
+        (Protocol::Udp, None) => 512,
+        _ => usize::from(u16::MAX),
+    };
+    // Room for our TSIG, then TC if it does not fit.
+    if bytes.len() + 200 > limit {
+        answer = answer.truncate();
+        answer.metadata.truncation = true;
+    }
+    Some(answer)
+}
+
+/// What the catalog sends, kept.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Option<Vec<u8>>>>);
+
+#[async_trait::async_trait]
+impl ResponseHandler for Capture {
+    async fn send_response<'a>(
+        &mut self,
+        response: MessageResponse<
+            '_,
+            'a,
+            impl Iterator<Item = &'a hickory_proto::rr::Record> + Send + 'a,
+            impl Iterator<Item = &'a hickory_proto::rr::Record> + Send + 'a,
+            impl Iterator<Item = &'a hickory_proto::rr::Record> + Send + 'a,
+            impl Iterator<Item = &'a hickory_proto::rr::Record> + Send + 'a,
+        >,
+    ) -> Result<ResponseInfo, hickory_server::net::NetError> {
+        let mut bytes = Vec::with_capacity(512);
+        let mut encoder = hickory_proto::serialize::binary::BinEncoder::new(&mut bytes);
+        encoder.set_max_size(u16::MAX);
+        let info = response.destructive_emit(&mut encoder)?;
+        *self.0.lock().expect("not poisoned") = Some(bytes);
+        Ok(info)
+    }
+}
+
+/// AXFR over TCP, to a key allowed the zone: the zone as the provider holds it, in one
+/// message.
+async fn transfer(
+    state: &ServeState,
+    message: &Message,
+    key: Option<&Key>,
+    protocol: Protocol,
+    mut response: Message,
+) -> Message {
+    let zone = message.queries.first().and_then(|q| Name::parse(&q.name().to_ascii()).ok());
+    let allowed =
+        zone.as_ref().is_some_and(|z| key.is_some_and(|k| k.zones.contains(&z.as_str().to_ascii_lowercase())));
+    if protocol != Protocol::Tcp || !allowed {
+        response.metadata.response_code = ResponseCode::Refused;
+        return response;
+    }
+    let zone = zone.expect("checked");
+    match cached(state).await {
+        Ok((_, transfers)) => match transfers.get(&zone) {
+            Some(records) if !records.is_empty() => {
+                response.metadata.authoritative = true;
+                response.answers = records.clone();
+                response.answers.push(records[0].clone());
+            }
+            _ => response.metadata.response_code = ResponseCode::NotAuth,
+        },
+        Err(_) => response.metadata.response_code = ResponseCode::ServFail,
+    }
+    response
+}
+
+/// An UPDATE: the zone section, the key's rights, then the rest under the zone's lock.
+async fn update(
+    state: &Arc<ServeState>,
+    message: &Message,
+    key: Option<&Key>,
+    peer: SocketAddr,
+    mut response: Message,
+) -> Message {
+    let rcode = match check_and_apply(state, message, key, peer).await {
+        Ok(()) => ResponseCode::NoError,
+        Err(rcode) => rcode,
+    };
+    response.metadata.response_code = rcode;
+    response
+}
+
+async fn check_and_apply(
+    state: &Arc<ServeState>,
+    message: &Message,
+    key: Option<&Key>,
+    peer: SocketAddr,
+) -> Result<(), ResponseCode> {
+    let [zone_query] = message.queries.as_slice() else { return Err(ResponseCode::FormErr) };
+    if zone_query.query_type() != DnsType::SOA {
+        return Err(ResponseCode::FormErr);
+    }
+    let zone = Name::parse(&zone_query.name().to_ascii()).map_err(|_| ResponseCode::FormErr)?;
+    let provider =
+        state.zones.iter().find(|(z, _)| **z == zone).map(|(_, p)| p.clone()).ok_or(ResponseCode::NotAuth)?;
+    let zone_key = zone.as_str().to_ascii_lowercase();
+    let key_name = key.map_or_else(|| "(unsigned)".to_owned(), |k| k.name.to_string());
+    let permitted = match key {
+        Some(k) => k.zones.contains(&zone_key),
+        None => state.rfc2136.unsigned.contains(&zone_key) && peer.ip().to_canonical().is_loopback(),
+    };
+    if !permitted {
+        tracing::info!(target: "zonectl::serve", key = %key_name, zone = %zone, "rfc2136: {peer}: key {key_name} may not update {zone}: REFUSED");
+        return Err(ResponseCode::Refused);
+    }
+    let prerequisites = message.answers.iter().map(update::entry).collect::<Result<Vec<_>, _>>()?;
+    let updates = message.authorities.iter().map(update::entry).collect::<Result<Vec<_>, _>>()?;
+    let count = updates.len();
+    // In a task of its own: a client that goes away does not cut an apply short.
+    let task_state = state.clone();
+    let key_rights = key.map(|k| (k.names.clone(), k.types.clone()));
+    let (task_zone, task_key) = (zone.clone(), key_name.clone());
+    let outcome = state
+        .tasks
+        .spawn(async move {
+            let (state, zone) = (task_state, task_zone);
+            let _lock = provider.lock(&zone).await.map_err(|_| ResponseCode::ServFail)?;
+            let existing = provider.list_records(&zone).await.map_err(|e| {
+                tracing::warn!(target: "zonectl::serve", "rfc2136: {zone}: {e}");
+                ResponseCode::ServFail
+            })?;
+            let mut records: Vec<Record> = existing.iter().map(|e| e.record.clone()).collect();
+            update::check_prerequisites(&zone, &records, &prerequisites)?;
+            if let Some((names, types)) = &key_rights {
+                for u in &updates {
+                    let name = u.name.as_str().trim_end_matches('.').to_ascii_lowercase();
+                    let name_ok = names.is_empty() || names.iter().any(|p| super::auth::glob(p, &name));
+                    let type_ok = types.is_empty() || u.rtype.is_some_and(|t| types.contains(&t.to_string()));
+                    if !(name_ok && type_ok) {
+                        tracing::info!(target: "zonectl::serve", "rfc2136: key {task_key} may not change {} {:?}: REFUSED", u.name, u.rtype);
+                        return Err(ResponseCode::Refused);
+                    }
+                }
+            }
+            update::prescan(&zone, &updates)?;
+            update::apply(&zone, &mut records, updates)?;
+            let desired = Zone::from_records(zone.clone(), records);
+            // A TTL the provider refuses is refused here, not changed behind the client's back.
+            let options = PlanOptions { ttl_policy: TtlPolicy::Refuse, ..PlanOptions::default() };
+            let planned = plan::plan(provider.name(), provider.capabilities(), &desired, existing, &options).map_err(|e| {
+                tracing::info!(target: "zonectl::serve", "rfc2136: {zone}: {e}: REFUSED");
+                ResponseCode::Refused
+            })?;
+            if planned.is_empty() {
+                return Ok(0);
+            }
+            let applied = plan::apply(provider.as_ref(), &planned, &ApplyOptions { force: true, ..ApplyOptions::default() })
+                .await
+                .map_err(|_| ResponseCode::ServFail)?;
+            state.rfc2136.invalidate();
+            let done = applied.report.outcomes.iter().filter(|o| matches!(o, zonectl_core::provider::Outcome::Done)).count();
+            state
+                .metrics
+                .changes_applied
+                .get_or_create(&super::metrics::ProviderLabels { provider: provider.name().into() })
+                .inc_by(done as u64);
+            if let Some(e) = applied.report.outcomes.iter().find_map(|o| o.error()) {
+                tracing::warn!(target: "zonectl::serve", "rfc2136: {zone}: {e}");
+                return Err(ResponseCode::ServFail);
+            }
+            Ok(planned.operations.len())
+        })
+        .await
+        .unwrap_or(Err(ResponseCode::ServFail));
+    let (rcode, calls) = match &outcome {
+        Ok(calls) => (ResponseCode::NoError, *calls),
+        Err(rcode) => (*rcode, 0),
+    };
+    tracing::info!(
+        target: "zonectl::serve",
+        key = %key_name,
+        zone = %zone,
+        changes = count,
+        rcode = %rcode,
+        provider_calls = calls,
+        "rfc2136: {peer}: update of {zone} with key {key_name}: {count} change(s), {rcode}, {calls} provider call(s)"
+    );
+    outcome.map(|_| ())
+}
