@@ -7,6 +7,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -129,8 +130,10 @@ impl Setup {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        let wanted =
-            args.iter().filter(|a| ["--external-dns", "--httpreq", "--dyndns", "--metrics"].contains(a)).count();
+        let wanted = args
+            .iter()
+            .filter(|a| ["--external-dns", "--httpreq", "--dyndns", "--metrics", "--rfc2136"].contains(a))
+            .count();
         let mut lines = BufReader::new(child.stdout.take().unwrap());
         let mut listeners = BTreeMap::new();
         while listeners.len() < wanted {
@@ -780,4 +783,328 @@ async fn the_binary_runs_as_the_image_runs_it() {
     assert_eq!(hook.negotiate().await["include"], json!(["example.com", "example.net"]));
     assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
     assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+// The RFC 2136 gateway.
+
+const SHA256_SECRET: &str = "c2hhMjU2LWtleS1mb3ItdGhlLWdhdGV3YXktdGVzdHM=";
+const MD5_SECRET: &str = "bWQ1LWtleS1mb3ItY2VydGJvdA==";
+const SHA1_SECRET: &str = "c2hhMS1rZXktZm9yLWxlZ28=";
+
+impl Setup {
+    /// Keys for the gateway: one per algorithm the clients default to, and one allowed
+    /// only `_acme-challenge` TXT records.
+    fn with_keys(self) -> Setup {
+        let zone = self.zone();
+        let mut text = std::fs::read_to_string(self.path("zonectl.toml")).unwrap();
+        for (name, algorithm, secret) in [
+            ("update-key", "hmac-sha256", SHA256_SECRET),
+            ("certbot-key", "hmac-md5", MD5_SECRET),
+            ("lego-key", "hmac-sha1", SHA1_SECRET),
+        ] {
+            text.push_str(&format!(
+                "\n[[serve.rfc2136.keys]]\nname = \"{name}\"\nalgorithm = \"{algorithm}\"\nsecret = \"{secret}\"\nzones = [\"{zone}\"]\n"
+            ));
+        }
+        text.push_str(&format!(
+            "\n[[serve.rfc2136.keys]]\nname = \"acme-only\"\nsecret_file = \"acme-only.key\"\nzones = [\"{zone}\"]\nnames = [\"_acme-challenge.*\"]\ntypes = [\"TXT\"]\n"
+        ));
+        std::fs::write(self.path("zonectl.toml"), text).unwrap();
+        // As tsig-keygen writes it.
+        std::fs::write(
+            self.path("acme-only.key"),
+            format!("key \"acme-only\" {{\n\talgorithm hmac-sha256;\n\tsecret \"{SHA256_SECRET}\";\n}};\n"),
+        )
+        .unwrap();
+        self
+    }
+
+    /// The records at `name` of `rtype`, as `zonectl record list` shows them.
+    fn listed(&self, name: &str, rtype: &str) -> Vec<String> {
+        let out = self
+            .command()
+            .args(["record", "list", &self.zone(), "--name", name, "--type", rtype, "--output", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let mut values: Vec<String> = list.iter().map(|r| r["value"].as_str().unwrap().to_owned()).collect();
+        values.sort();
+        values
+    }
+}
+
+/// Runs `program` (nsupdate, knsupdate) with `script` on its stdin.
+fn script(program: &str, args: &[&str], script: &str) -> (bool, String) {
+    use std::io::Write as _;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+fn gateway_port(served: &Served) -> String {
+    served.listeners["rfc2136"].rsplit(':').next().unwrap().to_owned()
+}
+
+#[test]
+fn nsupdate_and_knsupdate_add_replace_and_delete_at_three_providers() {
+    if !common::pebble::have(&["nsupdate", "knsupdate"]) {
+        return;
+    }
+    for kind in ["luadns", "domeneshop", "mydomainlu"] {
+        let setup = Setup::emulated(kind, "0.01").with_keys();
+        let served = setup.serve(&["--rfc2136", "127.0.0.1:0"]);
+        let (port, zone) = (gateway_port(&served), setup.zone());
+        let key = format!("hmac-sha256:update-key:{SHA256_SECRET}");
+        let header = format!("server 127.0.0.1 {port}\nzone {zone}\n");
+        let nsupdate = |body: &str| script("nsupdate", &["-y", &key], &format!("{header}{body}send\n"));
+
+        // (`www` is taken by a CNAME at some: an add beside it would be ignored, as RFC 2136 says.)
+        let (ok, out) =
+            nsupdate(&format!("update add gw.{zone} 300 A 192.0.2.10\nupdate add txt.{zone} 300 TXT \"hello\"\n"));
+        assert!(ok, "{kind}: {out}");
+        assert_eq!(setup.listed("gw", "A"), ["192.0.2.10"], "{kind}");
+        assert_eq!(setup.listed("txt", "TXT"), ["\"hello\""], "{kind}");
+
+        // Replace: the set deleted and added again in one message.
+        let (ok, out) = nsupdate(&format!("update delete gw.{zone} A\nupdate add gw.{zone} 300 A 192.0.2.11\n"));
+        assert!(ok, "{kind}: {out}");
+        assert_eq!(setup.listed("gw", "A"), ["192.0.2.11"], "{kind}");
+
+        // A prerequisite that fails changes nothing and says which.
+        let writes = tokio_writes(&setup);
+        let (ok, out) = nsupdate(&format!("prereq nxdomain gw.{zone}\nupdate delete txt.{zone} TXT\n"));
+        assert!(!ok && out.contains("YXDOMAIN"), "{kind}: {out}");
+        let (ok, out) = nsupdate(&format!("prereq yxrrset txt.{zone} TXT \"other\"\nupdate delete txt.{zone} TXT\n"));
+        assert!(!ok && out.contains("NXRRSET"), "{kind}: {out}");
+        assert_eq!(setup.listed("txt", "TXT"), ["\"hello\""], "{kind}");
+        assert_eq!(tokio_writes(&setup), writes, "{kind}: nothing was sent");
+
+        // knsupdate: delete one value, add another record.
+        let knsupdate = format!(
+            "server 127.0.0.1 {port}\nzone {zone}.\nupdate delete txt.{zone}. TXT \"hello\"\nupdate add k.{zone}. 300 A 192.0.2.12\nsend\n"
+        );
+        let (ok, out) = script("knsupdate", &["-y", &key], &knsupdate);
+        assert!(ok, "{kind}: {out}");
+        assert!(setup.listed("txt", "TXT").is_empty(), "{kind}");
+        assert_eq!(setup.listed("k", "A"), ["192.0.2.12"], "{kind}");
+    }
+}
+
+fn tokio_writes(setup: &Setup) -> usize {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(setup.writes())
+}
+
+#[test]
+fn updates_without_the_right_signature_are_refused_and_change_nothing() {
+    if !common::pebble::have(&["nsupdate", "dig"]) {
+        return;
+    }
+    let setup = Setup::emulated("luadns", "0.01").with_keys();
+    let served = setup.serve(&["--rfc2136", "127.0.0.1:0"]);
+    let (port, zone) = (gateway_port(&served), setup.zone());
+    let add = format!("server 127.0.0.1 {port}\nzone {zone}\nupdate add x.{zone} 300 A 192.0.2.1\nsend\n");
+    let cases = [
+        (vec![], "REFUSED"),
+        (vec!["-y".to_owned(), format!("hmac-sha256:update-key:{MD5_SECRET}")], "BADSIG"),
+        (vec!["-y".to_owned(), format!("hmac-sha256:nobody:{SHA256_SECRET}")], "BADKEY"),
+        (vec!["-y".to_owned(), format!("hmac-sha512:update-key:{SHA256_SECRET}")], "BADKEY"),
+        // A key allowed only _acme-challenge TXT.
+        (vec!["-y".to_owned(), format!("hmac-sha256:acme-only:{SHA256_SECRET}")], "REFUSED"),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, out) = script("nsupdate", &args, &add);
+        assert!(!ok && out.contains(expected), "{args:?}: {out}");
+    }
+    assert_eq!(tokio_writes(&setup), 0);
+    // The narrow key does what it is for.
+    let acme = format!("server 127.0.0.1 {port}\nzone {zone}\nupdate add _acme-challenge.{zone} 300 TXT \"v\"\nsend\n");
+    let (ok, out) = script("nsupdate", &["-y", &format!("hmac-sha256:acme-only:{SHA256_SECRET}")], &acme);
+    assert!(ok, "{out}");
+    // Zone transfer: with the key, the zone; without, REFUSED.
+    let signed = Command::new("dig")
+        .args(["-p", &port, "@127.0.0.1", &zone, "AXFR", "-y", &format!("hmac-sha256:update-key:{SHA256_SECRET}")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&signed.stdout);
+    assert!(
+        text.contains("_acme-challenge") && text.matches("\tSOA\t").count() == 2 && !text.contains("failure"),
+        "{text}"
+    );
+    let unsigned = Command::new("dig").args(["-p", &port, "@127.0.0.1", &zone, "AXFR"]).output().unwrap();
+    let text = String::from_utf8_lossy(&unsigned.stdout);
+    assert!(text.contains("Transfer failed") || text.contains("REFUSED"), "{text}");
+}
+
+#[test]
+fn queries_find_the_zone_as_certbot_does_with_authority() {
+    if !common::pebble::have(&["dig"]) {
+        return;
+    }
+    let setup = Setup::emulated("domeneshop", "0.01").with_keys();
+    let served = setup.serve(&["--rfc2136", "127.0.0.1:0"]);
+    let (port, zone) = (gateway_port(&served), setup.zone());
+    let dig = |args: &[&str]| {
+        let out = Command::new("dig").args(["+norec", "-p", &port, "@127.0.0.1"]).args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // Domeneshop's API keeps no SOA: the gateway makes one up for the apex.
+    let soa = dig(&[&zone, "SOA"]);
+    assert!(soa.contains("flags: qr aa") && soa.contains("ANSWER: 1"), "{soa}");
+    let below = dig(&[&format!("_acme-challenge.x.{zone}"), "SOA"]);
+    assert!(below.contains("status: NXDOMAIN") && below.contains("AUTHORITY: 1"), "{below}");
+    let elsewhere = dig(&["example.org", "SOA"]);
+    assert!(elsewhere.contains("status: REFUSED") || elsewhere.contains("status: SERVFAIL"), "{elsewhere}");
+    // Over TCP too.
+    assert!(dig(&["+tcp", &zone, "SOA"]).contains("flags: qr aa"));
+}
+
+#[test]
+fn ten_thousand_malformed_packets_then_a_valid_query() {
+    if !common::pebble::have(&["dig"]) {
+        return;
+    }
+    let setup = Setup::zonefile().with_keys();
+    let served = setup.serve(&["--rfc2136", "127.0.0.1:0"]);
+    let port = gateway_port(&served);
+    let target: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    // A valid signed update to mutate, captured from nsupdate's form.
+    let seed = {
+        let mut message = vec![0x12, 0x34, 0x28, 0x00, 0, 1, 0, 0, 0, 1, 0, 0];
+        message.extend_from_slice(b"\x07example\x03com\x00\x00\x06\x00\x01");
+        message
+            .extend_from_slice(b"\x01x\x07example\x03com\x00\x00\x01\x00\x01\x00\x00\x01\x2c\x00\x04\xc0\x00\x02\x01");
+        message
+    };
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for i in 0..10_000u32 {
+        let mut packet = seed.clone();
+        match i % 4 {
+            0 => packet.truncate((next() as usize) % packet.len()),
+            1 => {
+                for _ in 0..1 + next() % 4 {
+                    let at = (next() as usize) % packet.len();
+                    packet[at] = next() as u8;
+                }
+            }
+            2 => packet = (0..(next() % 64)).map(|_| next() as u8).collect(),
+            _ => {
+                // Counts that promise more than there is.
+                packet[5] = 0xff;
+                packet[7] = 0xff;
+            }
+        }
+        let _ = socket.send_to(&packet, target);
+    }
+    // Some over TCP: a length that lies, then nothing.
+    for _ in 0..20 {
+        if let Ok(mut stream) = std::net::TcpStream::connect(target) {
+            use std::io::Write as _;
+            let _ = stream.write_all(&[0xff, 0xff, 1, 2, 3]);
+        }
+    }
+    let out = Command::new("dig")
+        .args(["+norec", "+tries=3", "+time=2", "-p", &port, "@127.0.0.1", "example.com", "SOA"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("flags: qr aa"), "{text}");
+}
+
+#[test]
+fn certbot_and_lego_obtain_certificates_through_the_gateway() {
+    if !common::pebble::have(&["pebble", "certbot", "lego"]) {
+        return;
+    }
+    let setup = Setup::emulated("domeneshop", "0.01").with_keys();
+    let served = setup.serve(&["--rfc2136", "127.0.0.1:0"]);
+    let (port, zone) = (gateway_port(&served), setup.zone());
+    let before = setup.export();
+    let tls = common::pebble::tls(setup.dir.path());
+    // Pebble asks the gateway, which answers from the provider's records.
+    let pebble = common::pebble::pebble(setup.dir.path(), &tls, &served.listeners["rfc2136"]);
+
+    // certbot's rfc2136 plugin: its default algorithm (hmac-md5), TCP.
+    let credentials = setup.path("rfc2136.ini");
+    std::fs::write(
+        &credentials,
+        format!("dns_rfc2136_server = 127.0.0.1\ndns_rfc2136_port = {port}\ndns_rfc2136_name = certbot-key\ndns_rfc2136_secret = {MD5_SECRET}\n"),
+    )
+    .unwrap();
+    set_mode_600(&credentials);
+    let out = Command::new("timeout")
+        .args([
+            "300",
+            "certbot",
+            "certonly",
+            "--non-interactive",
+            "--agree-tos",
+            "--no-eff-email",
+            "-m",
+            "hostmaster@example.org",
+        ])
+        .env("REQUESTS_CA_BUNDLE", &tls.ca)
+        .args(["--server", &pebble.directory, "--dns-rfc2136", "--dns-rfc2136-propagation-seconds", "1"])
+        .arg("--dns-rfc2136-credentials")
+        .arg(&credentials)
+        .arg("--config-dir")
+        .arg(setup.path("certbot/config"))
+        .arg("--work-dir")
+        .arg(setup.path("certbot/work"))
+        .arg("--logs-dir")
+        .arg(setup.path("certbot/logs"))
+        .args(["-d", &zone, "-d", &format!("*.{zone}")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "certbot: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cert = setup.path("certbot/config/live").join(&zone).join("cert.pem");
+    assert_eq!(common::pebble::names_in(&cert), [format!("*.{zone}"), zone.clone()]);
+
+    // lego's rfc2136 provider: its default algorithm (hmac-sha1), UDP.
+    let out = Command::new("timeout")
+        .args(["300", "lego"])
+        .env("LEGO_CA_CERTIFICATES", &tls.ca)
+        .env("RFC2136_NAMESERVER", &served.listeners["rfc2136"])
+        .env("RFC2136_TSIG_KEY", "lego-key")
+        .env("RFC2136_TSIG_SECRET", SHA1_SECRET)
+        .env("RFC2136_PROPAGATION_TIMEOUT", "60")
+        .env("RFC2136_POLLING_INTERVAL", "1")
+        .env("RFC2136_SEQUENCE_INTERVAL", "1")
+        .args(["--server", &pebble.directory, "--email", "hostmaster@example.org", "--accept-tos"])
+        // Our answer is checked by pebble; lego's own check would ask port 53 of the NS addresses.
+        .args(["--dns", "rfc2136", "--dns.disable-cp", "--dns.resolvers", &served.listeners["rfc2136"]])
+        .args(["-d", &zone, "-d", &format!("*.{zone}"), "--path"])
+        .arg(setup.path("lego"))
+        .arg("run")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "lego: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cert = setup.path("lego").join("certificates").join(format!("{zone}.crt"));
+    assert_eq!(common::pebble::names_in(&cert), [format!("*.{zone}"), zone.clone()]);
+    assert_eq!(setup.export(), before, "the challenges are gone, nothing else moved");
 }
