@@ -1108,3 +1108,138 @@ fn certbot_and_lego_obtain_certificates_through_the_gateway() {
     assert_eq!(common::pebble::names_in(&cert), [format!("*.{zone}"), zone.clone()]);
     assert_eq!(setup.export(), before, "the challenges are gone, nothing else moved");
 }
+
+/// BIND's named, primary for example.com with the same zone file and key, on loopback.
+struct Named {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Named {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn named(dir: &Path, zone_file: &str) -> Named {
+    let port = common::pebble::free_port();
+    std::fs::write(dir.join("example.com.zone"), zone_file).unwrap();
+    let d = dir.display();
+    std::fs::write(
+        dir.join("named.conf"),
+        format!(
+            "options {{ directory \"{d}\"; listen-on port {port} {{ 127.0.0.1; }}; listen-on-v6 {{ none; }};\n\
+             pid-file \"{d}/named.pid\"; recursion no; dnssec-validation no; }};\n\
+             key \"update-key\" {{ algorithm hmac-sha256; secret \"{SHA256_SECRET}\"; }};\n\
+             controls {{ }};\n\
+             zone \"example.com\" {{ type primary; file \"{d}/example.com.zone\"; \
+             allow-update {{ key \"update-key\"; }}; allow-transfer {{ key \"update-key\"; }}; }};\n"
+        ),
+    )
+    .unwrap();
+    let child = Command::new("named")
+        .args(["-g", "-4", "-n", "1", "-c"])
+        .arg(dir.join("named.conf"))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("named.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let out = Command::new("dig").args(["+norec", "+time=1", "+tries=1", "-p", &port.to_string(), "@127.0.0.1", "example.com", "SOA"]).output().unwrap();
+        if String::from_utf8_lossy(&out.stdout).contains("status: NOERROR") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "named did not start: {}", std::fs::read_to_string(dir.join("named.log")).unwrap_or_default());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Named { child, port }
+}
+
+/// The zone by AXFR, as sorted lines, SOA left out (each server counts its own serial).
+fn transferred(port: &str) -> Vec<String> {
+    let out = Command::new("dig")
+        .args(["+noall", "+answer", "-p", port, "@127.0.0.1", "example.com", "AXFR", "-y", &format!("hmac-sha256:update-key:{SHA256_SECRET}")])
+        .output()
+        .unwrap();
+    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty() && !l.contains(" SOA ") && !l.contains(" TSIG "))
+        .collect();
+    lines.sort();
+    lines.dedup();
+    lines
+}
+
+#[test]
+fn two_hundred_random_updates_answer_as_bind_does() {
+    if !common::pebble::have(&["named", "nsupdate", "dig"]) {
+        return;
+    }
+    let setup = Setup::zonefile().with_keys();
+    let zone_file = std::fs::read_to_string(setup.path("zones/example.com.zone")).unwrap();
+    let bind_dir = tempfile::tempdir().unwrap();
+    let bind = named(bind_dir.path(), &zone_file);
+    let served = setup.serve(&["--rfc2136", "127.0.0.1:0"]);
+    let ours = gateway_port(&served);
+    let theirs = bind.port.to_string();
+
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut pick = |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    let names = ["a", "b", "c", "d"];
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut largest = 0;
+    for step in 0..200 {
+        let mut lines = Vec::new();
+        for _ in 0..pick(3) {
+            let name = format!("{}.example.com", names[pick(4) as usize]);
+            lines.push(match pick(5) {
+                0 => format!("prereq yxdomain {name}"),
+                1 => format!("prereq nxdomain {name}"),
+                2 => format!("prereq yxrrset {name} A"),
+                3 => format!("prereq nxrrset {name} TXT"),
+                _ => format!("prereq yxrrset {name} A 192.0.2.{}", 1 + pick(2)),
+            });
+        }
+        for _ in 0..1 + pick(3) {
+            let name = format!("{}.example.com", names[pick(4) as usize]);
+            let ttl = if pick(4) == 0 { 600 } else { 300 };
+            lines.push(match pick(9) {
+                0 | 1 => format!("update add {name} {ttl} A 192.0.2.{}", 1 + pick(2)),
+                2 | 3 => format!("update add {name} {ttl} TXT \"t{}\"", pick(3)),
+                4 => format!("update add {name} {ttl} CNAME x.example.net."),
+                5 => format!("update delete {name} A"),
+                6 => format!("update delete {name}"),
+                7 => format!("update delete {name} TXT \"t{}\"", pick(3)),
+                _ => format!("update delete {name} A 192.0.2.{}", 1 + pick(2)),
+            });
+        }
+        let body = lines.join("\n");
+        let outcome = |port: &str| {
+            let (ok, out) = script(
+                "nsupdate",
+                &["-y", &format!("hmac-sha256:update-key:{SHA256_SECRET}")],
+                &format!("server 127.0.0.1 {port}\nzone example.com\n{body}\nsend\n"),
+            );
+            if ok { "NOERROR".to_owned() } else { out.lines().find_map(|l| l.strip_prefix("update failed: ")).unwrap_or(&out).trim().to_owned() }
+        };
+        let (mine, bind) = (outcome(&ours), outcome(&theirs));
+        assert_eq!(mine, bind, "step {step}:\n{body}");
+        let zone = transferred(&ours);
+        assert_eq!(zone, transferred(&theirs), "step {step}:\n{body}");
+        *outcomes.entry(mine).or_default() += 1;
+        largest = largest.max(zone.len());
+    }
+    // The sequence exercised both sides of the prerequisites, and the zone grew.
+    assert!(outcomes.get("NOERROR").is_some_and(|&n| n > 50), "{outcomes:?}");
+    assert!(outcomes.len() >= 4, "several rcodes: {outcomes:?}");
+    assert!(largest >= 8, "{largest}");
+    eprintln!("rcodes over 200 updates: {outcomes:?}; largest zone {largest} records");
+}
