@@ -801,6 +801,7 @@ impl Setup {
             ("update-key", "hmac-sha256", SHA256_SECRET),
             ("certbot-key", "hmac-md5", MD5_SECRET),
             ("lego-key", "hmac-sha1", SHA1_SECRET),
+            ("sha512-key", "hmac-sha512", SHA256_SECRET),
         ] {
             text.push_str(&format!(
                 "\n[[serve.rfc2136.keys]]\nname = \"{name}\"\nalgorithm = \"{algorithm}\"\nsecret = \"{secret}\"\nzones = [\"{zone}\"]\n"
@@ -924,7 +925,18 @@ fn updates_without_the_right_signature_are_refused_and_change_nothing() {
         let (ok, out) = script("nsupdate", &args, &add);
         assert!(!ok && out.contains(expected), "{args:?}: {out}");
     }
+    // A zone the gateway does not serve; a TTL the provider refuses (LuaDNS: 300 at least).
+    let other = format!("server 127.0.0.1 {port}\nzone example.org\nupdate add x.example.org 300 A 192.0.2.1\nsend\n");
+    let (ok, out) = script("nsupdate", &["-y", &format!("hmac-sha256:update-key:{SHA256_SECRET}")], &other);
+    assert!(!ok && out.contains("NOTAUTH"), "{out}");
+    let short = add.replace(" 300 A ", " 60 A ");
+    let (ok, out) = script("nsupdate", &["-y", &format!("hmac-sha256:update-key:{SHA256_SECRET}")], &short);
+    assert!(!ok && out.contains("REFUSED"), "{out}");
+    assert!(served.log().contains("TTL 60 is outside"), "the reason is logged: {}", served.log());
     assert_eq!(tokio_writes(&setup), 0);
+    // hmac-sha512, answered signed.
+    let (ok, out) = script("nsupdate", &["-y", &format!("hmac-sha512:sha512-key:{SHA256_SECRET}")], &add);
+    assert!(ok, "{out}");
     // The narrow key does what it is for.
     let acme = format!("server 127.0.0.1 {port}\nzone {zone}\nupdate add _acme-challenge.{zone} 300 TXT \"v\"\nsend\n");
     let (ok, out) = script("nsupdate", &["-y", &format!("hmac-sha256:acme-only:{SHA256_SECRET}")], &acme);
@@ -1028,7 +1040,7 @@ fn ten_thousand_malformed_packets_then_a_valid_query() {
 
 #[test]
 fn certbot_and_lego_obtain_certificates_through_the_gateway() {
-    if !common::pebble::have(&["pebble", "certbot", "lego"]) {
+    if !common::pebble::have(&["pebble", "certbot", "lego"]) || !common::pebble::have_python("certbot_dns_rfc2136") {
         return;
     }
     let setup = Setup::emulated("domeneshop", "0.01").with_keys();
@@ -1147,11 +1159,18 @@ fn named(dir: &Path, zone_file: &str) -> Named {
         .unwrap();
     let started = Instant::now();
     loop {
-        let out = Command::new("dig").args(["+norec", "+time=1", "+tries=1", "-p", &port.to_string(), "@127.0.0.1", "example.com", "SOA"]).output().unwrap();
+        let out = Command::new("dig")
+            .args(["+norec", "+time=1", "+tries=1", "-p", &port.to_string(), "@127.0.0.1", "example.com", "SOA"])
+            .output()
+            .unwrap();
         if String::from_utf8_lossy(&out.stdout).contains("status: NOERROR") {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "named did not start: {}", std::fs::read_to_string(dir.join("named.log")).unwrap_or_default());
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "named did not start: {}",
+            std::fs::read_to_string(dir.join("named.log")).unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     Named { child, port }
@@ -1160,7 +1179,17 @@ fn named(dir: &Path, zone_file: &str) -> Named {
 /// The zone by AXFR, as sorted lines, SOA left out (each server counts its own serial).
 fn transferred(port: &str) -> Vec<String> {
     let out = Command::new("dig")
-        .args(["+noall", "+answer", "-p", port, "@127.0.0.1", "example.com", "AXFR", "-y", &format!("hmac-sha256:update-key:{SHA256_SECRET}")])
+        .args([
+            "+noall",
+            "+answer",
+            "-p",
+            port,
+            "@127.0.0.1",
+            "example.com",
+            "AXFR",
+            "-y",
+            &format!("hmac-sha256:update-key:{SHA256_SECRET}"),
+        ])
         .output()
         .unwrap();
     let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
@@ -1228,7 +1257,11 @@ fn two_hundred_random_updates_answer_as_bind_does() {
                 &["-y", &format!("hmac-sha256:update-key:{SHA256_SECRET}")],
                 &format!("server 127.0.0.1 {port}\nzone example.com\n{body}\nsend\n"),
             );
-            if ok { "NOERROR".to_owned() } else { out.lines().find_map(|l| l.strip_prefix("update failed: ")).unwrap_or(&out).trim().to_owned() }
+            if ok {
+                "NOERROR".to_owned()
+            } else {
+                out.lines().find_map(|l| l.strip_prefix("update failed: ")).unwrap_or(&out).trim().to_owned()
+            }
         };
         let (mine, bind) = (outcome(&ours), outcome(&theirs));
         assert_eq!(mine, bind, "step {step}:\n{body}");
@@ -1242,4 +1275,45 @@ fn two_hundred_random_updates_answer_as_bind_does() {
     assert!(outcomes.len() >= 4, "several rcodes: {outcomes:?}");
     assert!(largest >= 8, "{largest}");
     eprintln!("rcodes over 200 updates: {outcomes:?}; largest zone {largest} records");
+}
+
+#[test]
+fn unsigned_updates_only_where_a_zone_allows_them_and_large_zones_transfer_whole() {
+    if !common::pebble::have(&["nsupdate", "dig"]) {
+        return;
+    }
+    let setup = Setup::zonefile().with_keys();
+    // A zone of 2,000 hosts: a transfer of several messages, each signed.
+    let mut zone_file = std::fs::read_to_string(setup.path("zones/example.com.zone")).unwrap();
+    for i in 0..2000 {
+        zone_file.push_str(&format!("h{i} 300 IN A 192.0.{}.{}\n", i / 250, i % 250));
+    }
+    std::fs::write(setup.path("zones/example.com.zone"), zone_file).unwrap();
+    let mut config = std::fs::read_to_string(setup.path("zonectl.toml")).unwrap();
+    config.push_str("\n[serve.rfc2136]\nallow_unsigned = [\"example.com\"]\n");
+    std::fs::write(setup.path("zonectl.toml"), config).unwrap();
+    let served = setup.serve(&["--rfc2136", "127.0.0.1:0"]);
+    let port = gateway_port(&served);
+    let add = format!("server 127.0.0.1 {port}\nzone example.com\nupdate add open.example.com 300 A 192.0.2.1\nsend\n");
+    let (ok, out) = script("nsupdate", &[], &add);
+    assert!(ok, "unsigned, from loopback, to a zone that allows it: {out}");
+    let out = Command::new("dig")
+        .args([
+            "+noall",
+            "+answer",
+            "-p",
+            &port,
+            "@127.0.0.1",
+            "example.com",
+            "AXFR",
+            "-y",
+            &format!("hmac-sha256:update-key:{SHA256_SECRET}"),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!text.contains("failure") && !stderr.contains("failure"), "{stderr}");
+    assert_eq!(text.lines().filter(|l| l.contains("\tA\t")).count(), 2000 + 2, "every host, ns1 and open");
+    assert_eq!(text.lines().filter(|l| l.contains("\tSOA\t")).count(), 2);
 }

@@ -24,6 +24,20 @@ pub fn have(programs: &[&str]) -> bool {
     false
 }
 
+/// Whether Python can import `module` (a certbot plugin); if not, whether that fails the test.
+pub fn have_python(module: &str) -> bool {
+    let found =
+        Command::new("python3").args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success());
+    if found {
+        return true;
+    }
+    if std::env::var("ZONECTL_REQUIRE_CLIENTS").is_ok_and(|v| v == "1") {
+        panic!("python module {module} not installed (.ci/run installs it)");
+    }
+    eprintln!("skipped: python module {module} not installed (.ci/run installs it)");
+    false
+}
+
 /// A CA for pebble's HTTPS listener, which the clients are told to trust.
 pub struct Tls {
     pub ca: PathBuf,

@@ -208,7 +208,7 @@ async fn handle(state: &Arc<ServeState>, raw: &[u8], peer: SocketAddr, protocol:
         OpCode::Query => {
             let qtype = message.queries.first().map(|q| q.query_type());
             match qtype {
-                Some(DnsType::AXFR) => vec![transfer(state, &message, key, protocol, response).await],
+                Some(DnsType::AXFR) => transfer(state, &message, key, protocol, response).await,
                 Some(DnsType::IXFR) => {
                     response.metadata.response_code = ResponseCode::NotImp;
                     vec![response]
@@ -221,15 +221,27 @@ async fn handle(state: &Arc<ServeState>, raw: &[u8], peer: SocketAddr, protocol:
             vec![response]
         }
     };
-    answers
-        .into_iter()
-        .filter_map(|mut answer| {
-            if let Some((key, request_mac)) = &signer {
-                tsig::sign(&mut answer, key, request_mac, None).ok()?;
+    // The first answer's MAC covers the request's; each later one's (a zone transfer in
+    // several messages) the one before it.
+    let mut previous: Option<Vec<u8>> = None;
+    let mut out = Vec::with_capacity(answers.len());
+    for mut answer in answers {
+        if let Some((key, request_mac)) = &signer {
+            let signed = match &previous {
+                None => tsig::sign(&mut answer, key, request_mac, None),
+                Some(mac) => tsig::sign_continuation(&mut answer, key, mac),
+            };
+            if signed.is_err() {
+                break;
             }
-            answer.to_vec().ok()
-        })
-        .collect()
+            previous = Some(tsig::mac_of(&answer));
+        }
+        match answer.to_vec() {
+            Ok(bytes) => out.push(bytes),
+            Err(_) => break,
+        }
+    }
+    out
 }
 
 /// FORMERR for a message whose header can be read.
@@ -334,35 +346,54 @@ impl ResponseHandler for Capture {
     }
 }
 
-/// AXFR over TCP, to a key allowed the zone: the zone as the provider holds it, in one
-/// message.
+/// Records per message of a zone transfer: well under 64 KiB for ordinary records.
+const TRANSFER_CHUNK: usize = 300;
+
+/// AXFR over TCP, to a key allowed the zone: the zone as the provider holds it, SOA first
+/// and last, in as many messages as it takes.
 async fn transfer(
     state: &ServeState,
     message: &Message,
     key: Option<&Key>,
     protocol: Protocol,
     mut response: Message,
-) -> Message {
+) -> Vec<Message> {
     let zone = message.queries.first().and_then(|q| Name::parse(&q.name().to_ascii()).ok());
     let allowed =
         zone.as_ref().is_some_and(|z| key.is_some_and(|k| k.zones.contains(&z.as_str().to_ascii_lowercase())));
     if protocol != Protocol::Tcp || !allowed {
         response.metadata.response_code = ResponseCode::Refused;
-        return response;
+        return vec![response];
     }
     let zone = zone.expect("checked");
-    match cached(state).await {
+    let records = match cached(state).await {
         Ok((_, transfers)) => match transfers.get(&zone) {
-            Some(records) if !records.is_empty() => {
-                response.metadata.authoritative = true;
-                response.answers = records.clone();
-                response.answers.push(records[0].clone());
+            Some(records) if !records.is_empty() => records.clone(),
+            _ => {
+                response.metadata.response_code = ResponseCode::NotAuth;
+                return vec![response];
             }
-            _ => response.metadata.response_code = ResponseCode::NotAuth,
         },
-        Err(_) => response.metadata.response_code = ResponseCode::ServFail,
-    }
-    response
+        Err(_) => {
+            response.metadata.response_code = ResponseCode::ServFail;
+            return vec![response];
+        }
+    };
+    let mut all = records.clone();
+    all.push(records[0].clone());
+    response.metadata.authoritative = true;
+    all.chunks(TRANSFER_CHUNK)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut part = response.clone();
+            if i > 0 {
+                // Only the first message repeats the question.
+                part.queries.clear();
+            }
+            part.answers = chunk.to_vec();
+            part
+        })
+        .collect()
 }
 
 /// An UPDATE: the zone section, the key's rights, then the rest under the zone's lock.

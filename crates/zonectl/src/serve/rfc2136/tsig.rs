@@ -159,7 +159,9 @@ pub fn verify<'k>(raw: &[u8], message: &Message, keys: &'k [Key]) -> Verdict<'k>
     let Some(signature) = &message.signature else { return Verdict::Unsigned };
     let key_name = signature.name.to_lowercase();
     let tsig = &signature.data;
-    let Some(key) = keys.iter().find(|k| k.name == key_name && k.algorithm == tsig.algorithm) else {
+    // Names compared in any case: hickory reads only the upper-case form of hmac-md5's.
+    let sent = algorithm(&tsig.algorithm.to_name().to_ascii());
+    let Some(key) = keys.iter().find(|k| k.name == key_name && sent.as_ref() == Some(&k.algorithm)) else {
         return Verdict::Failed {
             error: TsigError::BadKey,
             key_name,
@@ -216,6 +218,28 @@ pub fn sign(response: &mut Message, key: &Key, request_mac: &[u8], error: Option
     Ok(())
 }
 
+/// Signs a later message of a multi-message answer (a zone transfer): its MAC covers the
+/// previous message's MAC, the message, and only the time and fudge (RFC 8945 §5.3.1).
+pub fn sign_continuation(response: &mut Message, key: &Key, previous_mac: &[u8]) -> anyhow::Result<()> {
+    let time = now();
+    response.signature = None;
+    let mut tbs = Vec::with_capacity(1024);
+    tbs.extend_from_slice(&u16::try_from(previous_mac.len()).unwrap_or(0).to_be_bytes());
+    tbs.extend_from_slice(previous_mac);
+    tbs.extend_from_slice(&response.to_vec()?);
+    tbs.extend_from_slice(&time.to_be_bytes()[2..]);
+    tbs.extend_from_slice(&FUDGE.to_be_bytes());
+    let mac = key.mac(&tbs);
+    let tsig = TSIG::new(key.algorithm.clone(), time, FUDGE, mac, response.metadata.id, None, Vec::new());
+    response.signature = Some(Box::new(make_tsig_record(key.name.clone(), tsig)));
+    Ok(())
+}
+
+/// The MAC a signed message carries.
+pub fn mac_of(message: &Message) -> Vec<u8> {
+    message.signature.as_ref().map(|s| s.data.mac.clone()).unwrap_or_default()
+}
+
 /// The unsigned TSIG of a BADKEY or BADSIG answer: the error, no MAC.
 pub fn unsigned_error(response: &mut Message, key_name: DnsName, algorithm: TsigAlgorithm, error: TsigError) {
     let tsig = TSIG::new(algorithm, now(), FUDGE, Vec::new(), response.metadata.id, Some(error), Vec::new());
@@ -225,6 +249,14 @@ pub fn unsigned_error(response: &mut Message, key_name: DnsName, algorithm: Tsig
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn algorithm_names_in_any_case() {
+        assert_eq!(algorithm("hmac-md5.sig-alg.reg.int."), Some(TsigAlgorithm::HmacMd5));
+        assert_eq!(algorithm("HMAC-MD5.SIG-ALG.REG.INT"), Some(TsigAlgorithm::HmacMd5));
+        assert_eq!(algorithm("HMAC-SHA256."), Some(TsigAlgorithm::HmacSha256));
+        assert_eq!(algorithm("hmac-sha256-128"), None);
+    }
 
     #[test]
     fn tsig_keygen_files_and_bare_secrets() {
