@@ -1317,3 +1317,34 @@ fn unsigned_updates_only_where_a_zone_allows_them_and_large_zones_transfer_whole
     assert_eq!(text.lines().filter(|l| l.contains("\tA\t")).count(), 2000 + 2, "every host, ns1 and open");
     assert_eq!(text.lines().filter(|l| l.contains("\tSOA\t")).count(), 2);
 }
+
+#[test]
+fn a_clock_out_of_the_fudge_gets_badtime_signed_with_the_servers_time() {
+    // dnspython (Debian's, which certbot's plugin brings) signs an update an hour early and
+    // checks the answer's signature.
+    if !common::pebble::have_python("dns.tsig") {
+        return;
+    }
+    let setup = Setup::zonefile().with_keys();
+    let served = setup.serve(&["--rfc2136", "127.0.0.1:0"]);
+    let port = gateway_port(&served);
+    let program = format!(
+        r#"
+import time, dns.message, dns.query, dns.rcode, dns.tsig, dns.tsigkeyring, dns.update
+real = time.time
+keyring = dns.tsigkeyring.from_text({{"update-key.": ("hmac-sha256", "{SHA256_SECRET}")}})
+update = dns.update.UpdateMessage("example.com", keyring=keyring, keyalgorithm="hmac-sha256")
+update.add("late", 300, "A", "192.0.2.1")
+time.time = lambda: real() - 3600
+try:
+    dns.query.udp(update, "127.0.0.1", port={port}, timeout=5)
+    print("accepted")
+except dns.tsig.PeerBadTime:
+    print("BADTIME")
+"#
+    );
+    let out = Command::new("/usr/bin/python3").args(["-c", &program]).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(text.trim(), "BADTIME", "{text}");
+    assert!(!std::fs::read_to_string(setup.path("zones/example.com.zone")).unwrap().contains("late"));
+}

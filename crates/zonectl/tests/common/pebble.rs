@@ -24,10 +24,13 @@ pub fn have(programs: &[&str]) -> bool {
     false
 }
 
-/// Whether Python can import `module` (a certbot plugin); if not, whether that fails the test.
+/// Whether Debian's Python (certbot's, not a pyenv one first on PATH) can import `module`;
+/// if not, whether that fails the test.
 pub fn have_python(module: &str) -> bool {
-    let found =
-        Command::new("python3").args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success());
+    let found = Command::new("/usr/bin/python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
     if found {
         return true;
     }
