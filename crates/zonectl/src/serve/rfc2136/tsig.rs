@@ -274,6 +274,18 @@ mod tests {
             hex(mac(&TsigAlgorithm::HmacSha256, key, data).unwrap()),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+        assert_eq!(
+            hex(mac(&TsigAlgorithm::HmacSha224, key, data).unwrap()),
+            "a30e01098bc6dbbf45690f3a7e9e6d0f8bbea2a39e6148008fd05e44"
+        );
+        assert_eq!(
+            hex(mac(&TsigAlgorithm::HmacSha384, key, data).unwrap()),
+            "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649"
+        );
+        assert_eq!(
+            hex(mac(&TsigAlgorithm::HmacSha512, key, data).unwrap()),
+            "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"
+        );
         assert_eq!(hex(mac(&TsigAlgorithm::HmacMd5, key, data).unwrap()), "750c783e6ab0b503eaa86e310a5db738");
         assert_eq!(hex(mac(&TsigAlgorithm::HmacSha1, key, data).unwrap()), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
     }
