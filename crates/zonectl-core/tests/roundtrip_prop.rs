@@ -12,7 +12,10 @@ fn origin() -> Name {
 
 fn label() -> impl Strategy<Value = String> {
     prop_oneof![
-        "[a-z0-9][a-z0-9-]{0,12}",
+        // Not `xn--…` (nor any `??--`): random A-labels are not valid Punycode, and a name
+        // holding one beside a Unicode label is rightly refused by IDNA. That mix was the
+        // rare panic in this generator, not a fault of the reader.
+        "[a-z0-9][a-z0-9-]{0,12}".prop_filter("reserved label form", |l| l.get(2..4) != Some("--")),
         "_[a-z0-9]{1,8}",
         Just("xn--bcher-kva".to_string()),
         Just("bücher".to_string()),
@@ -107,7 +110,13 @@ prop_compose! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 300,
+        // Kept relative to the package root (cargo runs tests there), so a failure found in
+        // CI or a fresh clone is saved; proptest's default looks for a lib.rs and fails here.
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct("tests/roundtrip_prop.proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn read_of_write_is_identity(zone in zone()) {
