@@ -46,17 +46,41 @@ pub enum RecordType {
 #[error("unknown record type '{0}'")]
 pub struct UnknownRecordType(pub String);
 
-/// Mnemonics of IANA types that zonectl does not model; they are read in RFC 3597 form and
-/// shown by name.
+/// Mnemonics of the IANA-registered data types that have no typed variant (IANA "Resource
+/// Record (RR) TYPEs", 2025; meta-types and query types are left out: they are never data).
+/// Their data is read and shown in the type's own form where `domain` knows it.
 const OTHER_MNEMONICS: &[(&str, u16)] = &[
+    ("MD", 3),
+    ("MF", 4),
+    ("MB", 7),
+    ("MG", 8),
+    ("MR", 9),
+    ("NULL", 10),
+    ("WKS", 11),
     ("HINFO", 13),
+    ("MINFO", 14),
     ("RP", 17),
     ("AFSDB", 18),
+    ("X25", 19),
+    ("ISDN", 20),
+    ("RT", 21),
+    ("NSAP", 22),
+    ("NSAP-PTR", 23),
+    ("SIG", 24),
+    ("KEY", 25),
+    ("PX", 26),
+    ("GPOS", 27),
     ("LOC", 29),
+    ("NXT", 30),
+    ("EID", 31),
+    ("NIMLOC", 32),
+    ("ATMA", 34),
     ("NAPTR", 35),
     ("KX", 36),
     ("CERT", 37),
+    ("A6", 38),
     ("DNAME", 39),
+    ("SINK", 40),
     ("APL", 42),
     ("IPSECKEY", 45),
     ("RRSIG", 46),
@@ -67,6 +91,9 @@ const OTHER_MNEMONICS: &[(&str, u16)] = &[
     ("NSEC3PARAM", 51),
     ("SMIMEA", 53),
     ("HIP", 55),
+    ("NINFO", 56),
+    ("RKEY", 57),
+    ("TALINK", 58),
     ("CDS", 59),
     ("CDNSKEY", 60),
     ("OPENPGPKEY", 61),
@@ -74,10 +101,30 @@ const OTHER_MNEMONICS: &[(&str, u16)] = &[
     ("ZONEMD", 63),
     ("SVCB", 64),
     ("HTTPS", 65),
+    ("DSYNC", 66),
+    ("HHIT", 67),
+    ("BRID", 68),
     ("SPF", 99),
+    ("UINFO", 100),
+    ("UID", 101),
+    ("GID", 102),
+    ("UNSPEC", 103),
+    ("NID", 104),
+    ("L32", 105),
+    ("L64", 106),
+    ("LP", 107),
     ("EUI48", 108),
     ("EUI64", 109),
     ("URI", 256),
+    ("AVC", 258),
+    ("DOA", 259),
+    ("AMTRELAY", 260),
+    ("RESINFO", 261),
+    ("WALLET", 262),
+    ("CLA", 263),
+    ("IPN", 264),
+    ("TA", 32768),
+    ("DLV", 32769),
 ];
 
 impl RecordType {
@@ -154,6 +201,16 @@ impl RecordType {
     /// 128 to 255, such as AXFR and ANY), which can never be record data in a zone.
     pub fn is_meta(self) -> bool {
         matches!(self.code(), Some(0 | 41 | 128..=255))
+    }
+
+    /// Whether data of this type is read and written in the type's own presentation form
+    /// (every typed variant, and the registered types `domain` knows); the others are read
+    /// only in RFC 3597 generic form.
+    pub fn has_presentation_form(self) -> bool {
+        match self {
+            RecordType::Other(code) => crate::rdata::form_of(code).is_some(),
+            _ => true,
+        }
     }
 
     /// Whether the type has typed data in the model (`Other` types do not).

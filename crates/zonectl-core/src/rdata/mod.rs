@@ -4,6 +4,10 @@
 use std::fmt::{self, Write as _};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+mod iana;
+
+pub(crate) use iana::form_of;
+
 use crate::name::Name;
 use crate::rtype::RecordType;
 use crate::ttl::parse_ttl_bytes;
@@ -89,7 +93,9 @@ pub enum RData {
         /// Where to, with its scheme.
         target: Box<str>,
     },
-    /// Data of a type without a typed variant, in RFC 3597 generic form.
+    /// Data of a type without a typed variant, in wire form. It is read and printed in
+    /// the type's own presentation form where `domain` knows it (DNSKEY, SVCB, NAPTR, …),
+    /// in RFC 3597 generic form (`\\# length hex`) otherwise.
     Unknown {
         /// The IANA type code.
         rtype: u16,
@@ -351,7 +357,7 @@ impl RData {
     pub(crate) fn from_tokens(rtype: RecordType, tokens: &[Token<'_>], origin: Option<&Name>) -> Result<RData, String> {
         let mut fields = Fields { tokens, next: 0, rtype };
         if tokens.first().is_some_and(|t| !t.quoted && t.raw == b"\\#") {
-            return fields.generic();
+            return fields.generic(origin);
         }
         let data = match rtype {
             RecordType::A => {
@@ -407,8 +413,8 @@ impl RData {
             },
             RecordType::Ds => RData::Ds {
                 key_tag: fields.int("key tag")?,
-                algorithm: fields.int("algorithm")?,
-                digest_type: fields.int("digest type")?,
+                algorithm: fields.int_or("algorithm", iana::algorithm_number)?,
+                digest_type: fields.int_or("digest type", iana::digest_type_number)?,
                 digest: fields.hex("digest")?,
             },
             RecordType::Soa => RData::Soa(Box::new(Soa {
@@ -439,11 +445,14 @@ impl RData {
                 }
                 RData::Url { kind, target: target.into() }
             }
-            RecordType::Other(_) => {
-                return Err(format!(
-                    "{rtype} data is only read in RFC 3597 generic form (\\# length hex), as zonectl does not model {rtype}"
-                ));
-            }
+            RecordType::Other(code) => match iana::scan(code, tokens, origin)? {
+                Some(data) => return Ok(RData::Unknown { rtype: code, data: data.into_boxed_slice() }),
+                None => {
+                    return Err(format!(
+                        "no presentation form of {rtype} is known: write its data in RFC 3597 generic form (\\# length hex)"
+                    ));
+                }
+            },
         };
         fields.finish()?;
         Ok(data)
@@ -479,6 +488,15 @@ impl<'a> Fields<'_, 'a> {
         T::try_from(n).map_err(|_| format!("{what} {t} out of range in {} data", self.rtype))
     }
 
+    /// A number, or a mnemonic `mnemonic` knows (`RSASHA256` for 8).
+    fn int_or(&mut self, what: &str, mnemonic: fn(&str) -> Option<u8>) -> Result<u8, String> {
+        if let Some(number) = self.tokens.get(self.next).and_then(Token::text).and_then(mnemonic) {
+            self.next += 1;
+            return Ok(number);
+        }
+        self.int(what)
+    }
+
     fn duration(&mut self, what: &str) -> Result<u32, String> {
         let t = self.text(what)?;
         parse_ttl_bytes(t.as_bytes())
@@ -505,16 +523,13 @@ impl<'a> Fields<'_, 'a> {
             .map_err(|_| format!("invalid hex {what} '{}' in {} data", String::from_utf8_lossy(&joined), self.rtype))
     }
 
-    /// RFC 3597 section 5: `\# <length> <hex>…`.
-    fn generic(&mut self) -> Result<RData, String> {
+    /// RFC 3597 section 5: `\# <length> <hex>…`, for any type with a code. The data must
+    /// be valid for its type where the type's form is known; it is then read as if written
+    /// in that form, so that `\# 4 c0000201` and `192.0.2.1` are the same A record.
+    fn generic(&mut self, origin: Option<&Name>) -> Result<RData, String> {
         let rtype = self.rtype;
-        let code = match rtype {
-            RecordType::Other(code) => code,
-            _ => {
-                return Err(format!(
-                    "RFC 3597 generic data for {rtype} is not supported; write it in {rtype}'s own form"
-                ));
-            }
+        let Some(code) = rtype.code() else {
+            return Err(format!("{rtype} has no type code, so no RFC 3597 generic form"));
         };
         self.next = 1;
         let len: u16 = self.int("generic data length")?;
@@ -522,7 +537,13 @@ impl<'a> Fields<'_, 'a> {
         if data.len() != usize::from(len) {
             return Err(format!("generic data of {rtype} is {} octets, but its length says {len}", data.len()));
         }
-        Ok(RData::Unknown { rtype: code, data })
+        if iana::form_of(code).is_none() {
+            return Ok(RData::Unknown { rtype: code, data });
+        }
+        let text = iana::to_text(code, &data).ok_or_else(|| format!("generic data is not valid {rtype} data"))?;
+        let tokens = tokenize(&text)?;
+        RData::from_tokens(rtype, &tokens, origin)
+            .map_err(|e| format!("generic data reads as '{text}', which is not valid {rtype} data: {e}"))
     }
 
     fn finish(&self) -> Result<(), String> {
@@ -589,8 +610,11 @@ impl fmt::Display for Presentation<'_> {
                 write!(f, "{kind} ")?;
                 write_quoted(f, target.as_bytes())
             }
-            RData::Unknown { data, .. } if data.is_empty() => f.write_str("\\# 0"),
-            RData::Unknown { data, .. } => write!(f, "\\# {} {}", data.len(), data_encoding::HEXLOWER.encode(data)),
+            RData::Unknown { rtype, data } => match iana::write(*rtype, data, f) {
+                Some(written) => written,
+                None if data.is_empty() => f.write_str("\\# 0"),
+                None => write!(f, "\\# {} {}", data.len(), data_encoding::HEXLOWER.encode(data)),
+            },
         }
     }
 }
@@ -645,7 +669,89 @@ mod tests {
         round_trip("URL", "\"https://example.org/\"", r#"301 "https://example.org/""#);
         round_trip("TYPE65534", r"\# 3 abcdef", r"\# 3 abcdef");
         round_trip("TYPE65534", r"\# 0", r"\# 0");
-        round_trip("HTTPS", r"\# 2 0001", r"\# 2 0001");
+        round_trip("TYPE65534", r"\# 2 0001", r"\# 2 0001");
+    }
+
+    /// The registered types without a typed variant, read and printed through `domain`.
+    /// Inputs are the RFCs' own examples; the printed forms are what those RFCs (or BIND's
+    /// `named-checkzone -D`) print for them.
+    #[test]
+    fn registered_types_read_their_presentation_form() {
+        round_trip("HINFO", r#""PC Intel" Linux"#, r#""PC Intel" "Linux""#);
+        round_trip("DNAME", "other", "other.example.com.");
+        round_trip("RP", "mbox.example.org. txt", "mbox.example.org. txt.example.com.");
+        round_trip("AFSDB", "1 afs", "1 afs.example.com.");
+        round_trip("KX", "10 kx", "10 kx.example.com.");
+        round_trip("SPF", r#""v=spf1 -all""#, r#""v=spf1 -all""#);
+        round_trip(
+            "NAPTR",
+            r#"100 10 "u" "E2U+sip" "!^.*$!sip:info@example.com!" ."#,
+            r#"100 10 "u" "E2U+sip" "!^.*$!sip:info@example.com!" ."#,
+        );
+        round_trip("DNSKEY", "257 3 RSASHA256 AwEAAag AAQ==", "257 3 8 AwEAAagAAQ==");
+        round_trip("CDNSKEY", "0 3 0 AA==", "0 3 0 AA==");
+        round_trip("CDS", "0 0 0 00", "0 0 0 00");
+        round_trip("SMIMEA", "3 1 1 aabb", "3 1 1 AABB");
+        round_trip("NSEC", "host A MX RRSIG NSEC TYPE1234", "host.example.com. A MX RRSIG NSEC TYPE1234");
+        round_trip("NSEC3PARAM", "1 0 12 aabbccdd", "1 0 12 AABBCCDD");
+        round_trip(
+            "NSEC3",
+            "1 1 12 aabbccdd 2vptu5timamqttgl4luu9kg21e0aor3s A RRSIG",
+            "1 1 12 AABBCCDD 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S A RRSIG",
+        );
+        round_trip(
+            "RRSIG",
+            "A RSASHA1 3 86400 20030322173103 20030220173103 2642 example.com. oJB1W6WNGv+ldvQ3WDG0MQkg5IEhjRip8WTrPYGv07h108dUKGMeDPKijVCHX3DDKdfb+v6oB9wfuh3DTJXUAfI/M0zmO/zz8bW0Rznl8O3tGNazPwQKkRN20XPXV6nwwfoXmJQbsLNrLfkGJ5D6fwFm8nN+6pBzeDQfsS3Ap3o=",
+            // RFC 4034 section 3.2 allows seconds since the epoch; BIND reads them too.
+            "A 5 3 86400 1048354263 1045762263 2642 example.com. oJB1W6WNGv+ldvQ3WDG0MQkg5IEhjRip8WTrPYGv07h108dUKGMeDPKijVCHX3DDKdfb+v6oB9wfuh3DTJXUAfI/M0zmO/zz8bW0Rznl8O3tGNazPwQKkRN20XPXV6nwwfoXmJQbsLNrLfkGJ5D6fwFm8nN+6pBzeDQfsS3Ap3o=",
+        );
+        round_trip("HTTPS", "1 . alpn=h2,h3 port=8443", "1 . alpn=h2,h3 port=8443");
+        // RFC 9460 appendix D: a quoted value right after `key=` is the same parameter.
+        round_trip(
+            "SVCB",
+            r#"16 foo.example.org. alpn="h2,h3" port="8443""#,
+            "16 foo.example.org. alpn=h2,h3 port=8443",
+        );
+        round_trip(
+            "ZONEMD",
+            "2018031900 1 1 c68090d90a7aed716bc459f9340e3d7c1370d4d24b7e2fc3a1ddc0b9a87153b9a9713b3c9ae5cc27777f98b8e730044c",
+            "2018031900 1 1 C68090D90A7AED716BC459F9340E3D7C1370D4D24B7E2FC3A1DDC0B9A87153B9A9713B3C9AE5CC27777F98B8E730044C",
+        );
+        round_trip(
+            "OPENPGPKEY",
+            "mQINBFit2jsBEADrbl5vjVxYeAE0g0IDYCBpHirv1Sjlqxx5gjtPhb2YhvyDMXjq",
+            "mQINBFit2jsBEADrbl5vjVxYeAE0g0IDYCBpHirv1Sjlqxx5gjtPhb2YhvyDMXjq",
+        );
+        // DS takes BIND's mnemonics for the algorithm and the digest type.
+        assert_eq!(
+            parse("DS", "60485 RSASHA1 SHA-1 2BB183AF5F22588179A53B0A98631FAD1A292118").unwrap(),
+            parse("DS", "60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118").unwrap()
+        );
+        assert_eq!(parse("DS", "1 ecdsap256sha256 sha256 aa").unwrap().to_string(), "1 13 2 AA");
+        // A type no crate knows stays in generic form only, with the same wording as an
+        // unregistered one.
+        assert_eq!(
+            parse("LOC", "52 22 23.000 N 4 53 32.000 E -2.00m").unwrap_err().0,
+            r"no presentation form of LOC is known: write its data in RFC 3597 generic form (\# length hex)"
+        );
+        round_trip("LOC", r"\# 1 00", r"\# 1 00");
+    }
+
+    /// RFC 3597 section 5: `\#` is accepted for every type with a code, read as the same
+    /// data as the type's own form, and checked against that form.
+    #[test]
+    fn generic_form_for_known_types() {
+        assert_eq!(parse("A", r"\# 4 c0000201").unwrap(), parse("A", "192.0.2.1").unwrap());
+        assert_eq!(parse("TYPE1", r"\# 4 C0000201").unwrap(), parse("A", "192.0.2.1").unwrap());
+        assert_eq!(parse("MX", r"\# 8 000a 046d61696c 00").unwrap(), parse("MX", "10 mail.").unwrap());
+        assert_eq!(parse("TXT", r"\# 3 02 6869").unwrap(), parse("TXT", "hi").unwrap());
+        // Names in generic data compare as names do: case-insensitively.
+        assert_eq!(parse("HINFO", r#"\# 4 01 41 01 42"#).unwrap(), parse("HINFO", "A B").unwrap());
+        assert_eq!(parse("DNAME", r"\# 5 03 464f4f 00").unwrap(), parse("DNAME", "foo.").unwrap());
+        let err = |rtype: &str, text: &str| parse(rtype, text).unwrap_err().0;
+        assert_eq!(err("A", r"\# 3 c00002"), "generic data is not valid A data");
+        assert_eq!(err("HTTPS", r"\# 2 0001"), "generic data is not valid HTTPS data");
+        assert_eq!(err("URL", r#"\# 1 00"#), "URL has no type code, so no RFC 3597 generic form");
     }
 
     #[test]
@@ -670,7 +776,8 @@ mod tests {
         assert_eq!(err("A", "1.2.3.4 5.6.7.8"), "unexpected '5.6.7.8' after the A data");
         assert_eq!(err("SSHFP", "1 1 xyz"), "invalid hex fingerprint 'xyz' in SSHFP data");
         assert_eq!(err("TYPE65534", r"\# 2 abcdef"), "generic data of TYPE65534 is 3 octets, but its length says 2");
-        assert!(err("HTTPS", "1 . alpn=h2").contains("RFC 3597"));
+        assert_eq!(err("HTTPS", "1 . alpn"), "expected at least one alpn-id value at 'alpn'");
+        assert_eq!(err("NSEC", "next. A BOGUS"), "unknown record type at 'BOGUS'");
         assert!(err("URL", "301 example.org").contains("http://"));
         assert!(err("URL", "301 https:// x").contains("http://"));
         assert!(parse("URL", "301 http://a").is_ok());
