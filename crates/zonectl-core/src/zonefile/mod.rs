@@ -11,6 +11,7 @@
 //! ```
 
 mod check;
+mod expand;
 pub(crate) mod lexer;
 mod reader;
 mod writer;

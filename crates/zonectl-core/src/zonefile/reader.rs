@@ -4,7 +4,8 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::lexer::{Lexer, Token};
+use super::expand;
+use super::lexer::{Lexer, Token, tokenize};
 use super::{Diagnostic, Loaded, ReadOptions, Severity, ZoneFileError, check, origin_from_file_name};
 use crate::name::Name;
 use crate::rdata::RData;
@@ -315,8 +316,47 @@ impl Reader {
                 self.read_source(index, included, &mut inner, depth + 1);
                 state.dollar_ttl = inner.dollar_ttl;
             }
-            "$GENERATE" => return Err("$GENERATE is not supported; expand it into records".into()),
+            "$GENERATE" => self.generate(file, line, args, current.as_ref(), state)?,
             _ => return Err(format!("unknown directive {keyword}")),
+        }
+        Ok(())
+    }
+
+    /// `$GENERATE range lhs [ttl] [class] type rhs`: one record per value of the range, at
+    /// the directive's line, the owner and data made from their templates. As in BIND the
+    /// data is one token (quote it when it has spaces), and the first bad record stops it.
+    fn generate(
+        &mut self,
+        file: u32,
+        line: u32,
+        args: &[Token<'_>],
+        origin: Option<&Name>,
+        state: &mut SourceState,
+    ) -> Result<(), String> {
+        let [range, lhs, fields @ .., rhs] = args else {
+            return Err("$GENERATE takes a range, an owner, [TTL] [class] type, and the data".into());
+        };
+        // The type comes right before the data: `MX 10 mail$` is not `MX "10 mail$"`.
+        if fields.is_empty() || fields.len() > 3 || fields.last().and_then(|t| RecordType::parse_bytes(t.raw)).is_none()
+        {
+            return Err("$GENERATE takes a range, an owner, [TTL] [class] type, and the data as one token \
+                        (quote data with spaces)"
+                .into());
+        }
+        let range = expand::Range::parse(range.raw)?;
+        let owner_template = expand::Template::parse(lhs.raw)?;
+        let data_template = expand::Template::parse(rhs.raw)?;
+        let (mut owner_text, mut data_text) = (Vec::new(), Vec::new());
+        for value in range.values() {
+            owner_template.expand(value, &mut owner_text);
+            data_template.expand(value, &mut data_text);
+            let owner = Name::parse_bytes(&owner_text, origin).map_err(|e| format!("$GENERATE owner: {e}"))?;
+            let data = std::str::from_utf8(&data_text).map_err(|_| "$GENERATE data is not UTF-8".to_string())?;
+            let mut tokens = fields.to_vec();
+            tokens.extend(tokenize(data).map_err(|e| format!("$GENERATE data '{data}': {e}"))?);
+            if let Err((message, _)) = self.record_data(file, line, owner, &tokens, state) {
+                return Err(format!("$GENERATE at {value}: {message}"));
+            }
         }
         Ok(())
     }
