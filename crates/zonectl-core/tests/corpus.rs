@@ -88,7 +88,7 @@ fn include_cycles_stop() {
 
 #[test]
 fn warnings_for_duplicates_ttls_and_alias_targets() {
-    let text = "$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 host 1 2 3 4 5\n@ NS ns1\n\
+    let text = "$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 host 1 2 3 4 5\n@ NS ns1.example.net.\n\
                 a A 192.0.2.1\na A 192.0.2.1\nb 300 A 192.0.2.1\nb 60 A 192.0.2.2\n\
                 @ MX 10 alias\nalias CNAME host.example.net.\n_s._tcp SRV 0 0 1 alias\n";
     let loaded = zonefile::read_str(text, "example.com.zone", &ReadOptions::default()).unwrap();
@@ -137,7 +137,7 @@ fn origin_comes_from_the_option_then_origin_then_file_name() {
 fn chunk_boundaries_do_not_change_the_result() {
     // A zone larger than the reader's 1 MiB chunk, with multi-line entries throughout, so
     // that some entry straddles each boundary.
-    let mut text = String::from("$ORIGIN example.com.\n$TTL 300\n@ NS ns1\n");
+    let mut text = String::from("$ORIGIN example.com.\n$TTL 300\n@ NS ns1.example.net.\n");
     let mut i = 0;
     while text.len() < 3 << 20 {
         text.push_str(&format!("h{i} TXT ( \"part one {i}\"\n    \"part two\" ) ; note\n"));

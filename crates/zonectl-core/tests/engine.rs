@@ -196,7 +196,7 @@ async fn provider_owned_soa_and_ns_and_txt_splits() {
     p.set_capabilities(caps);
     p.put_zone(&zone_of("@ SOA ns.provider. host.provider. 7 1 1 1 1\n@ NS ns.provider.\nt TXT \"ab\"\n"));
     // The desired zone has other SOA/NS, a split TXT with the same value, another TTL.
-    let desired = zone_of("@ SOA ns1 host 1 2 3 4 5\n@ NS ns1\nt 900 TXT \"a\" \"b\"\n");
+    let desired = zone_of("@ SOA ns1 host 1 2 3 4 5\n@ NS ns1.example.net.\nt 900 TXT \"a\" \"b\"\n");
     let planned = plan_for(&p, &desired).await.unwrap();
     assert!(planned.is_empty(), "{}", planned.to_text(false));
     let managing = plan::plan(
@@ -250,14 +250,14 @@ async fn apply_backs_up_first_and_renders() {
 async fn zonefile_provider_bumps_the_serial_and_keeps_canonical_form() {
     let dir = tempfile::tempdir().unwrap();
     let p = ZoneFiles::new("files", dir.path()).with_today(|| (2026, 11, 22));
-    let desired = zone_of("@ SOA ns1 host 2024010101 2 3 4 5\n@ NS ns1\nwww A 192.0.2.1\n");
+    let desired = zone_of("@ SOA ns1 host 2024010101 2 3 4 5\n@ NS ns1.example.net.\nwww A 192.0.2.1\n");
     let planned = plan_for(&p, &desired).await.unwrap();
     plan::apply(&p, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap();
     let text = std::fs::read_to_string(dir.path().join("example.com.zone")).unwrap();
     assert!(text.contains("SOA ns1 host 2026112200 2 3 4 5"), "{text}");
     assert_eq!(text, zonefile::to_string(&zonefile::read_str(&text, "x", &ReadOptions::default()).unwrap().zone));
     assert!(plan_for(&p, &desired).await.unwrap().is_empty(), "the bumped serial is not a change");
-    let changed = zone_of("@ SOA ns1 host 2024010101 2 3 4 5\n@ NS ns1\nwww A 192.0.2.9\n");
+    let changed = zone_of("@ SOA ns1 host 2024010101 2 3 4 5\n@ NS ns1.example.net.\nwww A 192.0.2.9\n");
     let planned = plan_for(&p, &changed).await.unwrap();
     plan::apply(&p, &planned, &ApplyOptions::default()).await.unwrap();
     let text = std::fs::read_to_string(dir.path().join("example.com.zone")).unwrap();
@@ -288,4 +288,18 @@ async fn zonefile_provider_refuses_a_file_with_data_outside_the_zone() {
     let desired = zone_of("www A 192.0.2.9\n");
     assert!(plan_for(&p, &desired).await.is_err());
     assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+}
+
+/// The glue check is for files a user checks; the zonefile provider reads its own files
+/// without it, so that a zone missing an address can be fixed through the provider.
+#[tokio::test]
+async fn zonefile_provider_reads_its_own_file_without_the_glue_check() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("example.com.zone"), "$ORIGIN example.com.\n$TTL 300\n@ NS ns1\n").unwrap();
+    let p = ZoneFiles::new("files", dir.path());
+    let records = p.list_records(&Name::parse("example.com").unwrap()).await.unwrap();
+    assert_eq!(records.len(), 1);
+    let fixed = zone_of("@ NS ns1.example.net.\n");
+    let planned = plan_for(&p, &fixed).await.unwrap();
+    plan::apply(&p, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap();
 }

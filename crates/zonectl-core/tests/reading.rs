@@ -268,3 +268,30 @@ fn generate_errors_name_the_line_and_change_nothing() {
         ["2: $GENERATE range '0-4294967295' makes 4294967296 records, more than 1048576"]
     );
 }
+
+/// An NS target inside the zone needs an address, as `named-checkzone` and `kzonecheck`
+/// require; a provider reading its own files does not check it, so that a user can still
+/// fix such a zone through the provider.
+#[test]
+fn an_ns_target_in_the_zone_needs_an_address() {
+    let err = |text: &str| -> Vec<String> {
+        let err = zonefile::read_str(text, "t.zone", &origin()).unwrap_err();
+        err.errors().map(|d| format!("{}: {}", d.line, d.message)).collect()
+    };
+    assert_eq!(
+        err("$TTL 300\n@ NS ns1\n@ NS ns2.example.net.\nsub NS ns.sub\nwww A 192.0.2.1\n"),
+        [
+            "2: NS target ns1 of @ has no address records (A or AAAA)",
+            "4: NS target ns.sub of sub has no address records (A or AAAA) (missing glue)",
+        ]
+    );
+    // A CNAME is not an address.
+    assert_eq!(
+        err("$TTL 300\n@ NS ns1\nns1 CNAME host.example.net.\n"),
+        ["2: NS target ns1 of @ has no address records (A or AAAA)"]
+    );
+    let fine = "$TTL 300\n@ NS ns1\nns1 AAAA 2001:db8::1\nsub NS ns.sub\nns.sub A 192.0.2.2\nout NS ns.example.net.\n";
+    assert!(zonefile::read_str(fine, "t.zone", &origin()).is_ok());
+    let unchecked = ReadOptions { check_glue: false, ..origin() };
+    assert!(zonefile::read_str("$TTL 300\n@ NS ns1\n", "t.zone", &unchecked).is_ok());
+}

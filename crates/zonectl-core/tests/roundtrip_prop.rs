@@ -121,7 +121,9 @@ proptest! {
     #[test]
     fn read_of_write_is_identity(zone in zone()) {
         let written = zonefile::to_string(&zone);
-        let options = ReadOptions { origin: Some(origin()), ..ReadOptions::default() };
+        // Generated NS records point at names without addresses; the glue check has tests
+        // of its own, this one is about the form.
+        let options = ReadOptions { origin: Some(origin()), check_glue: false, ..ReadOptions::default() };
         let read = zonefile::read_str(&written, "generated.zone", &options)
             .map_err(|e| TestCaseError::fail(format!("{e}\n{written}")))?;
         prop_assert_eq!(&read.zone, &zone, "{}", written);

@@ -12,9 +12,8 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
-const GOOD: &str =
-    "$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1\nwww A 192.0.2.1\n";
-const BAD: &str = "$ORIGIN example.com.\n$TTL 300\n@ NS ns1\nwww A 192.0.2.300\nmx MX 10\n";
+const GOOD: &str = "$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1.example.net.\nwww A 192.0.2.1\n";
+const BAD: &str = "$ORIGIN example.com.\n$TTL 300\n@ NS ns1.example.net.\nwww A 192.0.2.300\nmx MX 10\n";
 
 #[test]
 fn check_exit_codes_and_located_errors() {
@@ -106,10 +105,13 @@ fn check_missing_file_and_bad_origin() {
 #[test]
 fn fmt_prints_canonical_form() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("example.com.zone"), "$TTL 60\nwww A 192.0.2.1\n@ NS ns1\n").unwrap();
+    fs::write(dir.path().join("example.com.zone"), "$TTL 60\nwww A 192.0.2.1\n@ NS ns1.example.net.\n").unwrap();
     let out = zonectl(&["fmt", "example.com.zone"], dir.path());
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(text(&out.stdout), "$ORIGIN example.com.\n$TTL 60\n@   60 IN NS ns1\nwww 60 IN A  192.0.2.1\n");
+    assert_eq!(
+        text(&out.stdout),
+        "$ORIGIN example.com.\n$TTL 60\n@   60 IN NS ns1.example.net.\nwww 60 IN A  192.0.2.1\n"
+    );
 }
 
 #[test]
@@ -117,13 +119,13 @@ fn fmt_write_rewrites_in_place_keeping_permissions() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("example.com.zone");
-    fs::write(&path, "$TTL 60\nwww A 192.0.2.1\n@ NS ns1\n").unwrap();
+    fs::write(&path, "$TTL 60\nwww A 192.0.2.1\n@ NS ns1.example.net.\n").unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
     let out = zonectl(&["fmt", "--write", "example.com.zone"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(
         fs::read_to_string(&path).unwrap(),
-        "$ORIGIN example.com.\n$TTL 60\n@   60 IN NS ns1\nwww 60 IN A  192.0.2.1\n"
+        "$ORIGIN example.com.\n$TTL 60\n@   60 IN NS ns1.example.net.\nwww 60 IN A  192.0.2.1\n"
     );
     assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
     // No temporary file is left behind.
@@ -133,7 +135,7 @@ fn fmt_write_rewrites_in_place_keeping_permissions() {
 #[test]
 fn fmt_write_keeps_links_owner_and_read_only_files() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    const MESSY: &str = "$TTL 60\nwww A 192.0.2.1\n@ NS ns1\n";
+    const MESSY: &str = "$TTL 60\nwww A 192.0.2.1\n@ NS ns1.example.net.\n";
     let dir = tempfile::tempdir().unwrap();
     let real = dir.path().join("real");
     fs::create_dir(&real).unwrap();
@@ -193,7 +195,7 @@ fn fmt_write_changes_nothing_on_error_or_comments() {
     assert_eq!(fs::read_to_string(&bad).unwrap(), BAD);
 
     let commented = dir.path().join("example.com.zone");
-    let original = "$TTL 60\nwww A 192.0.2.1 ; the web server\n@ NS ns1\n";
+    let original = "$TTL 60\nwww A 192.0.2.1 ; the web server\n@ NS ns1.example.net.\n";
     fs::write(&commented, original).unwrap();
     let out = zonectl(&["fmt", "--write", "example.com.zone"], dir.path());
     assert_eq!(out.status.code(), Some(1));

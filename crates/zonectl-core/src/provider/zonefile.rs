@@ -118,6 +118,7 @@ impl ZoneFiles {
             origin: Some(zone.clone()),
             allow_empty: true,
             refuse_out_of_zone: true,
+            check_glue: false,
             ..ReadOptions::default()
         };
         Ok(zonefile::read_file(&path, &options)?.zone)

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use super::reader::{Loc, Located};
-use super::{Diagnostic, Severity};
+use super::{Diagnostic, ReadOptions, Severity};
 use crate::name::Name;
 use crate::rdata::RData;
 use crate::record::{Record, Zone};
@@ -39,7 +39,7 @@ pub(super) fn check(
     origin: Name,
     mut records: Vec<Located>,
     files: &[PathBuf],
-    strict: bool,
+    options: &ReadOptions,
     syntax_errors: bool,
 ) -> Checked {
     // Equal records keep their file order, so "also at line N" names the earlier line.
@@ -65,9 +65,13 @@ pub(super) fn check(
         }
     }
     if !syntax_errors {
-        check_apex(&origin, &records, strict, &mut report);
+        check_apex(&origin, &records, options.strict, &mut report);
     }
     check_targets(&origin, &records, &mut report);
+    // After a syntax error the missing address may be the line that failed.
+    if options.check_glue && !syntax_errors {
+        check_glue(&origin, &records, &mut report);
+    }
 
     let mut diagnostics = report.diagnostics;
     // File order, then line; problems of the whole zone (line 0) last.
@@ -205,5 +209,35 @@ fn check_targets(origin: &Name, records: &[Located], report: &mut Report<'_>) {
                 format!("{what} {} of {} is a CNAME", target.relative_to(origin), l.record.name.relative_to(origin)),
             );
         }
+    }
+}
+
+/// An NS target inside the zone must have an address record: at a delegation it is the
+/// glue a resolver needs to reach the child, and elsewhere the zone is its only source
+/// (`named-checkzone` and `kzonecheck` both refuse a zone without it). A CNAME is no
+/// address (RFC 2181 section 10.3).
+fn check_glue(origin: &Name, records: &[Located], report: &mut Report<'_>) {
+    let has_address: HashSet<&Name> = records
+        .iter()
+        .filter(|l| matches!(l.record.rtype(), RecordType::A | RecordType::Aaaa))
+        .map(|l| &l.record.name)
+        .collect();
+    let mut reported = HashSet::new();
+    for l in records {
+        let RData::Ns(target) = &l.record.data else { continue };
+        if !target.is_subdomain_of(origin) || has_address.contains(target) || !reported.insert(target) {
+            continue;
+        }
+        let glue =
+            if l.record.name != *origin && target.is_subdomain_of(&l.record.name) { " (missing glue)" } else { "" };
+        report.push(
+            Some(l.loc),
+            Severity::Error,
+            format!(
+                "NS target {} of {} has no address records (A or AAAA){glue}",
+                target.relative_to(origin),
+                l.record.name.relative_to(origin)
+            ),
+        );
     }
 }

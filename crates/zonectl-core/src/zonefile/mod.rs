@@ -47,6 +47,11 @@ pub struct ReadOptions {
     /// Refuse data outside the zone instead of skipping it with a warning. For a reader
     /// that writes the zone back: skipped lines would be lost.
     pub refuse_out_of_zone: bool,
+    /// Check that every NS target inside the zone has an address (glue below a
+    /// delegation), as `named-checkzone` and `kzonecheck` do. On for files a user checks or
+    /// plans from; off for a provider reading its own files, which a user must be able to
+    /// fix with that same provider.
+    pub check_glue: bool,
 }
 
 impl Default for ReadOptions {
@@ -58,6 +63,7 @@ impl Default for ReadOptions {
             max_errors: 100,
             allow_include_anywhere: false,
             refuse_out_of_zone: false,
+            check_glue: true,
         }
     }
 }

@@ -83,7 +83,7 @@ fn read_from(input: impl Read, size_hint: usize, path: &Path, options: &ReadOpti
         }
         return Err(ZoneFileError { diagnostics });
     };
-    let checked = check::check(origin, records, &files, options.strict, errors > 0);
+    let checked = check::check(origin, records, &files, options, errors > 0);
     errors += checked.errors;
     diagnostics.extend(checked.diagnostics);
     if errors > 0 {

@@ -82,6 +82,18 @@ impl Drop for Pebble {
 }
 
 pub fn pebble(dir: &Path, tls: &Tls, dns: &str) -> Pebble {
+    // A port found free can be taken by another test before pebble binds it; pebble then
+    // exits at once, and is started again on other ports.
+    for _ in 0..5 {
+        if let Some(pebble) = try_pebble(dir, tls, dns) {
+            return pebble;
+        }
+    }
+    let log = std::fs::read_to_string(dir.join("pebble.log")).unwrap_or_default();
+    panic!("pebble did not start:\n{log}");
+}
+
+fn try_pebble(dir: &Path, tls: &Tls, dns: &str) -> Option<Pebble> {
     let port = free_port();
     let config = serde_json::json!({ "pebble": {
         "listenAddress": format!("127.0.0.1:{port}"),
@@ -92,7 +104,8 @@ pub fn pebble(dir: &Path, tls: &Tls, dns: &str) -> Pebble {
     }});
     let path = dir.join("pebble.json");
     std::fs::write(&path, config.to_string()).unwrap();
-    let child = Command::new("pebble")
+    let log = std::fs::File::create(dir.join("pebble.log")).unwrap();
+    let mut child = Command::new("pebble")
         .arg("-config")
         .arg(&path)
         .args(["-dnsserver", dns])
@@ -102,15 +115,18 @@ pub fn pebble(dir: &Path, tls: &Tls, dns: &str) -> Pebble {
         .env("PEBBLE_WFE_NONCEREJECT", "0")
         .env("PEBBLE_AUTHZREUSE", "0")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "pebble did not start");
+        if child.try_wait().unwrap().is_some() {
+            return None;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "pebble did not start listening in 60 s");
         std::thread::sleep(Duration::from_millis(20));
     }
-    Pebble { child, directory: format!("https://127.0.0.1:{port}/dir") }
+    Some(Pebble { child, directory: format!("https://127.0.0.1:{port}/dir") })
 }
 
 /// The DNS names a PEM certificate is for, sorted.
