@@ -233,10 +233,23 @@ impl Name {
     /// sorts before any octet. Computed once per name, it lets a large unsorted zone be
     /// sorted by `memcmp` instead of comparing labels from the right at every step.
     pub fn canonical_key(&self) -> Box<[u8]> {
+        let mut key = Vec::with_capacity(self.0.len() + 2);
+        self.write_canonical_key(&mut key);
+        key.into_boxed_slice()
+    }
+
+    /// Appends [`Name::canonical_key`] to `key`, without allocating when `key` has room:
+    /// a million names' keys fit in one buffer.
+    pub fn write_canonical_key(&self, key: &mut Vec<u8>) {
         let body = if &*self.0 == "." { "" } else { &self.0[..self.0.len() - 1] };
-        let labels: Vec<&str> = LabelIter { rest: body }.collect();
-        let mut key = Vec::with_capacity(body.len() + 2);
-        for label in labels.iter().rev() {
+        // A name has at most 127 labels (255 octets on the wire).
+        let mut labels = [""; 128];
+        let mut count = 0;
+        for label in (LabelIter { rest: body }) {
+            labels[count] = label;
+            count += 1;
+        }
+        for label in labels[..count].iter().rev() {
             let bytes = label.as_bytes();
             let mut i = 0;
             while i < bytes.len() {
@@ -255,7 +268,6 @@ impl Name {
             }
             key.push(0);
         }
-        key.into_boxed_slice()
     }
 
     /// Whether the leftmost label is `*`.

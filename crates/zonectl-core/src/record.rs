@@ -94,7 +94,9 @@ impl Zone {
     /// A zone holding `records`, put in zone order. Duplicates are merged and a record set
     /// whose records disagree on the TTL takes the lowest, as resolvers would see it.
     pub fn from_records(origin: Name, mut records: Vec<Record>) -> Zone {
-        records.sort_unstable_by(Record::zone_order);
+        if !records.is_sorted_by(|a, b| a.zone_order(b).is_le()) {
+            sort_in_zone_order(&origin, &mut records, |r| &r.name, Record::zone_order);
+        }
         Zone::from_sorted(origin, records)
     }
 
@@ -246,5 +248,131 @@ mod tests {
         assert_eq!(zone.len(), 3);
         assert_eq!(zone.records()[0].name.as_str(), "a.example.com.");
         assert!(zone.records()[1..].iter().all(|r| r.ttl.as_secs() == 300));
+    }
+}
+
+/// Sorts `items` into zone order: by the canonical order of their names, then by `order`
+/// among the items of one name (stable). A zone read or listed in any order sorts as fast
+/// as one already sorted, nearly: see [`sort_by_name`].
+pub(crate) fn sort_in_zone_order<T>(
+    origin: &Name,
+    items: &mut [T],
+    name: impl Fn(&T) -> &Name,
+    order: impl Fn(&T, &T) -> Ordering,
+) {
+    sort_by_name(origin, items, &name);
+    for at_name in items.chunk_by_mut(|a, b| name(a) == name(b)) {
+        at_name.sort_by(&order);
+    }
+}
+
+/// Sorts items into the canonical order of their names (RFC 4034 section 6.1), the
+/// order of equal names left open. Each name's canonical key is written once into one
+/// buffer, without the origin's part that all of them share; the sort compares the first
+/// 16 bytes of those keys as one integer, and reads the rest only for a longer key on a
+/// tie. Comparing names label by label at every step was 60% of checking a shuffled
+/// 1M-record zone, and a key allocated per name still spent a third in `memcmp`.
+fn sort_by_name<T>(origin: &Name, records: &mut [T], name: &impl Fn(&T) -> &Name) {
+    /// Set in an item's index when its key is longer than the prefix.
+    const LONG: u32 = 1 << 31;
+    // The part of the keys that all names share, when they are all in the zone.
+    let mut origin_key = Vec::new();
+    if records.iter().all(|r| name(r).is_subdomain_of(origin)) {
+        origin.write_canonical_key(&mut origin_key);
+    }
+    let mut arena = Vec::with_capacity(records.len() * 12);
+    // Where each record's key starts in the arena; it ends where the next one starts.
+    let mut starts: Vec<u32> = Vec::with_capacity(records.len() + 1);
+    let mut items: Vec<(u128, u32)> = Vec::with_capacity(records.len());
+    let mut key = Vec::with_capacity(256);
+    for (i, r) in records.iter().enumerate() {
+        key.clear();
+        name(r).write_canonical_key(&mut key);
+        let own = &key[origin_key.len()..];
+        starts.push(arena.len() as u32);
+        arena.extend_from_slice(own);
+        // Zero padding keeps the integer order the byte order: a key's 0x00 is always
+        // followed by a label octet, never by another 0x00.
+        let mut prefix = [0u8; 16];
+        let n = own.len().min(16);
+        prefix[..n].copy_from_slice(&own[..n]);
+        let long = if own.len() > 16 { LONG } else { 0 };
+        items.push((u128::from_be_bytes(prefix), i as u32 | long));
+    }
+    starts.push(arena.len() as u32);
+    let key_of = |item: u32| {
+        let i = (item & !LONG) as usize;
+        &arena[starts[i] as usize..starts[i + 1] as usize]
+    };
+    items.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| {
+            // Equal prefixes of keys that end within them are equal keys.
+            if (a.1 | b.1) & LONG == 0 { std::cmp::Ordering::Equal } else { key_of(a.1).cmp(key_of(b.1)) }
+        })
+    });
+    drop((arena, starts));
+    // Apply the permutation in place, one cycle at a time: position k takes the record
+    // that was at items[k].
+    let mut done = vec![false; records.len()];
+    for start in 0..records.len() {
+        if done[start] {
+            continue;
+        }
+        let mut at = start;
+        loop {
+            done[at] = true;
+            let from = (items[at].1 & !LONG) as usize;
+            if from == start {
+                break;
+            }
+            records.swap(at, from);
+            at = from;
+        }
+    }
+}
+
+#[cfg(test)]
+mod sort_tests {
+    use super::*;
+    use crate::rdata::RData;
+    use crate::ttl::Ttl;
+
+    /// A random name: one to four labels of escapes, octets 0 and 1 (which the key
+    /// encodes specially), upper case and a wildcard; inside the origin or outside it.
+    fn name(rng: &mut fastrand::Rng, origin: &Name) -> Name {
+        const PIECES: &[&str] = &["a", "b", "A", "z", "\\000", "\\001", "\\.", "-", "0", "*", "ab", "a\\000"];
+        let labels: Vec<String> = (0..rng.usize(1..=4))
+            .map(|_| (0..rng.usize(1..=3)).map(|_| PIECES[rng.usize(..PIECES.len())]).collect())
+            .collect();
+        let text = labels.join(".");
+        match rng.u8(..10) {
+            0 => Name::parse(&format!("{text}.example.net")).unwrap(),
+            1 => origin.clone(),
+            _ => Name::parse_relative(&text, origin).unwrap(),
+        }
+    }
+
+    /// The key-based sort gives the order of `Record::zone_order`, which compares names
+    /// label by label (RFC 4034 section 6.1), with and without names outside the zone.
+    #[test]
+    fn sorting_by_keys_is_zone_order() {
+        let origin = Name::parse("example.com").unwrap();
+        let mut rng = fastrand::Rng::with_seed(42);
+        for round in 0..200 {
+            let outside = round % 2 == 0;
+            let mut records: Vec<Record> = (0..rng.usize(1..300))
+                .map(|i| {
+                    let mut n = name(&mut rng, &origin);
+                    if !outside && !n.is_subdomain_of(&origin) {
+                        n = origin.clone();
+                    }
+                    Record::new(n, Ttl::from_secs(300).unwrap(), RData::A(std::net::Ipv4Addr::from(i as u32 % 7)))
+                })
+                .collect();
+            let mut expected = records.clone();
+            expected.sort_by(Record::zone_order);
+            sort_in_zone_order(&origin, &mut records, |r| &r.name, Record::zone_order);
+            assert_eq!(records, expected, "round {round}");
+        }
     }
 }
