@@ -242,6 +242,17 @@ impl Name {
     /// a million names' keys fit in one buffer.
     pub fn write_canonical_key(&self, key: &mut Vec<u8>) {
         let body = if &*self.0 == "." { "" } else { &self.0[..self.0.len() - 1] };
+        if !body.bytes().any(|b| b == b'\\' || b < 2) {
+            // Without escapes (or the octets 0 and 1, which the key encodes) every dot ends
+            // a label and every octet is itself.
+            if !body.is_empty() {
+                for label in body.rsplit('.') {
+                    key.extend_from_slice(label.as_bytes());
+                    key.push(0);
+                }
+            }
+            return;
+        }
         // A name has at most 127 labels (255 octets on the wire).
         let mut labels = [""; 128];
         let mut count = 0;
