@@ -54,6 +54,9 @@ pub(crate) fn form_of(code: u16) -> Option<u16> {
 /// when no crate knows the type's form (only `\#` is readable then).
 pub(crate) fn scan(code: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Result<Option<Vec<u8>>, String> {
     let Some(form) = form_of(code) else { return Ok(None) };
+    if matches!(form, 64 | 65) && !tokens.first().is_some_and(|t| !t.quoted && t.raw == b"\\#") {
+        return super::svcb::scan(tokens, origin).map(Some);
+    }
     let mut scanner = TokenScanner::new(tokens, origin);
     let data = Scanned::scan(Rtype::from_int(form), &mut scanner).map_err(|e| scanner.describe(e))?;
     if scanner.next < tokens.len() {
@@ -69,6 +72,12 @@ pub(crate) fn scan(code: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Re
 /// knows the form, or the data is not valid for it (the caller writes `\#` form then).
 pub(crate) fn write(code: u16, wire: &[u8], f: &mut impl fmt::Write) -> Option<fmt::Result> {
     let form = form_of(code)?;
+    if matches!(form, 64 | 65) {
+        let mut text = String::new();
+        super::svcb::write(wire, &mut text)?;
+        let again = super::svcb::scan(&tokenize(&text).ok()?, None).ok()?;
+        return again.eq_ignore_ascii_case(wire).then(|| f.write_str(&text));
+    }
     let mut parser = octseq::Parser::from_ref(&wire);
     let data = ZoneRecordData::<&[u8], ParsedName<&[u8]>>::parse_rdata(Rtype::from_int(form), &mut parser).ok()??;
     if parser.remaining() != 0 || matches!(data, ZoneRecordData::Unknown(_)) {
@@ -258,7 +267,7 @@ impl From<SymbolCharsError> for ScanError {
 }
 
 /// A `domain` scanner over the tokens of one entry's data.
-struct TokenScanner<'t, 'a> {
+pub(super) struct TokenScanner<'t, 'a> {
     tokens: &'t [Token<'a>],
     /// Each token as text with its escapes kept and octets above 0x7f written as `\DDD`,
     /// the form `domain`'s symbol reader takes.
@@ -268,7 +277,7 @@ struct TokenScanner<'t, 'a> {
 }
 
 impl<'t, 'a> TokenScanner<'t, 'a> {
-    fn new(tokens: &'t [Token<'a>], origin: Option<&'t Name>) -> Self {
+    pub(super) fn new(tokens: &'t [Token<'a>], origin: Option<&'t Name>) -> Self {
         let texts = tokens
             .iter()
             .map(|t| match std::str::from_utf8(t.raw) {
@@ -284,6 +293,20 @@ impl<'t, 'a> TokenScanner<'t, 'a> {
             })
             .collect();
         TokenScanner { tokens, texts, next: 0, origin }
+    }
+
+    /// Passes over `n` tokens read by other means.
+    pub(super) fn skip(&mut self, n: usize) {
+        self.next = (self.next + n).min(self.tokens.len());
+    }
+
+    /// The next SVCB parameter's octets (a `key=` and the quoted value right after it are
+    /// one), or `None` at the end.
+    pub(super) fn next_svcb_octets(&mut self) -> Result<Option<Vec<u8>>, String> {
+        if self.next >= self.tokens.len() {
+            return Ok(None);
+        }
+        self.scan_svcb_octets().map(Some).map_err(|e| self.describe(e))
     }
 
     /// The error message, naming the token it was found at.

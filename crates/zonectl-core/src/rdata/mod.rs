@@ -5,6 +5,7 @@ use std::fmt::{self, Write as _};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 mod iana;
+mod svcb;
 
 pub(crate) use iana::form_of;
 
@@ -656,6 +657,10 @@ mod tests {
         round_trip("TXT", r#""v=spf1 -all""#, r#""v=spf1 -all""#);
         round_trip("SRV", "10 5 5060 sip", "10 5 5060 sip.example.com.");
         round_trip("CAA", r#"0 ISSUE "letsencrypt.org""#, r#"0 issue "letsencrypt.org""#);
+        // BIND's other CAA forms: an unquoted value, an empty one, flags 128.
+        round_trip("CAA", "0 issue ca.example.net", r#"0 issue "ca.example.net""#);
+        round_trip("CAA", r#"0 issue """#, r#"0 issue """#);
+        round_trip("CAA", r#"128 tbs "Unknown""#, r#"128 tbs "Unknown""#);
         round_trip("SSHFP", "4 2 abcdef0123", "4 2 ABCDEF0123");
         round_trip("TLSA", "3 1 1 aabb ccdd", "3 1 1 AABBCCDD");
         round_trip("DS", "12345 13 2 ABCD", "12345 13 2 ABCD");
@@ -705,12 +710,12 @@ mod tests {
             // RFC 4034 section 3.2 allows seconds since the epoch; BIND reads them too.
             "A 5 3 86400 1048354263 1045762263 2642 example.com. oJB1W6WNGv+ldvQ3WDG0MQkg5IEhjRip8WTrPYGv07h108dUKGMeDPKijVCHX3DDKdfb+v6oB9wfuh3DTJXUAfI/M0zmO/zz8bW0Rznl8O3tGNazPwQKkRN20XPXV6nwwfoXmJQbsLNrLfkGJ5D6fwFm8nN+6pBzeDQfsS3Ap3o=",
         );
-        round_trip("HTTPS", "1 . alpn=h2,h3 port=8443", "1 . alpn=h2,h3 port=8443");
+        round_trip("HTTPS", "1 . alpn=h2,h3 port=8443", r#"1 . alpn="h2,h3" port=8443"#);
         // RFC 9460 appendix D: a quoted value right after `key=` is the same parameter.
         round_trip(
             "SVCB",
             r#"16 foo.example.org. alpn="h2,h3" port="8443""#,
-            "16 foo.example.org. alpn=h2,h3 port=8443",
+            r#"16 foo.example.org. alpn="h2,h3" port=8443"#,
         );
         round_trip(
             "ZONEMD",
@@ -776,7 +781,7 @@ mod tests {
         assert_eq!(err("A", "1.2.3.4 5.6.7.8"), "unexpected '5.6.7.8' after the A data");
         assert_eq!(err("SSHFP", "1 1 xyz"), "invalid hex fingerprint 'xyz' in SSHFP data");
         assert_eq!(err("TYPE65534", r"\# 2 abcdef"), "generic data of TYPE65534 is 3 octets, but its length says 2");
-        assert_eq!(err("HTTPS", "1 . alpn"), "expected at least one alpn-id value at 'alpn'");
+        assert_eq!(err("HTTPS", "1 . alpn"), "alpn needs a value");
         assert_eq!(err("NSEC", "next. A BOGUS"), "unknown record type at 'BOGUS'");
         assert!(err("URL", "301 example.org").contains("http://"));
         assert!(err("URL", "301 https:// x").contains("http://"));
