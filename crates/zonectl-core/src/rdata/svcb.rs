@@ -280,10 +280,16 @@ mod tests {
     #[test]
     fn printed_forms_read_back() {
         for (text, printed) in [
-            (r#"8 . mandatory=port,alpn port=60 alpn="h1\\,h2,h3""#, r#"8 . mandatory=alpn,port alpn="h1\\,h2,h3" port=60"#),
+            (
+                r#"8 . mandatory=port,alpn port=60 alpn="h1\\,h2,h3""#,
+                r#"8 . mandatory=alpn,port alpn="h1\\,h2,h3" port=60"#,
+            ),
             ("2 . no-default-alpn alpn=alpn", r#"2 . alpn="alpn" no-default-alpn"#),
             (r#"5 . key9999="some thing""#, r#"5 . key9999="some thing""#),
-            ("1 svc.example. ipv4hint=192.0.2.1,192.0.2.2 ech=AAEC", "1 svc.example. ipv4hint=192.0.2.1,192.0.2.2 ech=AAEC"),
+            (
+                "1 svc.example. ipv4hint=192.0.2.1,192.0.2.2 ech=AAEC",
+                "1 svc.example. ipv4hint=192.0.2.1,192.0.2.2 ech=AAEC",
+            ),
         ] {
             let data = wire(text).unwrap();
             let mut out = String::new();
