@@ -295,3 +295,15 @@ fn an_ns_target_in_the_zone_needs_an_address() {
     let unchecked = ReadOptions { check_glue: false, ..origin() };
     assert!(zonefile::read_str("$TTL 300\n@ NS ns1\n", "t.zone", &unchecked).is_ok());
 }
+
+/// A wildcard's address answers for a target that does not exist, as `kzonecheck` reads
+/// it, but not for one that exists with other data (a wildcard never matches an existing
+/// name); a target below another delegation needs no address here.
+#[test]
+fn glue_from_wildcards_and_other_delegations() {
+    let read = |text: &str| zonefile::read_str(text, "t.zone", &origin());
+    assert!(read("$TTL 300\n@ NS a.ns\n*.ns AAAA ::1\n").is_ok());
+    let err = read("$TTL 300\n@ NS a.ns\n*.ns AAAA ::1\na.ns TXT \"here\"\n").unwrap_err();
+    assert!(err.to_string().contains("NS target a.ns of @ has no address records"), "{err}");
+    assert!(read("$TTL 300\n@ NS ns.d\nd NS ns.example.net.\n").is_ok());
+}

@@ -268,6 +268,10 @@ fn wildcard_address(origin: &Name, target: &Name, records: &[Located], has_addre
         let start = records.partition_point(|l| l.record.name < *name);
         records.get(start).is_some_and(|l| l.record.name.is_subdomain_of(name))
     };
+    // A name that exists (with other data) is its own closest encloser: no wildcard.
+    if exists(target) {
+        return false;
+    }
     let Some(encloser) = std::iter::successors(target.parent(), Name::parent)
         .take_while(|n| n.is_subdomain_of(origin))
         .find(|n| exists(n))
