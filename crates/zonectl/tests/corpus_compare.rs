@@ -52,7 +52,9 @@ fn zonectl(args: &[&str], file: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_zonectl")).args(args).arg(file).output().unwrap()
 }
 
-/// `named-checkzone -D` of a file: its records in BIND's canonical form, sorted.
+/// `named-checkzone -D` of a file: its records in BIND's canonical form, sorted. Owner
+/// names are lower-cased: BIND prints them as written, zonectl keeps names in lower case,
+/// and DNS compares them without case.
 fn bind_dump(origin: &str, file: &Path) -> Option<Vec<String>> {
     let out = Command::new("named-checkzone").args(["-q", "-D", "-o", "-", origin]).arg(file).output().unwrap();
     if !out.status.success() {
@@ -60,7 +62,13 @@ fn bind_dump(origin: &str, file: &Path) -> Option<Vec<String>> {
     }
     let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|l| {
+            let mut fields: Vec<String> = l.split_whitespace().map(str::to_owned).collect();
+            if let Some(owner) = fields.first_mut() {
+                owner.make_ascii_lowercase();
+            }
+            fields.join(" ")
+        })
         .filter(|l| !l.is_empty())
         .collect();
     lines.sort();
@@ -73,7 +81,7 @@ fn verdicts_and_meaning_agree_with_bind_and_knot() {
         return;
     }
     let entries = corpus();
-    assert!(entries.len() >= 32, "the corpus is missing files: {}", entries.len());
+    assert!(entries.len() >= 39, "the corpus is missing files: {}", entries.len());
     let scratch = tempfile::tempdir().unwrap();
     let mut problems = Vec::new();
     let (mut agreed, mut compared) = (0, 0);
