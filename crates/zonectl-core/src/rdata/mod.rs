@@ -729,6 +729,12 @@ mod tests {
             "mQINBFit2jsBEADrbl5vjVxYeAE0g0IDYCBpHirv1Sjlqxx5gjtPhb2YhvyDMXjq",
             "mQINBFit2jsBEADrbl5vjVxYeAE0g0IDYCBpHirv1Sjlqxx5gjtPhb2YhvyDMXjq",
         );
+        // CSYNC comes from hickory-proto; the wire form by hand from RFC 7477.
+        assert_eq!(
+            parse("CSYNC", "66 3 A NS AAAA").unwrap(),
+            parse("CSYNC", r"\# 12 000000420003000460000008").unwrap()
+        );
+        round_trip("CSYNC", "66 3 A NS AAAA", "66 3 A NS AAAA");
         // DS takes BIND's mnemonics for the algorithm and the digest type.
         assert_eq!(
             parse("DS", "60485 RSASHA1 SHA-1 2BB183AF5F22588179A53B0A98631FAD1A292118").unwrap(),
