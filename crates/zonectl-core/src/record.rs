@@ -275,6 +275,12 @@ pub(crate) fn sort_in_zone_order<T>(
 fn sort_by_name<T>(origin: &Name, records: &mut [T], name: &impl Fn(&T) -> &Name) {
     /// Set in an item's index when its key is longer than the prefix.
     const LONG: u32 = 1 << 31;
+    // Indexes and key offsets are kept in 32 bits; beyond that (billions of names, more
+    // memory than any zone here), the names are compared as they are.
+    let by_labels = |records: &mut [T]| records.sort_by(|a, b| name(a).cmp(name(b)));
+    if records.len() >= LONG as usize {
+        return by_labels(records);
+    }
     // The part of the keys that all names share, when they are all in the zone.
     let mut origin_key = Vec::new();
     if records.iter().all(|r| name(r).is_subdomain_of(origin)) {
@@ -289,7 +295,10 @@ fn sort_by_name<T>(origin: &Name, records: &mut [T], name: &impl Fn(&T) -> &Name
         key.clear();
         name(r).write_canonical_key(&mut key);
         let own = &key[origin_key.len()..];
-        starts.push(arena.len() as u32);
+        let Ok(start) = u32::try_from(arena.len() + own.len()).map(|end| end - own.len() as u32) else {
+            return by_labels(records);
+        };
+        starts.push(start);
         arena.extend_from_slice(own);
         // Zero padding keeps the integer order the byte order: a key's 0x00 is always
         // followed by a label octet, never by another 0x00.
