@@ -95,8 +95,8 @@ pub enum RData {
         target: Box<str>,
     },
     /// Data of a type without a typed variant, in wire form. It is read and printed in
-    /// the type's own presentation form where `domain` knows it (DNSKEY, SVCB, NAPTR, …),
-    /// in RFC 3597 generic form (`\\# length hex`) otherwise.
+    /// the type's own presentation form where a crate knows it (DNSKEY, NAPTR, …; SVCB
+    /// and HTTPS by zonectl), in RFC 3597 generic form (`\# length hex`) otherwise.
     Unknown {
         /// The IANA type code.
         rtype: u16,
