@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use domain::base::ToName as _;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::iana::TokenScanner;
 use crate::name::Name;
@@ -143,23 +143,18 @@ fn value_wire(key: u16, name: &str, value: Option<&[u8]>) -> Result<Vec<u8>, Str
             let port = text(value.ok_or_else(needed)?)?;
             port.parse::<u16>().map_err(|_| format!("invalid port '{port}'"))?.to_be_bytes().to_vec()
         }
-        4 => {
+        4 | 6 => {
             let mut wire = Vec::new();
             for item in value_list(value.ok_or_else(needed)?) {
-                let ip: Ipv4Addr = text(&item)?.parse().map_err(|_| "invalid ipv4hint address".to_string())?;
-                wire.extend_from_slice(&ip.octets());
+                match (key, text(&item)?.parse::<IpAddr>()) {
+                    (4, Ok(IpAddr::V4(ip))) => wire.extend_from_slice(&ip.octets()),
+                    (6, Ok(IpAddr::V6(ip))) => wire.extend_from_slice(&ip.octets()),
+                    _ => return Err(format!("invalid {name} address")),
+                }
             }
             wire
         }
         5 => data_encoding::BASE64.decode(value.ok_or_else(needed)?).map_err(|_| "ech is not base64".to_string())?,
-        6 => {
-            let mut wire = Vec::new();
-            for item in value_list(value.ok_or_else(needed)?) {
-                let ip: Ipv6Addr = text(&item)?.parse().map_err(|_| "invalid ipv6hint address".to_string())?;
-                wire.extend_from_slice(&ip.octets());
-            }
-            wire
-        }
         _ => value.unwrap_or_default().to_vec(),
     })
 }
