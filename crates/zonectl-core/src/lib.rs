@@ -16,6 +16,7 @@ pub mod error;
 pub mod fs;
 #[cfg(feature = "generate")]
 pub mod generate;
+pub(crate) mod lexer;
 pub mod lock;
 pub mod name;
 pub mod plan;

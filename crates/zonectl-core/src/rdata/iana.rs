@@ -20,8 +20,8 @@ use domain::rdata::ZoneRecordData;
 use octseq::builder::{OctetsBuilder, ShortBuf};
 use octseq::str::Str;
 
+use crate::lexer::{Token, tokenize};
 use crate::name::Name;
-use crate::zonefile::lexer::{Token, tokenize};
 
 /// `domain`'s data type and name type for scanned data.
 type Scanned = ZoneRecordData<Vec<u8>, domain::base::Name<Vec<u8>>>;

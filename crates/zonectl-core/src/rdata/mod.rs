@@ -9,10 +9,10 @@ mod svcb;
 
 pub(crate) use iana::form_of;
 
+use crate::lexer::{Token, tokenize};
 use crate::name::Name;
 use crate::rtype::RecordType;
 use crate::ttl::parse_ttl_bytes;
-use crate::zonefile::lexer::{Token, tokenize};
 
 /// The data of one record.
 ///

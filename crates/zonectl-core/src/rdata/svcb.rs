@@ -14,8 +14,8 @@ use domain::base::ToName as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::iana::TokenScanner;
+use crate::lexer::Token;
 use crate::name::Name;
-use crate::zonefile::lexer::Token;
 
 /// The registered keys by name (IANA "Service Parameter Keys (SvcParamKeys)").
 const KEYS: &[(&str, u16)] = &[
@@ -230,7 +230,7 @@ pub(crate) fn write(wire: &[u8], out: &mut String) -> Option<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zonefile::lexer::tokenize;
+    use crate::lexer::tokenize;
 
     fn wire(text: &str) -> Result<Vec<u8>, String> {
         scan(&tokenize(text).unwrap(), None)

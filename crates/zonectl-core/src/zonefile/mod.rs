@@ -12,7 +12,6 @@
 
 mod check;
 mod expand;
-pub(crate) mod lexer;
 mod reader;
 mod writer;
 

@@ -5,8 +5,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::expand;
-use super::lexer::{Lexer, Token, tokenize};
 use super::{Diagnostic, Loaded, ReadOptions, Severity, ZoneFileError, check, origin_from_file_name};
+use crate::lexer::{Lexer, Token, tokenize};
 use crate::name::Name;
 use crate::rdata::RData;
 use crate::record::Record;
