@@ -16,6 +16,7 @@ pub mod error;
 pub mod fs;
 #[cfg(feature = "generate")]
 pub mod generate;
+pub mod glob;
 pub(crate) mod lexer;
 pub mod lock;
 pub mod name;

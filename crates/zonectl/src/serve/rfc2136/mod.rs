@@ -456,7 +456,7 @@ async fn check_and_apply(
             if let Some((names, types)) = &key_rights {
                 for u in &updates {
                     let name = u.name.as_str().trim_end_matches('.').to_ascii_lowercase();
-                    let name_ok = names.is_empty() || names.iter().any(|p| super::auth::glob(p, &name));
+                    let name_ok = names.is_empty() || names.iter().any(|p| zonectl_core::glob::matches(p, &name));
                     let type_ok = types.is_empty() || u.rtype.is_some_and(|t| types.contains(&t.to_string()));
                     if !(name_ok && type_ok) {
                         tracing::info!(target: "zonectl::serve", "rfc2136: key {task_key} may not change {} {:?}: REFUSED", u.name, u.rtype);
