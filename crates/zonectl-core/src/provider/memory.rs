@@ -5,11 +5,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::kind::{BuildContext, ProviderConfig, ProviderKind, parse_settings};
-use super::{ApplyReport, Capabilities, Change, Existing, Provider, TtlRule, UpdateStyle, apply_each};
+use super::{ApplyReport, Capabilities, Change, Existing, Provider, UpdateStyle, apply_each};
 use crate::error::{Error, Result};
 use crate::name::Name;
 use crate::record::{Record, Zone};
-use crate::rtype::RecordType;
 
 /// The registry's entry: `kind = "memory"`, zones that live as long as the process.
 pub static KIND: ProviderKind = ProviderKind {
@@ -63,21 +62,10 @@ impl InMemory {
         InMemory {
             name: name.into(),
             capabilities: Capabilities {
-                record_types: RecordType::MODELED.to_vec(),
                 unknown_types: true,
-                read_only_types: Vec::new(),
-                ttl: TtlRule::ANY,
                 updates,
                 bulk: updates == UpdateStyle::RecordSet,
-                asynchronous: false,
-                owns_soa: false,
-                owns_apex_ns: false,
-                txt_strings_kept: true,
-                rate_limit: None,
-                exclusive: Vec::new(),
-                untimed: Vec::new(),
-                data_rule: None,
-                manages_zones: false,
+                ..Capabilities::default()
             },
             zones: Mutex::new(BTreeMap::new()),
             next_id: AtomicU64::new(1),

@@ -148,6 +148,31 @@ mod secs {
     }
 }
 
+impl Default for Capabilities {
+    /// A provider that stores every modeled type with any TTL RFC 2181 allows, replaces
+    /// whole record sets, owns none of the zone's records and has no rules of its own:
+    /// providers state only where they differ (`..Capabilities::default()`).
+    fn default() -> Capabilities {
+        Capabilities {
+            record_types: RecordType::MODELED.to_vec(),
+            unknown_types: false,
+            read_only_types: Vec::new(),
+            ttl: TtlRule::ANY,
+            updates: UpdateStyle::RecordSet,
+            bulk: false,
+            asynchronous: false,
+            owns_soa: false,
+            owns_apex_ns: false,
+            txt_strings_kept: true,
+            rate_limit: None,
+            exclusive: Vec::new(),
+            untimed: Vec::new(),
+            data_rule: None,
+            manages_zones: false,
+        }
+    }
+}
+
 impl Capabilities {
     /// Whether records of types `a` and `b` cannot share a name here: one of them a CNAME
     /// and the other not (RFC 1034), or a pair the provider forbids.

@@ -19,14 +19,11 @@ use std::sync::Arc;
 
 use super::kind::{BuildContext, ProviderConfig, ProviderKind, parse_settings};
 use super::memory::ZoneState;
-use super::{
-    ApplyReport, Capabilities, Change, Existing, Outcome, Provider, TtlRule, UpdateStyle, ZoneLock, apply_each,
-};
+use super::{ApplyReport, Capabilities, Change, Existing, Outcome, Provider, ZoneLock, apply_each};
 use crate::error::{Error, Result};
 use crate::name::Name;
 use crate::rdata::RData;
 use crate::record::Zone;
-use crate::rtype::RecordType;
 use crate::zonefile::{self, ReadOptions};
 
 /// The registry's entry: `kind = "zonefile"`, `directory = "zones"`.
@@ -56,23 +53,7 @@ impl ProviderConfig for ZoneFilesSettings {
 
 /// What a directory of zone files can hold: everything.
 pub fn capabilities() -> Capabilities {
-    Capabilities {
-        record_types: RecordType::MODELED.to_vec(),
-        unknown_types: true,
-        read_only_types: Vec::new(),
-        ttl: TtlRule::ANY,
-        updates: UpdateStyle::RecordSet,
-        bulk: true,
-        asynchronous: false,
-        owns_soa: false,
-        owns_apex_ns: false,
-        txt_strings_kept: true,
-        rate_limit: None,
-        exclusive: Vec::new(),
-        untimed: Vec::new(),
-        data_rule: None,
-        manages_zones: false,
-    }
+    Capabilities { unknown_types: true, bulk: true, ..Capabilities::default() }
 }
 
 /// Zone files in a directory.

@@ -152,20 +152,15 @@ pub fn capabilities() -> Capabilities {
     use RecordType::*;
     Capabilities {
         record_types: vec![A, Aaaa, Cname, Mx, Srv, Txt, Ns, Caa, Tlsa, Ds, Url],
-        unknown_types: false,
-        read_only_types: Vec::new(),
         ttl: TtlRule::Range { min: 60, max: 604_800, step: 60, default: DEFAULT_TTL },
         updates: UpdateStyle::PerRecord,
-        bulk: false,
-        asynchronous: false,
         owns_soa: true,
         owns_apex_ns: true,
         txt_strings_kept: false,
-        rate_limit: None,
         exclusive: vec![(Url, A), (Url, Aaaa)],
         untimed: vec![Url],
         data_rule: Some(data_rule),
-        manages_zones: false,
+        ..Capabilities::default()
     }
 }
 

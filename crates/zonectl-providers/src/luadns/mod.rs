@@ -24,7 +24,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use zonectl_core::provider::kind::{BuildContext, Credential, EnvVar, ProviderConfig, ProviderKind, parse_settings};
 use zonectl_core::provider::{
-    ApplyReport, Capabilities, Change, Existing, Outcome, Provider, RateLimit, TtlRule, UpdateStyle, ZoneLock,
+    ApplyReport, Capabilities, Change, Existing, Outcome, Provider, RateLimit, TtlRule, ZoneLock,
 };
 use zonectl_core::{Error, Name, RData, Record, RecordType, Ttl, Txt};
 
@@ -250,20 +250,14 @@ impl LuaDns {
 pub fn capabilities(min_ttl: u32) -> Capabilities {
     Capabilities {
         record_types: TYPES.to_vec(),
-        unknown_types: false,
         read_only_types: vec![RecordType::Soa],
         ttl: TtlRule::Range { min: min_ttl, max: i32::MAX as u32, step: 1, default: min_ttl.max(300) },
-        updates: UpdateStyle::RecordSet,
         bulk: true,
-        asynchronous: false,
         owns_soa: true,
         owns_apex_ns: true,
         txt_strings_kept: false,
         rate_limit: Some(RateLimit { requests: 1200, per: Duration::from_secs(300) }),
-        exclusive: Vec::new(),
-        untimed: Vec::new(),
-        data_rule: None,
-        manages_zones: false,
+        ..Capabilities::default()
     }
 }
 

@@ -197,20 +197,14 @@ impl std::fmt::Debug for MydomainLu {
 pub fn capabilities() -> Capabilities {
     Capabilities {
         record_types: vec![RecordType::A, RecordType::Txt, RecordType::Cname, RecordType::Mx, RecordType::Ns],
-        unknown_types: false,
         read_only_types: vec![RecordType::Mx, RecordType::Ns],
         ttl: TtlRule::Range { min: 0, max: i32::MAX as u32, step: 1, default: 0 },
         updates: UpdateStyle::RemoveAdd,
-        bulk: false,
         asynchronous: true,
         owns_soa: true,
         owns_apex_ns: true,
         txt_strings_kept: false,
-        rate_limit: None,
-        exclusive: Vec::new(),
-        untimed: Vec::new(),
-        data_rule: None,
-        manages_zones: false,
+        ..Capabilities::default()
     }
 }
 

@@ -96,20 +96,13 @@ pub fn capabilities() -> Capabilities {
     use RecordType::*;
     Capabilities {
         record_types: vec![A, Aaaa, Cname, Mx, Txt, Ns, Srv, Caa],
-        unknown_types: false,
-        read_only_types: Vec::new(),
         ttl: TtlRule::Range { min: 1, max: i32::MAX as u32, step: 1, default: 3600 },
         updates: UpdateStyle::PerRecord,
-        bulk: false,
-        asynchronous: false,
         owns_soa: true,
         owns_apex_ns: true,
         txt_strings_kept: false,
-        rate_limit: None,
-        exclusive: Vec::new(),
-        untimed: Vec::new(),
-        data_rule: None,
         manages_zones: true,
+        ..Capabilities::default()
     }
 }
 
