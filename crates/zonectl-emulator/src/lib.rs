@@ -44,6 +44,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use zonectl_core::Name;
 
+/// Every emulator, one per provider kind that has an API to emulate.
+pub static EMULATORS: &[&EmulatorKind] =
+    &[&luadns::KIND, &domeneshop::KIND, &zoneid::KIND, &vpsorg::KIND, &mydomainlu::KIND];
+
+/// The emulator of the provider kind `kind` (its registry name, not an alias).
+pub fn emulator_of(kind: &str) -> Option<&'static EmulatorKind> {
+    EMULATORS.iter().copied().find(|e| e.provider == kind)
+}
+
 /// An emulator starting, as [`EmulatorKind::start`] returns it.
 pub type Starting = Pin<Box<dyn Future<Output = std::io::Result<Emulator>> + Send>>;
 

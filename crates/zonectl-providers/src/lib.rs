@@ -15,6 +15,7 @@ pub mod http;
 pub mod luadns;
 #[cfg(feature = "mydomainlu")]
 pub mod mydomainlu;
+pub mod registry;
 #[cfg(feature = "vpsorg")]
 pub mod vpsorg;
 #[cfg(feature = "zoneid")]

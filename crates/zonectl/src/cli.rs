@@ -210,6 +210,7 @@ pub enum Command {
     ///
     /// Prints one JSON line per emulator with its endpoint, credentials and zones, then
     /// serves until interrupted.
+    #[cfg(feature = "emulators")]
     Emulate {
         /// The providers to emulate.
         #[arg(required = true, value_parser = clap::builder::PossibleValuesParser::new(crate::registry::emulated()))]
@@ -232,6 +233,7 @@ pub enum Command {
     },
     /// Show zonectl's main job against built-in emulators: plan a zone file, apply it to
     /// each provider over HTTP, and show that a second plan is empty.
+    #[cfg(feature = "emulators")]
     Demo {
         /// The zone file [default: the shipped example, example.com].
         zone: Option<PathBuf>,

@@ -279,8 +279,8 @@ impl Config {
             let Some(entry) = registry::find(&kind) else {
                 bail!("{at}: unknown kind '{kind}' (known: {})", registry::kind_names().join(", "));
             };
-            let settings = (entry.kind.parse)(table).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
-            providers.insert(name, ProviderEntry { kind: entry.kind, settings });
+            let settings = (entry.parse)(table).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
+            providers.insert(name, ProviderEntry { kind: entry, settings });
         }
         let mut config =
             Config { providers, zones: parsed.zones, acme: parsed.acme, serve: parsed.serve, file, origin };

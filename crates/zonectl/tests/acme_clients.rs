@@ -17,7 +17,10 @@ use common::Emulate;
 use common::pebble::{Pebble, Tls, have, names_in, pebble, tls};
 
 const BIN: &str = env!("CARGO_BIN_EXE_zonectl");
-const PROVIDERS: [&str; 5] = ["luadns", "domeneshop", "zoneid", "vpsorg", "mydomainlu"];
+/// Every provider kind reached over HTTP, from the registry.
+fn providers() -> Vec<&'static str> {
+    zonectl_providers::registry::remote().map(|k| k.name).collect()
+}
 
 /// One provider's emulator, its zonectl.toml, and pebble in front of its name servers.
 struct Run {
@@ -77,8 +80,8 @@ fn text(out: &Output) -> String {
 /// each: a certificate for the apex and the wildcard, and the zone as it was.
 fn every_provider(client: &str, obtain: fn(&Run) -> (Output, PathBuf)) {
     std::thread::scope(|scope| {
-        let runs: Vec<_> = PROVIDERS
-            .iter()
+        let runs: Vec<_> = providers()
+            .into_iter()
             .map(|kind| {
                 scope.spawn(move || {
                     let run = Run::start(kind);
@@ -91,7 +94,7 @@ fn every_provider(client: &str, obtain: fn(&Run) -> (Output, PathBuf)) {
                 })
             })
             .collect();
-        for (kind, run) in PROVIDERS.iter().zip(runs) {
+        for (kind, run) in providers().iter().zip(runs) {
             if let Err(panic) = run.join() {
                 eprintln!("{client} at {kind} failed");
                 std::panic::resume_unwind(panic);

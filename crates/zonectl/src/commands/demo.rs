@@ -17,7 +17,7 @@ use zonectl_emulator::{Emulator, Options};
 
 use super::color;
 use super::plan::report_applied;
-use crate::registry::{self, REGISTRY};
+use crate::registry;
 
 /// The example zone, built in so that `zonectl demo` runs from anywhere.
 const EXAMPLE: &str = include_str!("../../../../examples/zones/example.com.zone");
@@ -40,9 +40,8 @@ pub async fn emulate(
                 u16::try_from(usize::from(addr.port()) + i).context("--listen: no port left for every emulator")?;
             addr.set_port(port);
         }
-        let emulator = registry::find(kind)
-            .and_then(|e| e.emulator)
-            .with_context(|| format!("no emulator for provider kind '{kind}'"))?;
+        let emulator =
+            zonectl_emulator::emulator_of(kind).with_context(|| format!("no emulator for provider kind '{kind}'"))?;
         let dns = Some(SocketAddr::new(addr.ip(), 0));
         let options = Options { listen: addr, time_scale, dns, propagation_delay, ..Options::default() };
         let running_one =
@@ -138,7 +137,7 @@ async fn providers(desired: &Zone, work: &Path) -> anyhow::Result<Vec<Stop>> {
     let progress: Progress = Arc::new(|line: &str| println!("  {line}"));
     let ctx = BuildContext { config_file: None, state_dir: Some(work.join("state")), progress: Some(progress) };
     let zones: Vec<Name> = vec![desired.origin().clone()];
-    for entry in REGISTRY {
+    for entry in registry::entries() {
         let Some(kind) = entry.emulator else { continue };
         let options = Options { time_scale: DEMO_TIME_SCALE, ..Options::default() };
         let emulator = (kind.start)(options, Some(zones.clone())).await?;

@@ -4,6 +4,7 @@
 mod acme;
 mod check;
 mod ddns;
+#[cfg(feature = "emulators")]
 mod demo;
 mod fmt;
 mod plan;
@@ -53,6 +54,7 @@ pub fn run(cli: Cli, metrics: std::sync::Arc<crate::serve::Metrics>) -> anyhow::
             Ok(ExitCode::SUCCESS)
         }
         Command::Providers => providers::run(output),
+        #[cfg(feature = "emulators")]
         Command::Emulate { providers, listen, time_scale, propagation_delay, write_config } => {
             if !(time_scale > 0.0 && time_scale <= 1000.0) {
                 anyhow::bail!("--time-scale {time_scale}: must be above 0 and at most 1000");
@@ -62,6 +64,7 @@ pub fn run(cli: Cli, metrics: std::sync::Arc<crate::serve::Metrics>) -> anyhow::
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(demo::emulate(&providers, listen, time_scale, delay, write_config.as_deref()))
         }
+        #[cfg(feature = "emulators")]
         Command::Demo { zone } => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(demo::demo(zone.as_deref()))

@@ -8,21 +8,20 @@ use zonectl_core::provider::{TtlRule, UpdateStyle};
 
 use super::{require_output, write_stdout};
 use crate::cli::Output;
-use crate::registry::REGISTRY;
+use crate::registry::entries;
 
 pub fn run(output: Output) -> anyhow::Result<ExitCode> {
     require_output(output, &[Output::Text, Output::Json], "providers")?;
     let mut out = String::new();
     if output == Output::Json {
-        let list: Vec<_> = REGISTRY
-            .iter()
+        let list: Vec<_> = entries()
             .map(|e| {
                 serde_json::json!({
                     "kind": e.kind.name,
                     "aliases": e.kind.aliases,
                     "about": e.kind.about,
                     "env": e.kind.env,
-                    "emulator": e.emulator.is_some(),
+                    "emulator": e.emulated(),
                     "capabilities": (e.kind.capabilities)(),
                 })
             })
@@ -32,7 +31,7 @@ pub fn run(output: Output) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let _ = writeln!(out, "{:<10} {:<11} {:<18} {:<6} TYPES", "KIND", "UPDATES", "TTL", "ASYNC");
-    for entry in REGISTRY {
+    for entry in entries() {
         let caps = (entry.kind.capabilities)();
         let ttl = match caps.ttl {
             TtlRule::None => "none".to_string(),
@@ -61,7 +60,7 @@ pub fn run(output: Output) -> anyhow::Result<ExitCode> {
         );
     }
     let _ = writeln!(out, "\nCredentials from the environment (each also as NAME_FILE, a file holding the value):");
-    for entry in REGISTRY.iter().filter(|e| !e.kind.env.is_empty()) {
+    for entry in entries().filter(|e| !e.kind.env.is_empty()) {
         let vars: Vec<&str> = entry.kind.env.iter().map(|v| v.name).collect();
         let _ = writeln!(out, "  {:<10} {}", entry.kind.name, vars.join(" "));
     }
