@@ -93,6 +93,20 @@ pub enum Error {
     /// what and where to fix it; the caller adds the file and table it came from.
     #[error("{0}")]
     InvalidConfig(String),
+    /// No provider holds the zone, or several do and nothing says which are its targets.
+    #[error("{0}")]
+    Routing(String),
+    /// A condition an edit set on the zone (an RFC 2136 prerequisite) does not hold;
+    /// nothing was sent.
+    #[error("zone {zone}: {message}")]
+    ConditionFailed {
+        /// The zone.
+        zone: Name,
+        /// What does not hold.
+        message: String,
+        /// The front door's own code for it (an RFC 2136 response code).
+        code: u16,
+    },
     /// The request did not get an answer: connection, timeout, a server error.
     #[error("{provider}: {message}")]
     Transport {

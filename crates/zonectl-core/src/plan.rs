@@ -146,6 +146,10 @@ pub struct Plan {
     /// Everything the provider held when planned, for the backup.
     #[serde(skip)]
     pub current: Zone,
+    /// Whether only a part of the zone was read (an edit of one name), so that `current`
+    /// and `current_records` are that part.
+    #[serde(skip)]
+    pub partial: bool,
 }
 
 /// Counts of set changes by action.
@@ -230,6 +234,7 @@ pub fn plan(
         notes,
         operations,
         current: current_zone,
+        partial: false,
     })
 }
 
@@ -542,7 +547,9 @@ impl Plan {
                 (None, _) => 0,
             })
             .sum();
-        if self.current_records >= safety.min_records
+        // A part of the zone (an edit of one name) says nothing of the zone's size.
+        if !self.partial
+            && self.current_records >= safety.min_records
             && touched as f64 > safety.max_change_ratio * self.current_records as f64
         {
             problems.push(format!(
@@ -683,7 +690,7 @@ pub async fn apply(provider: &dyn Provider, plan: &Plan, options: &ApplyOptions)
 
 /// `<dir>/<provider>/<zone>/<UTC time>.zone` (`2026-11-22T21-48-04Z.zone`: sortable, and
 /// free of the colons some file systems refuse), never overwriting an earlier one.
-fn write_backup(dir: &std::path::Path, plan: &Plan) -> Result<PathBuf> {
+pub(crate) fn write_backup(dir: &std::path::Path, plan: &Plan) -> Result<PathBuf> {
     let zone_dir = dir.join(&plan.provider).join(plan.zone.as_str().trim_end_matches('.'));
     std::fs::create_dir_all(&zone_dir).map_err(|e| Error::io(&zone_dir, e))?;
     let stamp = jiff::Timestamp::now().strftime("%Y-%m-%dT%H-%M-%SZ").to_string();

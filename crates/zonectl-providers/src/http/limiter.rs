@@ -49,6 +49,11 @@ impl RateLimiter {
             .clone()
     }
 
+    /// The budget in words: `60 requests per 1m`.
+    pub fn describe(&self) -> String {
+        format!("{} requests per {}", self.requests, zonectl_core::duration::show(self.per))
+    }
+
     /// Waits until a request may be sent, and counts it. Returns how long it waited.
     pub async fn acquire(&self) -> Duration {
         // Requests are counted when sent and by the server when received: a margin keeps

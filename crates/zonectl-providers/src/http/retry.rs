@@ -54,6 +54,8 @@ impl HttpClient {
             if let Some(limiter) = &self.limiter {
                 let waited = limiter.acquire().await;
                 if waited >= Duration::from_secs(1) {
+                    let reason = format!("{} allows {}", self.provider, limiter.describe());
+                    zonectl_core::meter::waited(&self.provider, waited, &reason);
                     tracing::info!(
                         target: "zonectl::http",
                         provider = %self.provider,
@@ -71,6 +73,7 @@ impl HttpClient {
                 Ok(r) => r.status.as_str().to_owned(),
                 Err(_) => "failed".to_owned(),
             };
+            zonectl_core::meter::request(&self.provider, &status);
             tracing::debug!(
                 target: "zonectl::http",
                 provider = %self.provider,
@@ -103,6 +106,9 @@ impl HttpClient {
                     request.path,
                     show(wait)
                 );
+                if matches!(&outcome, Ok(r) if r.status == StatusCode::TOO_MANY_REQUESTS) {
+                    zonectl_core::meter::waited(&self.provider, wait, "the service answered 429");
+                }
                 tokio::time::sleep(wait).await;
                 continue;
             }

@@ -1,0 +1,661 @@
+//! The one edit transaction. Every way in changes zones through it — `record add|set|delete`,
+//! `ddns`, the ACME hooks, `apply` and `copy`, and each listener of `serve` — so that what
+//! one of them does, every other does the same way:
+//!
+//! 1. the zone is resolved to its targets ([`crate::route::Router`]);
+//! 2. the zone is locked at every target, in one global order (account, then zone), so
+//!    that two transactions never hold one lock each and wait for the other's;
+//! 3. each target is read — narrowly where the edit is narrow (one name, one type);
+//! 4. the edit is applied: typed [`Op`]s to each target's records (a narrow edit), or the
+//!    desired zone as a whole (`apply`, `copy`); a [`Condition`] (RFC 2136's
+//!    prerequisites) is checked against the first target read;
+//! 5. each target is planned and the plans checked against the targets' capabilities —
+//!    one refusal at any target refuses the whole transaction, before the first request;
+//! 6. [`Prepared::apply`] backs each target up and applies, target after target;
+//! 7. one [`ChangeReport`] says what happened at each target, with the requests and waits
+//!    it cost.
+//!
+//! A zone with several targets is read from the first one that can be read and written to
+//! all; a target that cannot be read, or fails midway, is reported as such and the others
+//! are still written — multi-provider DNS exists to survive one provider's outage.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::meter;
+use crate::name::Name;
+use crate::plan::{self, IgnoreRule, Plan, PlanOptions, Safety, TtlPolicy};
+use crate::provider::{ApplyReport, Capabilities, Existing, Provider, RecordFilter, TtlRule, ZoneLock};
+use crate::rdata::RData;
+use crate::record::{Record, Zone};
+use crate::report::{ChangeReport, TargetReport};
+use crate::route::Route;
+use crate::rtype::RecordType;
+use crate::ttl::Ttl;
+
+/// One typed change to the records a target holds.
+#[derive(Clone)]
+pub enum Op {
+    /// Add a value to the record set at `name` (of the value's type). With a TTL, the whole
+    /// set takes it; without, the value takes the set's (or the edit's default, for a new
+    /// set). A value already there is not added twice.
+    Add {
+        /// The owner.
+        name: Name,
+        /// The value.
+        data: RData,
+        /// The set's TTL.
+        ttl: Option<Ttl>,
+    },
+    /// Remove one value from a set, or (without a value) the whole set.
+    Remove {
+        /// The owner.
+        name: Name,
+        /// The type.
+        rtype: RecordType,
+        /// The value; none: every value.
+        data: Option<RData>,
+    },
+    /// Make the set at (`name`, `rtype`) exactly `data` (empty: remove it).
+    Replace {
+        /// The owner.
+        name: Name,
+        /// The type.
+        rtype: RecordType,
+        /// The values.
+        data: Vec<RData>,
+        /// The TTL; none: the set's, else the edit's default.
+        ttl: Option<Ttl>,
+    },
+    /// A change no typed op says (RFC 2136's update rules, which depend on what is there):
+    /// a function of the target's records.
+    Custom(CustomEdit),
+}
+
+/// A change of a target's records written as a function (see [`Op::Custom`]).
+pub type CustomEdit = Arc<dyn Fn(&mut Vec<Record>) + Send + Sync>;
+
+impl std::fmt::Debug for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Op::Add { name, data, ttl } => write!(f, "Add({name} {} {data} ttl {ttl:?})", data.rtype()),
+            Op::Remove { name, rtype, data } => write!(f, "Remove({name} {rtype} {data:?})"),
+            Op::Replace { name, rtype, data, ttl } => write!(f, "Replace({name} {rtype} {data:?} ttl {ttl:?})"),
+            Op::Custom(_) => f.write_str("Custom"),
+        }
+    }
+}
+
+impl Op {
+    /// The record set the op touches, for the typed ones.
+    fn set(&self) -> Option<(&Name, RecordType)> {
+        match self {
+            Op::Add { name, data, .. } => Some((name, data.rtype())),
+            Op::Remove { name, rtype, .. } | Op::Replace { name, rtype, .. } => Some((name, *rtype)),
+            Op::Custom(_) => None,
+        }
+    }
+}
+
+/// A condition on the zone, checked against the first target read before anything is
+/// written: `Err` refuses the edit with [`Error::ConditionFailed`].
+pub type Condition = Arc<dyn Fn(&[Record]) -> std::result::Result<(), Unmet> + Send + Sync>;
+
+/// Why a [`Condition`] does not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmet {
+    /// For people.
+    pub message: String,
+    /// The front door's own code for it (an RFC 2136 rcode).
+    pub code: u16,
+}
+
+/// What the targets should hold after the transaction.
+#[derive(Clone)]
+pub enum Desired {
+    /// Typed changes to what each target holds (the record commands, the hooks, `serve`).
+    Edit {
+        /// What to read of each target.
+        filter: RecordFilter,
+        /// The changes, in order.
+        ops: Vec<Op>,
+        /// A condition on the first target read.
+        condition: Option<Condition>,
+    },
+    /// The whole zone (`apply`, `copy`): every target made to hold it, but what the
+    /// rules leave alone.
+    Zone {
+        /// The zone as it should be.
+        zone: Zone,
+        /// Records left alone whatever either side holds.
+        ignore: Vec<IgnoreRule>,
+    },
+}
+
+impl std::fmt::Debug for Desired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Desired::Edit { filter, ops, condition } => f
+                .debug_struct("Edit")
+                .field("filter", filter)
+                .field("ops", ops)
+                .field("condition", &condition.is_some())
+                .finish(),
+            Desired::Zone { zone, ignore } => {
+                f.debug_struct("Zone").field("zone", zone.origin()).field("ignore", ignore).finish()
+            }
+        }
+    }
+}
+
+/// How a transaction plans and applies.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// A TTL a target refuses: refuse the transaction, or round it.
+    pub ttl_policy: TtlPolicy,
+    /// The TTL of a new set when an op gives none; the target's default when none.
+    pub default_ttl: Option<Ttl>,
+    /// Apply past the safety thresholds (and change apex NS).
+    pub force: bool,
+    /// The thresholds.
+    pub safety: Safety,
+    /// Where to back each target up before its first change; none: no backup.
+    pub backup_dir: Option<PathBuf>,
+    /// Hold each target's zone lock from the read to the end of the apply (off for a plan
+    /// that will not be applied).
+    pub lock: bool,
+}
+
+/// One zone's transaction.
+#[derive(Debug, Clone)]
+pub struct Transaction {
+    /// The zone and its targets.
+    pub route: Route,
+    /// What the targets should hold.
+    pub desired: Desired,
+    /// How.
+    pub options: Options,
+}
+
+impl Transaction {
+    /// A narrow edit of `route`'s zone: `ops` on the records `filter` reads.
+    pub fn edit(route: Route, filter: RecordFilter, ops: Vec<Op>, options: Options) -> Transaction {
+        Transaction { route, desired: Desired::Edit { filter, ops, condition: None }, options }
+    }
+}
+
+/// Transactions read, planned and checked, their locks held, nothing sent yet.
+pub struct Prepared {
+    zones: Vec<PreparedZone>,
+    _locks: Vec<ZoneLock>,
+}
+
+struct PreparedZone {
+    zone: Name,
+    options: Options,
+    targets: Vec<(Arc<dyn Provider>, TargetReport)>,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let zones: Vec<&Name> = self.zones.iter().map(|z| &z.zone).collect();
+        f.debug_struct("Prepared").field("zones", &zones).finish_non_exhaustive()
+    }
+}
+
+/// Reads, edits, plans and checks every transaction, holding their locks; nothing is sent.
+/// An error here (a zone no target can be read of, a condition that does not hold, a plan
+/// a target's capabilities refuse) means nothing was sent anywhere.
+pub async fn prepare(transactions: Vec<Transaction>) -> Result<Prepared> {
+    let locks = lock_all(&transactions).await?;
+    let mut zones = Vec::with_capacity(transactions.len());
+    let mut problems: Vec<(String, Name, Vec<String>)> = Vec::new();
+    for transaction in transactions {
+        let prepared = prepare_one(transaction, &mut problems).await?;
+        zones.push(prepared);
+    }
+    if let Some((provider, zone, _)) = problems.first().cloned() {
+        let all: Vec<String> = problems.into_iter().flat_map(|(_, _, p)| p).collect();
+        return Err(Error::Refused { provider, zone, problems: all });
+    }
+    Ok(Prepared { zones, _locks: locks })
+}
+
+/// [`prepare`] and [`Prepared::apply`] of one transaction, without showing progress.
+pub async fn run(transaction: Transaction) -> Result<ChangeReport> {
+    let prepared = prepare(vec![transaction]).await?;
+    prepared.refuse_unsafe()?;
+    Ok(prepared.apply(None).await.pop().expect("one transaction"))
+}
+
+/// The locks of every target of every transaction that asks for them, taken in one order.
+async fn lock_all(transactions: &[Transaction]) -> Result<Vec<ZoneLock>> {
+    let mut order: Vec<(String, &Name, &Arc<dyn Provider>)> = transactions
+        .iter()
+        .filter(|t| t.options.lock)
+        .flat_map(|t| t.route.targets.iter().map(move |p| (p.account(), &t.route.zone, p)))
+        .collect();
+    order.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    // One account's zone is locked once, however many transactions name it.
+    order.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    let mut locks = Vec::with_capacity(order.len());
+    for (_, zone, provider) in order {
+        locks.push(provider.lock(zone).await?);
+    }
+    Ok(locks)
+}
+
+/// One target's records as read, with what reading them cost.
+struct Read {
+    provider: Arc<dyn Provider>,
+    records: Result<Vec<Existing>>,
+    counts: meter::Counts,
+}
+
+async fn read_targets(route: &Route, filter: Option<&RecordFilter>) -> Vec<Read> {
+    let reads = route.targets.iter().map(|provider| async move {
+        let (records, counts) = meter::measured(async {
+            match filter {
+                Some(filter) => provider.list_records_filtered(&route.zone, filter).await,
+                None => provider.list_records(&route.zone).await,
+            }
+        })
+        .await;
+        Read { provider: provider.clone(), records, counts }
+    });
+    futures_util::future::join_all(reads).await
+}
+
+async fn prepare_one(
+    transaction: Transaction,
+    problems: &mut Vec<(String, Name, Vec<String>)>,
+) -> Result<PreparedZone> {
+    let Transaction { route, desired, options } = transaction;
+    let zone = route.zone.clone();
+    let filter = match &desired {
+        Desired::Edit { filter, .. } if *filter != RecordFilter::default() => Some(filter.clone()),
+        _ => None,
+    };
+    let reads = read_targets(&route, filter.as_ref()).await;
+    if let Desired::Edit { condition: Some(condition), .. } = &desired {
+        // The first target that could be read is the zone as it is.
+        let Some(first) = reads.iter().find_map(|r| r.records.as_ref().ok()) else {
+            return Err(first_read_error(reads));
+        };
+        let records: Vec<Record> = first.iter().map(|e| e.record.clone()).collect();
+        condition(&records).map_err(|unmet| Error::ConditionFailed {
+            zone: zone.clone(),
+            message: unmet.message,
+            code: unmet.code,
+        })?;
+    }
+    if matches!(desired, Desired::Edit { .. }) && reads.iter().all(|r| r.records.is_err()) {
+        return Err(first_read_error(reads));
+    }
+    let mut targets = Vec::with_capacity(reads.len());
+    for Read { provider, records, counts } in reads {
+        let existing = match records {
+            Ok(existing) => existing,
+            Err(error) => {
+                targets.push((provider.clone(), TargetReport::unreadable(provider.name().to_owned(), error, counts)));
+                continue;
+            }
+        };
+        let caps = provider.capabilities();
+        let (wanted, plan_options, owned) = match &desired {
+            Desired::Edit { ops, .. } => {
+                let plan_options = PlanOptions { ttl_policy: options.ttl_policy, ..PlanOptions::default() };
+                let owned: Vec<String> = ops
+                    .iter()
+                    .filter_map(Op::set)
+                    .filter(|(name, rtype)| !plan_options.manages(caps, &zone, name, *rtype))
+                    .map(|(name, rtype)| provider_owned(provider.name(), &zone, name, rtype))
+                    .collect();
+                let default_ttl = options.default_ttl.unwrap_or_else(|| default_ttl(caps));
+                let mut records: Vec<Record> = existing.iter().map(|e| e.record.clone()).collect();
+                for op in ops {
+                    apply_op(&mut records, op, caps, default_ttl);
+                }
+                (Zone::from_records(zone.clone(), records), plan_options, owned)
+            }
+            Desired::Zone { zone: wanted, ignore } => {
+                let plan_options =
+                    PlanOptions { ignore: ignore.clone(), ttl_policy: options.ttl_policy, ..PlanOptions::default() };
+                (wanted.clone(), plan_options, Vec::new())
+            }
+        };
+        if !owned.is_empty() {
+            problems.push((provider.name().to_owned(), zone.clone(), owned));
+            continue;
+        }
+        match plan::plan(provider.name(), caps, &wanted, existing, &plan_options) {
+            Ok(mut planned) => {
+                planned.partial = filter.is_some();
+                targets.push((provider.clone(), TargetReport::planned(provider.name().to_owned(), planned, counts)));
+            }
+            Err(Error::Refused { provider, zone, problems: found }) => problems.push((provider, zone, found)),
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(PreparedZone { zone, options, targets })
+}
+
+fn first_read_error(reads: Vec<Read>) -> Error {
+    reads.into_iter().find_map(|r| r.records.err()).expect("a target that could not be read")
+}
+
+/// Why an op on a set the provider keeps for itself does nothing.
+fn provider_owned(provider: &str, zone: &Name, name: &Name, rtype: RecordType) -> String {
+    let which = if name == zone { "apex ".to_owned() } else { format!("{} ", name.relative_to(zone)) };
+    format!("the {which}{rtype} records at {provider} are the provider's: not changed")
+}
+
+/// The TTL a provider gives a record created without one.
+pub fn default_ttl(caps: &Capabilities) -> Ttl {
+    match caps.ttl {
+        TtlRule::Range { default, .. } => Ttl::from_secs(default).unwrap_or(Ttl::MAX),
+        TtlRule::None => Ttl::from_secs(3600).expect("in range"),
+    }
+}
+
+/// Whether `held` is `wanted` as the provider keeps data (TXT as one value where it keeps
+/// only that).
+fn same_value(caps: &Capabilities, held: &RData, wanted: &RData) -> bool {
+    match (held, wanted) {
+        (RData::Txt(a), RData::Txt(b)) if !caps.txt_strings_kept => a.value() == b.value(),
+        (a, b) => a == b,
+    }
+}
+
+/// Applies one op to a target's records.
+fn apply_op(records: &mut Vec<Record>, op: &Op, caps: &Capabilities, default_ttl: Ttl) {
+    let in_set = |r: &Record, name: &Name, rtype: RecordType| r.name == *name && r.rtype() == rtype;
+    let set_ttl = |records: &[Record], name: &Name, rtype: RecordType| {
+        records.iter().find(|r| in_set(r, name, rtype)).map(|r| r.ttl)
+    };
+    match op {
+        Op::Add { name, data, ttl } => {
+            let rtype = data.rtype();
+            let ttl = ttl.or_else(|| set_ttl(records, name, rtype)).unwrap_or(default_ttl);
+            for r in records.iter_mut().filter(|r| in_set(r, name, rtype)) {
+                r.ttl = ttl;
+            }
+            if !records.iter().any(|r| in_set(r, name, rtype) && same_value(caps, &r.data, data)) {
+                records.push(Record::new(name.clone(), ttl, data.clone()));
+            }
+        }
+        Op::Remove { name, rtype, data } => {
+            records.retain(|r| !(in_set(r, name, *rtype) && data.as_ref().is_none_or(|d| same_value(caps, &r.data, d))))
+        }
+        Op::Replace { name, rtype, data, ttl } => {
+            let ttl = ttl.or_else(|| set_ttl(records, name, *rtype)).unwrap_or(default_ttl);
+            records.retain(|r| !in_set(r, name, *rtype));
+            records.extend(data.iter().map(|d| Record::new(name.clone(), ttl, d.clone())));
+        }
+        Op::Custom(edit) => edit(records),
+    }
+}
+
+/// What wraps each target's apply, to show progress: called with the plan when the apply
+/// starts; what it returns is dropped when the apply ends.
+pub type OnApply<'a> = &'a (dyn Fn(&dyn Provider, &Plan) -> Option<Box<dyn Send>> + Sync);
+
+impl Prepared {
+    /// The plans, zone after zone, target after target.
+    pub fn plans(&self) -> impl Iterator<Item = &Plan> {
+        self.zones.iter().flat_map(|z| z.targets.iter().filter_map(|(_, t)| t.plan.as_ref()))
+    }
+
+    /// Whether nothing would change anywhere.
+    pub fn is_empty(&self) -> bool {
+        self.plans().all(Plan::is_empty)
+    }
+
+    /// Why applying needs `--force`, for every transaction that does not have it, each
+    /// line naming the zone and target.
+    pub fn safety_problems(&self) -> Vec<String> {
+        self.zones
+            .iter()
+            .filter(|z| !z.options.force)
+            .flat_map(|z| {
+                z.targets.iter().filter_map(|(_, t)| t.plan.as_ref()).flat_map(|plan| {
+                    plan.safety_problems(&z.options.safety)
+                        .into_iter()
+                        .map(|p| format!("{} at {}: {p}", plan.zone, plan.provider))
+                })
+            })
+            .collect()
+    }
+
+    /// Fails, naming every problem, when [`Prepared::safety_problems`] finds any.
+    pub fn refuse_unsafe(&self) -> Result<()> {
+        let problems = self.safety_problems();
+        match self.zones.first() {
+            Some(first) if !problems.is_empty() => Err(Error::Refused {
+                provider: first.targets.first().map(|(p, _)| p.name().to_owned()).unwrap_or_default(),
+                zone: first.zone.clone(),
+                problems,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The reports without applying (a dry run: every target planned, nothing sent).
+    pub fn into_reports(self) -> Vec<ChangeReport> {
+        self.zones
+            .into_iter()
+            .map(|z| ChangeReport { zone: z.zone, targets: z.targets.into_iter().map(|(_, t)| t).collect() })
+            .collect()
+    }
+
+    /// Backs each target up and applies its plan, zone after zone, target after target; a
+    /// target that fails does not stop the others. The locks are released at the end.
+    pub async fn apply(self, on_apply: Option<OnApply<'_>>) -> Vec<ChangeReport> {
+        let mut reports = Vec::with_capacity(self.zones.len());
+        for zone in self.zones {
+            let mut targets = Vec::with_capacity(zone.targets.len());
+            for (provider, mut target) in zone.targets {
+                if let Some(plan) = target.plan.as_ref().filter(|p| !p.is_empty()) {
+                    let shown = on_apply.and_then(|f| f(provider.as_ref(), plan));
+                    let (applied, counts) =
+                        meter::measured(apply_target(provider.as_ref(), plan, zone.options.backup_dir.as_deref()))
+                            .await;
+                    drop(shown);
+                    let (backup, report) = applied;
+                    target.backup = backup;
+                    target.outcomes = report.outcomes;
+                    target.counts.merge(&counts);
+                }
+                targets.push(target);
+            }
+            reports.push(ChangeReport { zone: zone.zone, targets });
+        }
+        reports
+    }
+}
+
+/// The backup, then the apply; a backup that cannot be written stops the target.
+async fn apply_target(
+    provider: &dyn Provider,
+    plan: &Plan,
+    backup_dir: Option<&std::path::Path>,
+) -> (Option<PathBuf>, ApplyReport) {
+    let backup = match backup_dir.map(|dir| plan::write_backup(dir, plan)).transpose() {
+        Ok(backup) => backup,
+        Err(e) => return (None, ApplyReport::not_started(e, plan.operations.len())),
+    };
+    (backup, provider.apply(&plan.zone, &plan.operations).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::memory::InMemory;
+    use crate::provider::{Outcome, UpdateStyle};
+    use crate::rdata::Txt;
+    use crate::report::Status;
+
+    fn name(text: &str) -> Name {
+        Name::parse(text).unwrap()
+    }
+
+    fn ttl(secs: u32) -> Ttl {
+        Ttl::from_secs(secs).unwrap()
+    }
+
+    fn txt(value: &str) -> RData {
+        RData::Txt(Txt::from_value(value))
+    }
+
+    fn provider(label: &str, records: &[(&str, RData)]) -> Arc<InMemory> {
+        let p = InMemory::new(label);
+        let origin = name("example.com");
+        let records = records.iter().map(|(n, d)| Record::new(name(n), ttl(300), d.clone())).collect();
+        p.put_zone(&Zone::from_records(origin, records));
+        Arc::new(p)
+    }
+
+    fn route(targets: &[Arc<InMemory>]) -> Route {
+        Route {
+            zone: name("example.com"),
+            targets: targets.iter().map(|p| p.clone() as Arc<dyn Provider>).collect(),
+            nameservers: Vec::new(),
+        }
+    }
+
+    async fn values(p: &InMemory, at: &str) -> Vec<String> {
+        let mut v: Vec<String> = p
+            .list_records(&name("example.com"))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.record.name == name(at))
+            .map(|e| format!("{} {}", e.record.ttl, e.record.data))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[tokio::test]
+    async fn an_edit_is_applied_to_each_target_and_reported_per_target() {
+        let a = provider("a", &[("x.example.com", txt("one"))]);
+        let b = provider("b", &[]);
+        let ops = vec![Op::Add { name: name("x.example.com"), data: txt("two"), ttl: None }];
+        let filter = RecordFilter { name: Some(name("x.example.com")), rtype: Some(RecordType::Txt) };
+        let report =
+            run(Transaction::edit(route(&[a.clone(), b.clone()]), filter, ops, Options::default())).await.unwrap();
+        assert_eq!(values(&a, "x.example.com").await, ["300 \"one\"", "300 \"two\""]);
+        // The op, not a copy of the first target: b gains the value it was asked to add.
+        assert_eq!(values(&b, "x.example.com").await, ["3600 \"two\""]);
+        let statuses: Vec<Status> = report.targets.iter().map(|t| t.status()).collect();
+        assert_eq!(statuses, [Status::Done, Status::Done]);
+        assert!(report.targets.iter().all(|t| t.plan.as_ref().unwrap().partial));
+    }
+
+    #[tokio::test]
+    async fn one_target_failing_midway_leaves_the_other_written_and_says_so() {
+        let a = provider("a", &[]);
+        let b = provider("b", &[]);
+        b.fail_from(Some(0));
+        let ops = vec![
+            Op::Add { name: name("x.example.com"), data: txt("v"), ttl: Some(ttl(60)) },
+            Op::Add { name: name("y.example.com"), data: txt("w"), ttl: Some(ttl(60)) },
+        ];
+        let report =
+            run(Transaction::edit(route(&[a.clone(), b.clone()]), RecordFilter::default(), ops, Options::default()))
+                .await
+                .unwrap();
+        assert_eq!(values(&a, "y.example.com").await, ["60 \"w\""]);
+        assert_eq!(report.targets[0].status(), Status::Done);
+        assert_eq!(report.targets[1].status(), Status::Failed);
+        assert!(matches!(report.targets[1].outcomes[0], Outcome::Failed(_)));
+        assert!(!report.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_refusal_at_one_target_sends_nothing_anywhere() {
+        let a = provider("a", &[]);
+        let mut strict = InMemory::with_style("b", UpdateStyle::PerRecord);
+        let mut caps = strict.capabilities().clone();
+        caps.ttl = TtlRule::Range { min: 300, max: 86400, step: 1, default: 300 };
+        strict.set_capabilities(caps);
+        strict.put_zone(&Zone::new(name("example.com")));
+        let b = Arc::new(strict);
+        let ops = vec![Op::Add { name: name("x.example.com"), data: txt("v"), ttl: Some(ttl(60)) }];
+        let error = run(Transaction::edit(route(&[a.clone(), b]), RecordFilter::default(), ops, Options::default()))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::Refused { .. }), "{error}");
+        assert!(values(&a, "x.example.com").await.is_empty(), "nothing sent to the first target either");
+    }
+
+    #[tokio::test]
+    async fn a_condition_is_checked_against_the_first_target() {
+        let a = provider("a", &[("x.example.com", txt("one"))]);
+        let condition: Condition = Arc::new(|records: &[Record]| {
+            if records.iter().any(|r| r.name.as_str() == "x.example.com.") {
+                Err(Unmet { message: "x is in use".into(), code: 6 })
+            } else {
+                Ok(())
+            }
+        });
+        let desired = Desired::Edit {
+            filter: RecordFilter::default(),
+            ops: vec![Op::Remove { name: name("x.example.com"), rtype: RecordType::Txt, data: None }],
+            condition: Some(condition),
+        };
+        let transaction = Transaction { route: route(std::slice::from_ref(&a)), desired, options: Options::default() };
+        match run(transaction).await.unwrap_err() {
+            Error::ConditionFailed { code: 6, message, .. } => assert_eq!(message, "x is in use"),
+            other => panic!("{other}"),
+        }
+        assert_eq!(values(&a, "x.example.com").await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_edit_of_the_provider_s_own_records_says_so_and_sends_nothing() {
+        let mut owning = InMemory::new("lua");
+        let mut caps = owning.capabilities().clone();
+        caps.owns_apex_ns = true;
+        owning.set_capabilities(caps);
+        owning.put_zone(&Zone::new(name("example.com")));
+        let ops = vec![Op::Remove { name: name("example.com"), rtype: RecordType::Ns, data: None }];
+        let route = Route { zone: name("example.com"), targets: vec![Arc::new(owning)], nameservers: Vec::new() };
+        let error = run(Transaction::edit(route, RecordFilter::default(), ops, Options::default())).await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "lua: zone example.com.: the apex NS records at lua are the provider's: not changed"
+        );
+    }
+
+    #[tokio::test]
+    async fn ops_keep_one_ttl_per_set_and_match_values_as_the_provider_keeps_them() {
+        let mut caps = Capabilities { txt_strings_kept: false, ..Capabilities::default() };
+        let mut records = vec![Record::new(name("x.example.com"), ttl(300), RData::Txt(Txt::from_strings(["a", "b"])))];
+        apply_op(&mut records, &Op::Add { name: name("x.example.com"), data: txt("ab"), ttl: None }, &caps, ttl(1));
+        assert_eq!(records.len(), 1, "\"a\" \"b\" is \"ab\" where only the value is kept");
+        apply_op(
+            &mut records,
+            &Op::Add { name: name("x.example.com"), data: txt("c"), ttl: Some(ttl(60)) },
+            &caps,
+            ttl(1),
+        );
+        assert!(records.iter().all(|r| r.ttl == ttl(60)), "the whole set takes the new TTL");
+        caps.txt_strings_kept = true;
+        apply_op(
+            &mut records,
+            &Op::Remove { name: name("x.example.com"), rtype: RecordType::Txt, data: Some(txt("ab")) },
+            &caps,
+            ttl(1),
+        );
+        assert_eq!(records.len(), 2, "kept strings: \"a\" \"b\" is not \"ab\"");
+        apply_op(
+            &mut records,
+            &Op::Replace { name: name("x.example.com"), rtype: RecordType::Txt, data: vec![], ttl: None },
+            &caps,
+            ttl(1),
+        );
+        assert!(records.is_empty());
+    }
+}
