@@ -6,25 +6,29 @@
 //! - [`present`] *adds* the value to the TXT set at the name and [`cleanup`] removes *only*
 //!   that value. A certificate for `example.com` and `*.example.com` validates twice at the
 //!   same name, often with both values live at once.
-//! - The zone is found among the configured providers' zones by the longest suffix
-//!   ([`Zones`]), after following a CNAME at the challenge name (delegated validation, as
-//!   lego and cert-manager do) through DNS.
-//! - The read and the write happen under the provider's zone lock, so hooks running at once,
-//!   in one process or several, never lose a value.
-//! - Changes go through the plan engine with no ignore rules: hooks work while
-//!   `_acme-challenge*` is in a zone's `ignore` list, as it usually is.
+//! - The zone is found by the one router ([`Router::find`]: the longest suffix among the
+//!   configured zones), after following a CNAME at the challenge name (delegated
+//!   validation, as lego and cert-manager do) through DNS — and the servers to ask are
+//!   found too, before anything is written.
+//! - The change is one edit transaction ([`crate::edit`]) at every target of the zone,
+//!   under the zones' locks, so hooks running at once, in one process or several, never
+//!   lose a value; an edit has no ignore rules, so hooks work while `_acme-challenge*` is
+//!   in a zone's `ignore` list, as it usually is.
+//! - A hook that fails after writing takes its own value back.
 //! - [`wait_for_propagation`] asks each authoritative server directly, recursion off, until
 //!   all of them answer with the value or the time is up.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::dns::{self, QueryError};
+use crate::edit::{self, Op, Options, Transaction};
 use crate::error::{Error, Result};
-use crate::plan::{self, ApplyOptions, PlanOptions, TtlPolicy};
-use crate::provider::{Existing, Provider, RecordFilter};
-use crate::{Name, RData, Record, RecordType, Ttl, Txt, Zone};
+use crate::plan::TtlPolicy;
+use crate::provider::RecordFilter;
+use crate::report::ChangeReport;
+use crate::route::{Route, Router};
+use crate::{Name, RData, RecordType, Ttl, Txt};
 
 /// The label ACME puts the challenge under.
 pub const CHALLENGE_LABEL: &str = "_acme-challenge";
@@ -102,152 +106,171 @@ impl Default for Settings {
     }
 }
 
-/// The zones of the configured providers, each with the provider holding it.
-pub struct Zones {
-    zones: Vec<(Name, Arc<dyn Provider>)>,
-    /// Providers whose zones could not be listed, with why.
-    unreachable: Vec<String>,
-}
-
-impl std::fmt::Debug for Zones {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let zones: Vec<String> = self.zones.iter().map(|(z, p)| format!("{z} at {}", p.name())).collect();
-        f.debug_struct("Zones").field("zones", &zones).field("unreachable", &self.unreachable).finish()
-    }
-}
-
-impl Zones {
-    /// Lists the zones of every provider, all at once. A provider that cannot list its
-    /// zones is remembered, and named if no other holds the zone asked for.
-    pub async fn discover(providers: Vec<Arc<dyn Provider>>) -> Zones {
-        let listed = futures_util::future::join_all(providers.iter().map(|p| p.list_zones())).await;
-        let mut zones = Vec::new();
-        let mut unreachable = Vec::new();
-        for (provider, result) in providers.into_iter().zip(listed) {
-            match result {
-                Ok(names) => zones.extend(names.into_iter().map(|z| (z, provider.clone()))),
-                Err(e) => unreachable.push(e.to_string()),
-            }
-        }
-        Zones { zones, unreachable }
-    }
-
-    /// Zones given as they are, for a caller that knows them.
-    pub fn from_list(zones: Vec<(Name, Arc<dyn Provider>)>) -> Zones {
-        Zones { zones, unreachable: Vec::new() }
-    }
-
-    /// Every zone with its provider.
-    pub fn iter(&self) -> impl Iterator<Item = (&Name, &Arc<dyn Provider>)> {
-        self.zones.iter().map(|(z, p)| (z, p))
-    }
-
-    /// Every zone's name.
-    pub fn names(&self) -> impl Iterator<Item = &Name> {
-        self.zones.iter().map(|(z, _)| z)
-    }
-
-    /// The providers whose zones could not be listed, with why.
-    pub fn unreachable(&self) -> &[String] {
-        &self.unreachable
-    }
-
-    /// The zone `name` is in, and its provider: the longest zone name `name` ends with.
-    /// The same zone at two providers is ambiguous; `--provider` chooses.
-    pub fn find(&self, name: &Name) -> Result<(&Name, &Arc<dyn Provider>)> {
-        let best =
-            self.zones.iter().filter(|(zone, _)| name.is_subdomain_of(zone)).max_by_key(|(zone, _)| zone.label_count());
-        let Some((zone, provider)) = best else {
-            let mut message = format!("no configured provider holds a zone for {name}");
-            if !self.unreachable.is_empty() {
-                message.push_str(&format!(" (could not list: {})", self.unreachable.join("; ")));
-            }
-            return Err(Error::InvalidConfig(message));
-        };
-        let holders: Vec<&str> = self.zones.iter().filter(|(z, _)| z == zone).map(|(_, p)| p.name()).collect();
-        if holders.len() > 1 {
-            return Err(Error::InvalidConfig(format!(
-                "zone {zone} is at several providers ({}); choose one with --provider",
-                holders.join(", ")
-            )));
-        }
-        Ok((zone, provider))
-    }
-}
-
-/// Where a challenge was placed (or removed from).
+/// Where a challenge goes, found before anything is written: the name the TXT record goes
+/// at (after following a CNAME), the route of its zone, and the servers that will be asked
+/// whether it shows.
 #[derive(Debug, Clone)]
-pub struct Placed {
+pub struct Located {
     /// The challenge as asked.
     pub challenge: Challenge,
     /// The name the TXT record is at: the challenge's, or a CNAME's target.
     pub name: Name,
-    /// The zone holding it.
-    pub zone: Name,
-    /// The provider instance.
-    pub provider: String,
-    /// Whether the zone changed (false: the value was there already, or was not there to
+    /// The zone holding it, and its targets.
+    pub route: Route,
+    /// The servers to ask (none when no wait is asked for).
+    pub servers: Vec<Server>,
+}
+
+/// A challenge placed or removed, with what the edit did at each target.
+#[derive(Debug)]
+pub struct Placed {
+    /// Where it went.
+    pub located: Located,
+    /// What happened at each target.
+    pub report: ChangeReport,
+    /// How long every server took to show the value, once [`present`] waited for them.
+    pub propagated: Option<Duration>,
+}
+
+impl Placed {
+    /// Whether any target changed (false: the value was there already, or was not there to
     /// remove).
-    pub changed: bool,
+    pub fn changed(&self) -> bool {
+        self.report.changed()
+    }
 }
 
-/// Adds the challenge's value to the TXT set at its name (following a CNAME), leaving every
-/// other value and record alone.
-pub async fn present(zones: &Zones, challenge: &Challenge, settings: &Settings) -> Result<Placed> {
-    edit(zones, challenge, settings, true).await
-}
-
-/// Removes the challenge's value from the TXT set at its name, and nothing else.
-pub async fn cleanup(zones: &Zones, challenge: &Challenge, settings: &Settings) -> Result<Placed> {
-    edit(zones, challenge, settings, false).await
-}
-
-async fn edit(zones: &Zones, challenge: &Challenge, settings: &Settings, add: bool) -> Result<Placed> {
+/// Finds where `challenge` goes, and — when `with_servers` — the servers to ask, before
+/// anything is written: a hook that cannot wait for its value must not leave one behind.
+pub async fn locate(
+    router: &Router,
+    challenge: &Challenge,
+    settings: &Settings,
+    with_servers: bool,
+) -> Result<Located> {
     let name =
         if settings.follow_cname { follow_cname(&challenge.name, settings).await } else { challenge.name.clone() };
-    let (zone, provider) = zones.find(&name)?;
-    let value = challenge.value.as_bytes();
-    // Read and write as one step: a hook running at the same time waits, then reads
-    // what this one wrote.
-    let _lock = provider.lock(zone).await?;
-    let filter = RecordFilter { name: Some(name.clone()), rtype: Some(RecordType::Txt) };
-    let existing = provider.list_records_filtered(zone, &filter).await?;
-    let holds = |e: &Existing| matches!(&e.record.data, RData::Txt(t) if t.value() == value);
-    let present = existing.iter().any(holds);
-    let mut placed = Placed {
-        challenge: challenge.clone(),
-        name: name.clone(),
-        zone: zone.clone(),
-        provider: provider.name().to_owned(),
-        changed: false,
-    };
-    if present == add {
-        return Ok(placed);
+    let route = router.find(&name).await?;
+    let servers = if with_servers { authoritative_servers(&route, settings).await? } else { Vec::new() };
+    Ok(Located { challenge: challenge.clone(), name, route, servers })
+}
+
+/// Adds each challenge's value to the TXT set at its name (following a CNAME), leaving
+/// every other value and record alone, then — when `settings.wait` — waits until every
+/// authoritative server shows each value. Every zone and server is found before the first
+/// write; a failure after one removes every value this call placed, so nothing is left
+/// behind.
+pub async fn present(router: &Router, challenges: &[Challenge], settings: &Settings) -> Result<Vec<Placed>> {
+    let mut located = Vec::with_capacity(challenges.len());
+    for challenge in challenges {
+        located.push(locate(router, challenge, settings, settings.wait).await?);
     }
-    let mut records: Vec<Record> = existing.iter().map(|e| e.record.clone()).collect();
-    if add {
-        // A set has one TTL: a new value takes the set's.
-        let ttl = match records.first() {
-            Some(r) => r.ttl,
-            None => Ttl::from_secs(settings.ttl)
-                .ok_or_else(|| Error::InvalidConfig(format!("acme ttl {} is out of range", settings.ttl)))?,
+    let mut placed: Vec<Placed> = Vec::with_capacity(located.len());
+    for here in located {
+        let report = edit::run(transaction(&here, settings, true)).await;
+        let failed = match &report {
+            Ok(report) if report.is_ok() => None,
+            Ok(report) => Some(target_error(report)),
+            Err(e) => Some(e.clone()),
         };
-        records.push(Record::new(name.clone(), ttl, RData::Txt(Txt::from_value(value))));
-    } else {
-        records.retain(|r| !matches!(&r.data, RData::Txt(t) if t.value() == value));
+        let done = report.ok().map(|report| Placed { located: here.clone(), report, propagated: None });
+        placed.extend(done);
+        if let Some(error) = failed {
+            take_back(&placed, settings).await;
+            return Err(error);
+        }
     }
-    let desired = Zone::from_records(zone.clone(), records);
-    let options = PlanOptions { ttl_policy: TtlPolicy::Round, ..PlanOptions::default() };
-    let planned = plan::plan(provider.name(), provider.capabilities(), &desired, existing, &options)?;
-    let applied = plan::apply(provider.as_ref(), &planned, &ApplyOptions::default()).await?;
-    if let Some(error) = applied.report.outcomes.into_iter().find_map(|o| match o {
-        crate::provider::Outcome::Failed(e) | crate::provider::Outcome::Unknown(e) => Some(e),
-        _ => None,
-    }) {
-        return Err(error);
+    if settings.wait {
+        let waits = placed
+            .iter()
+            .map(|p| wait_for_propagation(&p.located.servers, &p.located.name, &p.located.challenge.value, settings));
+        let waited = futures_util::future::join_all(waits).await;
+        if let Some(error) = waited.iter().find_map(|w| w.as_ref().err()).cloned() {
+            take_back(&placed, settings).await;
+            return Err(error);
+        }
+        for (p, w) in placed.iter_mut().zip(waited) {
+            p.propagated = w.ok();
+        }
     }
-    placed.changed = true;
     Ok(placed)
+}
+
+/// Removes each challenge's value from the TXT set at its name, and nothing else. Every
+/// challenge is tried; the first failure is returned after.
+pub async fn cleanup(router: &Router, challenges: &[Challenge], settings: &Settings) -> Result<Vec<Placed>> {
+    let mut removed = Vec::with_capacity(challenges.len());
+    let mut first_error = None;
+    for challenge in challenges {
+        let outcome = match locate(router, challenge, settings, false).await {
+            Ok(here) => match edit::run(transaction(&here, settings, false)).await {
+                Ok(report) if report.is_ok() => Ok(Placed { located: here, report, propagated: None }),
+                Ok(report) => Err(target_error(&report)),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(placed) => removed.push(placed),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(error) => Err(error),
+        None => Ok(removed),
+    }
+}
+
+/// The edit that adds (or removes) the challenge's value, and nothing else. There are no
+/// ignore rules in an edit: hooks work while `_acme-challenge*` is in a zone's `ignore`.
+fn transaction(here: &Located, settings: &Settings, add: bool) -> Transaction {
+    let data = RData::Txt(Txt::from_value(here.challenge.value.as_bytes()));
+    let op = if add {
+        Op::Add { name: here.name.clone(), data, ttl: None }
+    } else {
+        Op::Remove { name: here.name.clone(), rtype: RecordType::Txt, data: Some(data) }
+    };
+    let filter = RecordFilter { name: Some(here.name.clone()), rtype: Some(RecordType::Txt) };
+    let options = Options {
+        ttl_policy: TtlPolicy::Round,
+        default_ttl: Ttl::from_secs(settings.ttl),
+        // The hook decides what it owns: one value at one name.
+        force: true,
+        lock: true,
+        ..Options::default()
+    };
+    Transaction::edit(here.route.clone(), filter, vec![op], options)
+}
+
+/// The error of the first target that did not take the change, naming it.
+fn target_error(report: &ChangeReport) -> Error {
+    report.first_error().cloned().unwrap_or_else(|| {
+        let failed: Vec<&str> =
+            report.targets.iter().filter(|t| !t.status().is_ok()).map(|t| t.provider.as_str()).collect();
+        Error::Routing(format!("zone {}: the change was not completed at {}", report.zone, failed.join(", ")))
+    })
+}
+
+/// Removes the values of `placed` again after a failure; what cannot be removed is said.
+async fn take_back(placed: &[Placed], settings: &Settings) {
+    for p in placed {
+        match edit::run(transaction(&p.located, settings, false)).await {
+            Ok(report) if report.is_ok() => {}
+            Ok(report) => tracing::warn!(
+                target: "zonectl::notice",
+                "warning: {}: the value could not be taken back: {}",
+                p.located.name,
+                target_error(&report)
+            ),
+            Err(e) => tracing::warn!(
+                target: "zonectl::notice",
+                "warning: {}: the value could not be taken back: {e}",
+                p.located.name
+            ),
+        }
+    }
 }
 
 /// The end of the CNAME chain at `name` (at most 10 links), as DNS answers it; `name`
@@ -285,10 +308,13 @@ async fn lookup_cname(name: &Name, settings: &Settings) -> Option<Name> {
 }
 
 fn system_resolver() -> Result<hickory_resolver::TokioResolver> {
-    hickory_resolver::TokioResolver::builder_tokio()
-        .map(|b| b.build())
-        .map_err(|e| Error::InvalidConfig(format!("cannot read the system's DNS configuration: {e}")))?
-        .map_err(|e| Error::InvalidConfig(format!("cannot read the system's DNS configuration: {e}")))
+    let unreadable = || {
+        Error::InvalidConfig(
+            "cannot read the system's DNS configuration (/etc/resolv.conf): give the name servers with --nameserver"
+                .into(),
+        )
+    };
+    hickory_resolver::TokioResolver::builder_tokio().map_err(|_| unreadable())?.build().map_err(|_| unreadable())
 }
 
 /// One server to ask: how to name it in messages, and where it is.
@@ -300,17 +326,20 @@ pub struct Server {
     pub addr: SocketAddr,
 }
 
-/// The servers to check for `zone`: the configured ones, else the zone's NS records as
-/// DNS answers them, each name's IPv4 and IPv6 addresses on port 53.
-pub async fn authoritative_servers(zone: &Name, settings: &Settings) -> Result<Vec<Server>> {
-    if !settings.nameservers.is_empty() {
-        return Ok(settings.nameservers.iter().map(|a| Server { label: a.to_string(), addr: *a }).collect());
+/// The servers to check for a zone: `settings`' (`--nameserver`, `[acme] nameservers`),
+/// else the ones the configuration gives its targets, else the zone's NS records as DNS
+/// answers them, each name's IPv4 and IPv6 addresses on port 53.
+pub async fn authoritative_servers(route: &Route, settings: &Settings) -> Result<Vec<Server>> {
+    let configured = if settings.nameservers.is_empty() { &route.nameservers } else { &settings.nameservers };
+    if !configured.is_empty() {
+        return Ok(configured.iter().map(|a| Server { label: a.to_string(), addr: *a }).collect());
     }
+    let zone = &route.zone;
+    let hint = "give them with --nameserver, [acme] nameservers, or nameservers = [\"ADDR\"] in the provider's table";
     let resolver = system_resolver()?;
-    let lookup = resolver
-        .ns_lookup(zone.as_str())
-        .await
-        .map_err(|e| Error::InvalidConfig(format!("cannot find the name servers of {zone}: {e}")))?;
+    let lookup = resolver.ns_lookup(zone.as_str()).await.map_err(|e| {
+        Error::InvalidConfig(format!("cannot find the name servers of {zone}: {}; {hint}", resolver_reason(&e)))
+    })?;
     let names: Vec<String> = lookup
         .answers()
         .iter()
@@ -324,17 +353,30 @@ pub async fn authoritative_servers(zone: &Name, settings: &Settings) -> Result<V
         match resolver.lookup_ip(ns.as_str()).await {
             Ok(ips) => servers
                 .extend(ips.iter().map(|ip| Server { label: format!("{ns} ({ip})"), addr: SocketAddr::new(ip, 53) })),
-            Err(e) => {
-                tracing::warn!(target: "zonectl::notice", "warning: name server {ns} of {zone} has no address: {e}")
-            }
+            Err(e) => tracing::warn!(
+                target: "zonectl::notice",
+                "warning: name server {ns} of {zone} has no address: {}",
+                resolver_reason(&e)
+            ),
         }
     }
     if servers.is_empty() {
         return Err(Error::InvalidConfig(format!(
-            "no name server of {zone} could be found in DNS; give them with --nameserver"
+            "cannot find the name servers of {zone}: none of its NS names has an address; {hint}"
         )));
     }
     Ok(servers)
+}
+
+/// A resolver's failure in words (its own text quotes Rust values).
+fn resolver_reason(error: &hickory_resolver::net::NetError) -> &'static str {
+    if error.is_nx_domain() {
+        "it does not exist in DNS"
+    } else if error.is_no_records_found() {
+        "DNS has no such records for it"
+    } else {
+        "the system's resolvers gave no answer"
+    }
 }
 
 /// Waits until every server answers for `name` with a TXT record holding `value`; fails

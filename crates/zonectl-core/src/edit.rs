@@ -298,7 +298,13 @@ async fn prepare_one(
         let existing = match records {
             Ok(existing) => existing,
             Err(error) => {
-                targets.push((provider.clone(), TargetReport::unreadable(provider.name().to_owned(), error, counts)));
+                let missing = matches!(&error, Error::NotFound { what, .. } if what.starts_with("zone "));
+                let mut report = TargetReport::unreadable(provider.name().to_owned(), error, counts);
+                // A zone is never made by an edit; where the provider can make zones, say how.
+                if missing && provider.capabilities().manages_zones {
+                    report.notes.push(format!("`zonectl zone create {zone} --provider {}` makes it", provider.name()));
+                }
+                targets.push((provider.clone(), report));
                 continue;
             }
         };
@@ -412,33 +418,47 @@ impl Prepared {
         self.plans().all(Plan::is_empty)
     }
 
-    /// Why applying needs `--force`, for every transaction that does not have it, each
-    /// line naming the zone and target.
-    pub fn safety_problems(&self) -> Vec<String> {
+    /// Why applying needs `--force`, for every target of every transaction that does not
+    /// have it: the provider, the zone and the problems.
+    fn unsafe_targets(&self) -> Vec<(&str, &Name, Vec<String>)> {
         self.zones
             .iter()
             .filter(|z| !z.options.force)
             .flat_map(|z| {
-                z.targets.iter().filter_map(|(_, t)| t.plan.as_ref()).flat_map(|plan| {
-                    plan.safety_problems(&z.options.safety)
-                        .into_iter()
-                        .map(|p| format!("{} at {}: {p}", plan.zone, plan.provider))
-                })
+                z.targets
+                    .iter()
+                    .filter_map(|(_, t)| t.plan.as_ref())
+                    .map(|plan| (plan.provider.as_str(), &plan.zone, plan.safety_problems(&z.options.safety)))
+            })
+            .filter(|(_, _, problems)| !problems.is_empty())
+            .collect()
+    }
+
+    /// Why applying needs `--force`, each line naming the zone and target.
+    pub fn safety_problems(&self) -> Vec<String> {
+        self.unsafe_targets()
+            .into_iter()
+            .flat_map(|(provider, zone, problems)| {
+                problems.into_iter().map(move |p| format!("{zone} at {provider}: {p}"))
             })
             .collect()
     }
 
-    /// Fails, naming every problem, when [`Prepared::safety_problems`] finds any.
+    /// Fails, naming every problem, when a target's plan needs `--force` its transaction
+    /// does not have.
     pub fn refuse_unsafe(&self) -> Result<()> {
-        let problems = self.safety_problems();
-        match self.zones.first() {
-            Some(first) if !problems.is_empty() => Err(Error::Refused {
-                provider: first.targets.first().map(|(p, _)| p.name().to_owned()).unwrap_or_default(),
-                zone: first.zone.clone(),
-                problems,
-            }),
-            _ => Ok(()),
-        }
+        let found = self.unsafe_targets();
+        let Some((provider, zone, _)) = found.first() else { return Ok(()) };
+        let (provider, zone) = (provider.to_string(), (*zone).clone());
+        let problems = found
+            .into_iter()
+            .enumerate()
+            .flat_map(|(i, (p, z, problems))| {
+                // The error names the first target; the others' problems name theirs.
+                problems.into_iter().map(move |line| if i == 0 { line } else { format!("{z} at {p}: {line}") })
+            })
+            .collect();
+        Err(Error::Refused { provider, zone, problems })
     }
 
     /// The reports without applying (a dry run: every target planned, nothing sent).

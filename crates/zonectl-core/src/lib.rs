@@ -10,6 +10,7 @@
 pub mod acme;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod ddns;
 pub mod dns;
 pub mod duration;
 pub mod edit;

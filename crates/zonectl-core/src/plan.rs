@@ -391,7 +391,11 @@ fn check_capabilities(
         }
         if let Some(after) = &change.after {
             if let Some(why) = caps.ttl.check(after.ttl).filter(|_| caps.keeps_ttl(rtype)) {
-                problems.push(format!("{shown} {rtype}: {why}, which {provider} refuses"));
+                let nearest = caps.ttl.round(after.ttl);
+                problems.push(format!(
+                    "{shown} {rtype}: {why}, which {provider} refuses; the nearest TTL it allows is {nearest} \
+                     (--ttl-policy round uses it)"
+                ));
             }
             let broken =
                 caps.data_rule.into_iter().flat_map(|rule| after.data.iter().filter_map(move |d| Some((d, rule(d)?))));
@@ -570,7 +574,11 @@ impl Plan {
     /// With `color`, ANSI colours (green, red, yellow).
     pub fn to_text(&self, color: bool) -> String {
         let paint = |code: &str, text: String| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text };
-        let mut out = format!("zone {} at {} ({} managed records)\n", self.zone, self.provider, self.current_records);
+        let mut out = if self.partial {
+            format!("zone {} at {}\n", self.zone, self.provider)
+        } else {
+            format!("zone {} at {} ({} managed records)\n", self.zone, self.provider, self.current_records)
+        };
         for change in &self.changes {
             let name = change.name.relative_to(&self.zone);
             let line = |values: &SetValues, data: &RData| {

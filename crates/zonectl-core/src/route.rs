@@ -55,6 +55,16 @@ struct Known {
     nameservers: Vec<SocketAddr>,
 }
 
+/// A configured provider instance that could not be built (a missing credential), by
+/// name: routing a zone to it is an error saying why, and discovery names it.
+#[derive(Debug, Clone)]
+pub struct Broken {
+    /// The instance's name.
+    pub name: String,
+    /// Why it could not be built.
+    pub error: String,
+}
+
 /// What the zone lists said.
 #[derive(Default)]
 struct Discovered {
@@ -69,7 +79,8 @@ struct Discovered {
 /// Routes zones and names to their targets (see the module's documentation).
 pub struct Router {
     providers: Vec<Known>,
-    declared: Vec<(Name, Vec<usize>)>,
+    broken: Vec<Broken>,
+    declared: Vec<(Name, Result<Vec<usize>, String>)>,
     discovered: RwLock<Discovered>,
     /// Serialises discoveries, so that concurrent callers ask each provider once.
     discovering: tokio::sync::Mutex<()>,
@@ -93,24 +104,33 @@ pub struct Declared {
 }
 
 impl Router {
-    /// A router over `providers`, each with the servers configured for its zones, and the
-    /// zones whose targets the configuration names. A declared target that is not among
-    /// `providers` (a `--provider` narrowed it away) is left out of the zone's targets, and
-    /// a zone left with none is routed as if it were not declared.
-    pub fn new(providers: Vec<(Arc<dyn Provider>, Vec<SocketAddr>)>, declared: &[Declared]) -> Router {
+    /// A router over `providers`, each with the servers configured for its zones, the
+    /// configured instances that could not be built, and the zones whose targets the
+    /// configuration names. A declared target that is neither (a `--provider` narrowed it
+    /// away) is left out of the zone's targets, and a zone left with none is routed as if it
+    /// were not declared; a zone with a broken target cannot be routed.
+    pub fn new(
+        providers: Vec<(Arc<dyn Provider>, Vec<SocketAddr>)>,
+        broken: Vec<Broken>,
+        declared: &[Declared],
+    ) -> Router {
         let providers: Vec<Known> =
             providers.into_iter().map(|(provider, nameservers)| Known { provider, nameservers }).collect();
         let index = |name: &str| providers.iter().position(|k| k.provider.name() == name);
         let declared = declared
             .iter()
             .filter_map(|d| {
+                if let Some(b) = broken.iter().find(|b| d.targets.contains(&b.name)) {
+                    return Some((d.zone.clone(), Err(format!("zone {}: target {}: {}", d.zone, b.name, b.error))));
+                }
                 let targets: Vec<usize> = d.targets.iter().filter_map(|t| index(t)).collect();
-                (!targets.is_empty()).then(|| (d.zone.clone(), targets))
+                (!targets.is_empty()).then(|| (d.zone.clone(), Ok(targets)))
             })
             .collect();
         let count = providers.len();
         Router {
             providers,
+            broken,
             declared,
             discovered: RwLock::new(Discovered {
                 held: BTreeMap::new(),
@@ -155,13 +175,15 @@ impl Router {
 
     /// Whether every provider has answered with its zones once.
     pub fn is_ready(&self) -> bool {
-        self.discovered.read().expect("not poisoned").listed.iter().all(Option::is_some)
+        self.broken.is_empty() && self.discovered.read().expect("not poisoned").listed.iter().all(Option::is_some)
     }
 
-    /// The providers that have not answered, each with why (`lua: cannot connect …`).
+    /// The providers that have not answered (or could not be built), each with why
+    /// (`lua: cannot connect …`).
     pub fn unreachable(&self) -> Vec<String> {
         let d = self.discovered.read().expect("not poisoned");
-        d.failed.iter().flatten().map(ToString::to_string).collect()
+        let broken = self.broken.iter().map(|b| format!("{}: {}", b.name, b.error));
+        broken.chain(d.failed.iter().flatten().map(ToString::to_string)).collect()
     }
 
     /// Zones that several providers hold with no `[[zone]]` table naming their targets, each
@@ -175,12 +197,19 @@ impl Router {
             .collect()
     }
 
+    /// Every zone the providers' lists hold, each with the providers holding it, in DNS
+    /// order (after [`Router::discover`]).
+    pub fn holdings(&self) -> Vec<(Name, Vec<String>)> {
+        let d = self.discovered.read().expect("not poisoned");
+        d.held.iter().map(|(zone, holders)| (zone.clone(), self.names(holders))).collect()
+    }
+
     /// The route of `zone` itself (not of a name in it).
     pub async fn zone(&self, zone: &Name) -> Result<Route> {
         if let Some(route) = self.declared_route(zone) {
-            return Ok(route);
+            return route;
         }
-        if self.providers.len() == 1 {
+        if self.providers.len() == 1 && self.broken.is_empty() {
             return Ok(self.route(zone.clone(), vec![0]));
         }
         self.discover().await;
@@ -203,7 +232,7 @@ impl Router {
             }
         };
         if let Some(route) = self.declared_route(&zone) {
-            return Ok(route);
+            return route;
         }
         self.pick(&zone, holders, name)
     }
@@ -219,7 +248,7 @@ impl Router {
         zones
             .into_iter()
             .map(|zone| match self.declared_route(zone) {
-                Some(route) => Ok(route),
+                Some(route) => route,
                 None => self.pick(zone, d.held.get(zone).cloned().unwrap_or_default(), zone),
             })
             .collect()
@@ -229,9 +258,12 @@ impl Router {
         self.declared.iter().any(|(z, _)| z == zone)
     }
 
-    fn declared_route(&self, zone: &Name) -> Option<Route> {
+    fn declared_route(&self, zone: &Name) -> Option<Result<Route>> {
         let (_, targets) = self.declared.iter().find(|(z, _)| z == zone)?;
-        Some(self.route(zone.clone(), targets.clone()))
+        Some(match targets {
+            Ok(targets) => Ok(self.route(zone.clone(), targets.clone())),
+            Err(why) => Err(Error::Routing(why.clone())),
+        })
     }
 
     fn route(&self, zone: Name, targets: Vec<usize>) -> Route {
@@ -267,7 +299,8 @@ impl Router {
     fn not_held(&self, name: &Name, d: &Discovered) -> Error {
         let providers: Vec<&str> = self.providers.iter().map(|k| k.provider.name()).collect();
         let mut message = format!("no zone for {name} at {}", providers.join(", "));
-        let failed: Vec<String> = d.failed.iter().flatten().map(ToString::to_string).collect();
+        let broken = self.broken.iter().map(|b| format!("{}: {}", b.name, b.error));
+        let failed: Vec<String> = broken.chain(d.failed.iter().flatten().map(ToString::to_string)).collect();
         if !failed.is_empty() {
             message.push_str(&format!(" (could not list the zones of: {})", failed.join("; ")));
         }
@@ -301,6 +334,7 @@ mod tests {
     async fn a_zone_goes_to_its_declared_targets_else_its_one_holder() {
         let router = Router::new(
             vec![holding("a", &["example.com", "a.example"]), holding("b", &["example.com", "sub.a.example"])],
+            Vec::new(),
             &[declared("example.com", &["b", "a"])],
         );
         let route = router.zone(&name("example.com")).await.unwrap();
@@ -316,7 +350,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_zone_two_providers_hold_undeclared_is_an_error_naming_them() {
-        let router = Router::new(vec![holding("a", &["example.com"]), holding("b", &["example.com"])], &[]);
+        let router = Router::new(vec![holding("a", &["example.com"]), holding("b", &["example.com"])], Vec::new(), &[]);
         let error = router.zone(&name("example.com")).await.unwrap_err().to_string();
         assert_eq!(
             error,
@@ -333,11 +367,25 @@ mod tests {
     #[tokio::test]
     async fn narrowing_to_one_provider_drops_the_other_targets() {
         // `--provider a` builds the router over `a` alone.
-        let router = Router::new(vec![holding("a", &["example.com"])], &[declared("example.com", &["b", "a"])]);
+        let router =
+            Router::new(vec![holding("a", &["example.com"])], Vec::new(), &[declared("example.com", &["b", "a"])]);
         assert_eq!(router.zone(&name("example.com")).await.unwrap().target_names(), ["a"]);
         // A zone whose targets are all gone is routed to the provider there is.
-        let router = Router::new(vec![holding("c", &[])], &[declared("example.com", &["b"])]);
+        let router = Router::new(vec![holding("c", &[])], Vec::new(), &[declared("example.com", &["b"])]);
         assert_eq!(router.zone(&name("example.com")).await.unwrap().target_names(), ["c"]);
+    }
+
+    #[tokio::test]
+    async fn a_zone_whose_target_could_not_be_built_says_why() {
+        let broken = vec![Broken { name: "shop".into(), error: "no API token: set token …".into() }];
+        let router =
+            Router::new(vec![holding("a", &["example.org"])], broken, &[declared("example.com", &["a", "shop"])]);
+        let error = router.zone(&name("example.com")).await.unwrap_err().to_string();
+        assert_eq!(error, "zone example.com.: target shop: no API token: set token …");
+        // Zones elsewhere still route; the broken instance is not ready, and is named.
+        assert_eq!(router.zone(&name("example.org")).await.unwrap().target_names(), ["a"]);
+        assert!(!router.is_ready());
+        assert_eq!(router.unreachable(), ["shop: no API token: set token …"]);
     }
 
     #[tokio::test]
@@ -347,11 +395,15 @@ mod tests {
         let (b, _) = holding("b", &[]);
         let router = Router::new(
             vec![(a.clone(), ns("127.0.0.1:53")), (b.clone(), ns("127.0.0.2:53"))],
+            Vec::new(),
             &[declared("example.com", &["a", "b"])],
         );
         assert_eq!(router.zone(&name("example.com")).await.unwrap().nameservers.len(), 2);
-        let router =
-            Router::new(vec![(a, ns("127.0.0.1:53")), (b, Vec::new())], &[declared("example.com", &["a", "b"])]);
+        let router = Router::new(
+            vec![(a, ns("127.0.0.1:53")), (b, Vec::new())],
+            Vec::new(),
+            &[declared("example.com", &["a", "b"])],
+        );
         assert!(router.zone(&name("example.com")).await.unwrap().nameservers.is_empty());
     }
 }

@@ -110,7 +110,8 @@ async fn capability_violations_refuse_the_whole_plan_before_sending() {
         &[
             "@ MX: strict cannot change MX records (read-only there)",
             "key SSHFP: strict does not support SSHFP records",
-            "odd A: TTL 90 is not a multiple of 60, which strict refuses",
+            "odd A: TTL 90 is not a multiple of 60, which strict refuses; the nearest TTL it allows is 120 \
+             (--ttl-policy round uses it)",
         ]
     );
     assert_eq!(

@@ -184,11 +184,13 @@ async fn refusals_before_anything_is_sent() {
     };
     assert_eq!(
         refused(vec![record("a", 90, RecordType::A, "192.0.2.1")]),
-        "shop: zone example.com.: a A: TTL 90 is not a multiple of 60, which shop refuses"
+        "shop: zone example.com.: a A: TTL 90 is not a multiple of 60, which shop refuses; the nearest TTL it allows \
+         is 120 (--ttl-policy round uses it)"
     );
     assert_eq!(
         refused(vec![record("a", 30, RecordType::A, "192.0.2.1")]),
-        "shop: zone example.com.: a A: TTL 30 is outside 60..=604800, which shop refuses"
+        "shop: zone example.com.: a A: TTL 30 is below the minimum of 60, which shop refuses; the nearest TTL it \
+         allows is 60 (--ttl-policy round uses it)"
     );
     assert_eq!(
         refused(vec![record("@", 300, RecordType::Caa, "0 contactemail \"a@example.com\"")]),

@@ -23,26 +23,53 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub debug: bool,
 
-    /// Output format (each command takes the ones that make sense for it).
-    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
-    pub output: Output,
-
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// How results are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// How results are printed: `--output FORMAT` (`-o`) of every command that prints a
+/// result, each taking the formats it can produce (the parser refuses the others, listing
+/// those it takes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Output {
     /// For people (tables where there are rows).
-    #[value(alias = "table")]
+    #[default]
     Text,
     /// For programs: one JSON document on stdout.
     Json,
     /// A zone file (record listings and export).
     Zone,
-    /// Markdown (plans, for pull-request comments).
+    /// Markdown (plans and listings, for pull-request comments).
     Markdown,
+}
+
+impl Output {
+    fn named(name: &str) -> Output {
+        match name {
+            "json" => Output::Json,
+            "zone" => Output::Zone,
+            "markdown" => Output::Markdown,
+            _ => Output::Text,
+        }
+    }
+}
+
+/// The parser of a command's `--output`: `allowed` formats only (`text` also as `table`).
+fn formats(allowed: &'static [&'static str]) -> impl clap::builder::TypedValueParser<Value = Output> {
+    let values = allowed.iter().map(|&name| {
+        let value = clap::builder::PossibleValue::new(name);
+        if name == "text" { value.alias("table") } else { value }
+    });
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(values).map(|name| Output::named(&name))
+}
+
+/// `--output text|json`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct TextOrJson {
+    /// How to print the result.
+    #[arg(long, short = 'o', value_name = "FORMAT", default_value = "text", value_parser = formats(&["text", "json"]))]
+    pub output: Output,
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +88,8 @@ pub enum Command {
         /// named-checkzone does.
         #[arg(long)]
         strict: bool,
+        #[command(flatten)]
+        output: TextOrJson,
     },
     /// Print a zone file in canonical form, or rewrite it in place.
     Fmt {
@@ -80,7 +109,10 @@ pub enum Command {
         force: bool,
     },
     /// The provider kinds and what each can do.
-    Providers,
+    Providers {
+        #[command(flatten)]
+        output: TextOrJson,
+    },
     /// Zones at a provider.
     #[command(subcommand)]
     Zone(ZoneCommand),
@@ -92,8 +124,11 @@ pub enum Command {
         /// The zone.
         zone: String,
         /// Write here (atomically) instead of to stdout.
-        #[arg(short = 'o', long = "out-file", value_name = "FILE")]
+        #[arg(long = "out", alias = "out-file", value_name = "FILE")]
         file: Option<PathBuf>,
+        /// A zone file (`zone`, also `text`), or the records as JSON.
+        #[arg(long, short = 'o', value_name = "FORMAT", default_value = "zone", value_parser = formats(&["zone", "text", "json"]))]
+        output: Output,
     },
     /// Show what `apply` would change for the configured zones.
     ///
@@ -110,6 +145,9 @@ pub enum Command {
         /// nearest TTL the target allows [default: each zone's ttl_policy].
         #[arg(long, value_enum)]
         ttl_policy: Option<TtlPolicyArg>,
+        /// How to print the plans.
+        #[arg(long, short = 'o', value_name = "FORMAT", default_value = "text", value_parser = formats(&["text", "json", "markdown"]))]
+        output: Output,
     },
     /// Make the configured zones at their targets match their source files.
     Apply {
@@ -125,6 +163,9 @@ pub enum Command {
         /// Do not ask for confirmation on a terminal.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// How to print the plans and what was done (json: the change report alone).
+        #[command(flatten)]
+        output: TextOrJson,
     },
     /// Keep a name's A and AAAA records at the given or discovered addresses.
     ///
@@ -154,6 +195,8 @@ pub enum Command {
         /// The TTL [default: the records', else 300].
         #[arg(long)]
         ttl: Option<String>,
+        #[command(flatten)]
+        output: TextOrJson,
     },
     /// ACME DNS-01 hooks: put a challenge's TXT value in place and wait until every
     /// authoritative name server shows it, or take it away again.
@@ -205,6 +248,9 @@ pub enum Command {
         /// Do not ask for confirmation.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// How to print the plan (and, with --apply, what was done).
+        #[arg(long, short = 'o', value_name = "FORMAT", default_value = "text", value_parser = formats(&["text", "json", "markdown"]))]
+        output: Output,
     },
     /// Run provider emulators in the foreground, for zonectl, curl or any client.
     ///
@@ -341,6 +387,10 @@ pub struct AcmeArgs {
     /// Return once the value is in place, without waiting for the name servers.
     #[arg(long, global = true)]
     pub no_wait: bool,
+    /// How to print what was done (json: the change report on stdout; the hooks print
+    /// nothing there otherwise, as certbot hands stdout to its cleanup hook).
+    #[arg(long, short = 'o', global = true, value_name = "FORMAT", default_value = "text", value_parser = formats(&["text", "json"]))]
+    pub output: Output,
 }
 
 /// What to do with a TTL a provider refuses.
@@ -363,12 +413,18 @@ impl From<TtlPolicyArg> for zonectl_core::plan::TtlPolicy {
 
 #[derive(Debug, Subcommand)]
 pub enum ZoneCommand {
-    /// List the zones a provider holds.
-    List,
+    /// List the zones the providers hold (only --provider's, if given), each with the
+    /// providers that hold it.
+    List {
+        #[command(flatten)]
+        output: TextOrJson,
+    },
     /// Create a zone, where the provider's API can (VPS.org).
     Create {
         /// The zone.
         zone: String,
+        #[command(flatten)]
+        output: TextOrJson,
     },
     /// Delete a zone and every record in it, where the provider's API can. Without
     /// --force, only says how many records would go.
@@ -378,6 +434,8 @@ pub enum ZoneCommand {
         /// Delete it.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        output: TextOrJson,
     },
 }
 
@@ -393,6 +451,9 @@ pub enum RecordCommand {
         /// Only records of this type.
         #[arg(long = "type", short = 't')]
         rtype: Option<String>,
+        /// A table, JSON, a zone file, or a Markdown table.
+        #[arg(long, short = 'o', value_name = "FORMAT", default_value = "text", value_parser = formats(&["text", "json", "zone", "markdown"]))]
+        output: Output,
     },
     /// Add a record to its record set.
     Add {
@@ -405,9 +466,11 @@ pub enum RecordCommand {
         rtype: String,
         /// The data in zone-file form (`10 mail`, `"some text"`).
         value: String,
-        /// The TTL for the whole set [default: the set's, else 3600].
+        /// The TTL for the whole set [default: the set's, else the provider's default].
         #[arg(long)]
         ttl: Option<String>,
+        #[command(flatten)]
+        edit: EditArgs,
     },
     /// Replace a record set with the given values.
     Set {
@@ -421,9 +484,11 @@ pub enum RecordCommand {
         /// The values.
         #[arg(required = true)]
         values: Vec<String>,
-        /// The TTL [default: the set's, else 3600].
+        /// The TTL [default: the set's, else the provider's default].
         #[arg(long)]
         ttl: Option<String>,
+        #[command(flatten)]
+        edit: EditArgs,
     },
     /// Delete a record set, or one value of it.
     Delete {
@@ -439,7 +504,20 @@ pub enum RecordCommand {
         /// Allow deleting apex NS records.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        output: TextOrJson,
     },
+}
+
+/// What `record add` and `record set` take beyond the record.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// A TTL a target refuses: refuse the change (the default), or round it to the nearest
+    /// TTL the target allows.
+    #[arg(long, value_enum, default_value_t = TtlPolicyArg::Refuse)]
+    pub ttl_policy: TtlPolicyArg,
+    #[command(flatten)]
+    pub output: TextOrJson,
 }
 
 /// How `check` and `fmt` read a zone file.

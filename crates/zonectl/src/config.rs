@@ -20,6 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -27,6 +28,7 @@ use anyhow::{Context, bail};
 use zonectl_core::Name;
 use zonectl_core::plan::{IgnoreRule, Safety};
 use zonectl_core::provider::{BuildContext, Provider, ProviderConfig, ProviderKind};
+use zonectl_core::route::{Broken, Declared, Router};
 
 use crate::registry;
 
@@ -190,6 +192,9 @@ pub struct ProviderEntry {
     pub kind: &'static ProviderKind,
     /// The settings.
     pub settings: Box<dyn ProviderConfig>,
+    /// `nameservers = ["ADDR[:PORT]", …]`: the servers that answer for this instance's
+    /// zones, which the ACME hooks ask instead of looking the zones' NS records up.
+    pub nameservers: Vec<SocketAddr>,
 }
 
 /// One zone kept as code.
@@ -198,8 +203,9 @@ pub struct ProviderEntry {
 pub struct ZoneConfig {
     /// The zone's name.
     pub name: Name,
-    /// The desired zone file.
-    pub source: PathBuf,
+    /// The desired zone file; without one, the table only names the zone's targets (for
+    /// the record commands, the hooks and `serve`), and `plan` and `apply` pass it by.
+    pub source: Option<PathBuf>,
     /// Provider instances that should hold it.
     pub targets: Vec<String>,
     /// Records left alone.
@@ -279,8 +285,21 @@ impl Config {
             let Some(entry) = registry::find(&kind) else {
                 bail!("{at}: unknown kind '{kind}' (known: {})", registry::kind_names().join(", "));
             };
+            let nameservers = match table.remove("nameservers") {
+                None => Vec::new(),
+                Some(toml::Value::Array(list)) => list
+                    .iter()
+                    .map(|v| match v.as_str().and_then(zonectl_core::dns::parse_server) {
+                        Some(addr) => Ok(addr),
+                        None => Err(anyhow::anyhow!(
+                            "{at}: nameservers: {v} is not an address (write it as \"192.0.2.53\" or \"192.0.2.53:5353\")"
+                        )),
+                    })
+                    .collect::<anyhow::Result<_>>()?,
+                Some(other) => bail!("{at}: nameservers must be a list of addresses, not {}", other.type_str()),
+            };
             let settings = (entry.parse)(table).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
-            providers.insert(name, ProviderEntry { kind: entry, settings });
+            providers.insert(name, ProviderEntry { kind: entry, settings, nameservers });
         }
         let mut config =
             Config { providers, zones: parsed.zones, acme: parsed.acme, serve: parsed.serve, file, origin };
@@ -295,7 +314,7 @@ impl Config {
         let mut table = toml::Table::new();
         table.insert("directory".into(), toml::Value::String("zones".into()));
         let settings = (zonectl_core::provider::zonefile::KIND.parse)(table).map_err(anyhow::Error::msg)?;
-        let entry = ProviderEntry { kind: &zonectl_core::provider::zonefile::KIND, settings };
+        let entry = ProviderEntry { kind: &zonectl_core::provider::zonefile::KIND, settings, nameservers: Vec::new() };
         Ok(Config {
             providers: BTreeMap::from([("zonefile".to_owned(), entry)]),
             zones: Vec::new(),
@@ -347,10 +366,7 @@ impl Config {
 
     /// The provider instance called `name`.
     pub fn provider(&self, name: &str) -> anyhow::Result<Arc<dyn Provider>> {
-        let Some(entry) = self.providers.get(name) else {
-            let known: Vec<&str> = self.providers.keys().map(String::as_str).collect();
-            bail!("no provider named '{name}' in {} (known: {})", self.origin, known.join(", "));
-        };
+        let (_, entry) = self.entry(name)?;
         tracing::debug!(target: "zonectl::config", "provider {name}: kind {}", entry.kind.name);
         entry
             .settings
@@ -358,12 +374,35 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("{}: [providers.{name}]: {e}", self.origin))
     }
 
-    /// Every provider instance, or only `only` when given (`--provider`).
-    pub fn providers(&self, only: Option<&str>) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
-        match only {
-            Some(name) => Ok(vec![self.provider(name)?]),
-            None => self.providers.keys().map(|name| self.provider(name)).collect(),
+    /// The router over every provider instance, or only `only` when given (`--provider`,
+    /// which must name one), with the zones the `[[zone]]` tables route. An instance that
+    /// cannot be built (a missing credential) fails only what is routed to it.
+    pub fn router(&self, only: Option<&str>) -> anyhow::Result<Router> {
+        let names: Vec<&String> = match only {
+            Some(name) => vec![self.entry(name)?.0],
+            None => self.providers.keys().collect(),
+        };
+        let mut built = Vec::new();
+        let mut broken = Vec::new();
+        for name in names {
+            match self.provider(name) {
+                Ok(provider) => built.push((provider, self.providers[name].nameservers.clone())),
+                // One instance: its error is the command's.
+                Err(e) if only.is_some() || self.providers.len() == 1 => return Err(e),
+                Err(e) => broken.push(Broken { name: name.clone(), error: format!("{e:#}") }),
+            }
         }
+        let declared: Vec<Declared> =
+            self.zones.iter().map(|z| Declared { zone: z.name.clone(), targets: z.targets.clone() }).collect();
+        Ok(Router::new(built, broken, &declared))
+    }
+
+    /// The entry called `name`, or an error listing the configured ones.
+    fn entry(&self, name: &str) -> anyhow::Result<(&String, &ProviderEntry)> {
+        self.providers.get_key_value(name).ok_or_else(|| {
+            let known: Vec<&str> = self.providers.keys().map(String::as_str).collect();
+            anyhow::anyhow!("no provider named '{name}' in {} (configured: {})", self.origin, known.join(", "))
+        })
     }
 
     /// The only provider, or the one called `zonefile`, when `--provider` is not given.

@@ -23,14 +23,24 @@ const BROKEN_PIPE: u8 = 141;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    let metrics = serve::metrics();
-    match &cli.command {
-        cli::Command::Serve(args) => serve::init_logging(args.log_format, cli.debug, metrics.clone()),
-        _ => log::init(cli.debug),
-    }
-    match commands::run(cli, metrics) {
+    // `serve` logs as --log-format says, its last words included.
+    let serve_logs = match &cli.command {
+        cli::Command::Serve(args) => {
+            serve::init_logging(args.log_format, cli.debug);
+            true
+        }
+        _ => {
+            log::init(cli.debug);
+            false
+        }
+    };
+    match commands::run(cli) {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::from(BROKEN_PIPE),
+        Err(err) if serve_logs => {
+            tracing::error!(target: "zonectl::serve", "{}", one_line(&err));
+            ExitCode::FAILURE
+        }
         Err(err) => {
             // One line, context first, as ripgrep prints its errors.
             eprintln!("zonectl: {}", one_line(&err));

@@ -157,8 +157,8 @@ fn a_value_the_name_servers_never_show_fails_after_the_timeout_naming_them() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let last = String::from_utf8_lossy(&out.stderr).lines().last().unwrap().to_owned();
     assert_eq!(last, format!("zonectl: {name}: TXT value not seen after 500ms at: {dns} (answered NXDOMAIN)"));
-    // The value is in place all the same, for a retry; cleanup takes it away.
-    assert_eq!(setup.challenge_values(), ["never-seen"]);
+    // A hook that fails after writing takes its own value back.
+    assert!(setup.challenge_values().is_empty());
 }
 
 #[test]

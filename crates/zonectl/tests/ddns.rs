@@ -146,9 +146,32 @@ fn discovered_addresses_and_the_native_endpoint() {
     let out = run(&["ddns", "example.com", "home", "--from-url", &what_is_my_ip]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("+ home 300 IN A 198.51.100.7"), "{}", text(&out));
+    // Loopback addresses are no one else's way to this machine: never published.
     let out = run(&["ddns", "example.com", "lo", "--from-interface", "lo"]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("+ lo 300 IN A 127.0.0.1"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "zonectl: --from-interface lo: no address on it that others can reach (loopback and link-local are left out)\n"
+    );
+    // An interface with an address others reach (eth0 here), as if-addrs lists it.
+    let interfaces = if_addrs::get_if_addrs().unwrap();
+    let reachable = |i: &&if_addrs::Interface| {
+        let ip = i.ip();
+        !ip.is_loopback()
+            && !matches!(ip, std::net::IpAddr::V4(a) if a.is_link_local())
+            && !matches!(ip, std::net::IpAddr::V6(a) if a.is_unicast_link_local())
+    };
+    if let Some(first) = interfaces.iter().find(reachable) {
+        let out = run(&["ddns", "example.com", "nic", "--from-interface", &first.name]);
+        assert!(out.status.success(), "{}", text(&out));
+        for address in interfaces.iter().filter(|i| i.name == first.name).filter(reachable) {
+            let rtype = if address.ip().is_ipv4() { "A" } else { "AAAA" };
+            assert!(text(&out).contains(&format!("+ nic 300 IN {rtype} {}", address.ip())), "{}", text(&out));
+        }
+        for link_local in interfaces.iter().filter(|i| i.name == first.name && !reachable(i)) {
+            assert!(!text(&out).contains(&link_local.ip().to_string()), "{}", text(&out));
+        }
+    }
 
     let native = run(&["ddns", "example.com", "home", "--native", "--ipv4", "192.0.2.9"]);
     assert!(native.status.success(), "{}", text(&native));

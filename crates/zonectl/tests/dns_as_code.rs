@@ -172,7 +172,7 @@ fn record_commands_and_their_errors() {
         ),
         (
             &["record", "list", "example.com", "-p", "nope"][..],
-            "zonectl: no provider named 'nope' in zonectl.toml (known: live, other)\n",
+            "zonectl: no provider named 'nope' in zonectl.toml (configured: live, other)\n",
         ),
         (
             &["record", "delete", "example.com", "@", "NS", "-p", "live"][..],
@@ -190,7 +190,7 @@ fn record_commands_and_their_errors() {
 fn export_and_copy() {
     let ws = Workspace::new(SOURCE);
     assert!(ws.run(&["apply", "--yes"]).status.success());
-    let export = ws.run(&["export", "example.com", "-p", "live", "-o", "out.zone"]);
+    let export = ws.run(&["export", "example.com", "-p", "live", "--out", "out.zone"]);
     assert!(export.status.success(), "{}", stderr(&export));
     assert_eq!(fs::read_to_string(ws.path("out.zone")).unwrap(), ws.live());
     let printed = ws.run(&["export", "example.com", "-p", "live"]);
@@ -214,8 +214,32 @@ fn config_and_output_errors_are_one_line() {
     let out = ws.run(&["--config", "bad.toml", "zone", "list"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stderr(&out), "zonectl: bad.toml: [providers.x]: unknown field `endpoint`, expected `directory`\n");
+    // A format the command cannot print is the argument parser's refusal, with the list.
     let out = ws.run(&["plan", "--output", "zone"]);
-    assert_eq!(stderr(&out), "zonectl: plan does not print --output zone; use text or json or markdown\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with(
+            "error: invalid value 'zone' for '--output <FORMAT>'\n  [possible values: text, json, markdown]\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    for (command, allowed) in [
+        (&["record", "add", "example.com", "x", "A", "192.0.2.1"][..], "text, json"),
+        (&["record", "list", "example.com"][..], "text, json, zone, markdown"),
+        (&["export", "example.com"][..], "zone, text, json"),
+        (&["apply"][..], "text, json"),
+        (&["ddns", "example.com", "x", "--ipv4", "192.0.2.1"][..], "text, json"),
+        (&["acme", "present", "x.example.com.", "v"][..], "text, json"),
+        (&["zone", "list"][..], "text, json"),
+        (&["providers"][..], "text, json"),
+        (&["check", "a.zone"][..], "text, json"),
+        (&["copy", "a:x.com", "b:x.com"][..], "text, json, markdown"),
+    ] {
+        let out = ws.run(&[command, &["--output", "yaml"]].concat());
+        assert_eq!(out.status.code(), Some(2), "{command:?}");
+        assert!(stderr(&out).contains(&format!("[possible values: {allowed}]")), "{command:?}: {}", stderr(&out));
+    }
     let out = ws.run(&["plan", "nothere.com"]);
     assert_eq!(stderr(&out), "zonectl: zone nothere.com. is not configured in zonectl.toml\n");
 }

@@ -59,12 +59,14 @@ fn emulate_then_manage_records_with_lego_variables() {
         String::from_utf8_lossy(&list.stdout)
     );
 
-    // The provider's own NS records are listed but not ours to delete.
+    // The provider's own NS records are listed but not ours to delete, and it says so.
     let refused = run(&["--debug", "record", "delete", "example.com", "@", "NS", "ns1.luadns.net."]);
+    assert_eq!(refused.status.code(), Some(1));
     assert!(
-        String::from_utf8_lossy(&refused.stdout).ends_with("No changes.\n"),
+        String::from_utf8_lossy(&refused.stderr)
+            .ends_with("zonectl: lua: zone example.com.: the apex NS records at lua are the provider's: not changed\n"),
         "{}",
-        String::from_utf8_lossy(&refused.stdout)
+        String::from_utf8_lossy(&refused.stderr)
     );
     let ns = run(&["record", "list", "example.com", "--type", "NS"]);
     assert_eq!(String::from_utf8_lossy(&ns.stdout).lines().count(), 5, "header and the four default NS");
@@ -196,7 +198,10 @@ fn a_copy_rounds_ttls_when_asked() {
     assert_eq!(refused.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        stderr.contains("a A: TTL 120 is outside 300..=2147483647, which lua refuses (and 1 more problem)"),
+        stderr.contains(
+            "a A: TTL 120 is below the minimum of 300, which lua refuses; the nearest TTL it allows is 300 \
+             (--ttl-policy round uses it) (and 1 more problem)"
+        ),
         "{stderr}"
     );
     let rounded = run(&["copy", "files:example.com", "lua:example.com", "--apply", "--yes", "--ttl-policy", "round"]);

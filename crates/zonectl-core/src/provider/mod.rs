@@ -102,14 +102,16 @@ impl TtlRule {
         Ttl::from_secs(rounded).unwrap_or(ttl)
     }
 
-    /// Why `ttl` is refused, if it is.
+    /// Why `ttl` is refused, if it is, in words (`TTL 60 is below the minimum of 300`).
     pub fn check(&self, ttl: Ttl) -> Option<String> {
         match *self {
             TtlRule::None => None,
             TtlRule::Range { min, max, step, .. } => {
                 let secs = ttl.as_secs();
-                if secs < min || secs > max {
-                    Some(format!("TTL {secs} is outside {min}..={max}"))
+                if secs < min {
+                    Some(format!("TTL {secs} is below the minimum of {min}"))
+                } else if secs > max {
+                    Some(format!("TTL {secs} is above the maximum of {max}"))
                 } else if step > 1 && !secs.is_multiple_of(step) {
                     Some(format!("TTL {secs} is not a multiple of {step}"))
                 } else {

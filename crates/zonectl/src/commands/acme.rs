@@ -9,10 +9,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use zonectl_core::acme::{self, Challenge, Placed, Settings, Zones};
+use zonectl_core::acme::{self, Challenge, Placed, Settings};
+use zonectl_core::report::ChangeReport;
 
 use super::Session;
-use crate::cli::{AcmeArgs, AcmeCommand};
+use crate::cli::{AcmeArgs, AcmeCommand, Output};
 use crate::config::AcmeConfig;
 
 /// What a hook was asked to do.
@@ -80,40 +81,36 @@ fn dehydrated(args: &[String]) -> anyhow::Result<Option<(Step, Vec<Challenge>)>>
     Ok(Some((step, challenges)))
 }
 
-/// Places or removes each challenge, then (for present) waits until every authoritative
-/// server shows each value.
+/// Places or removes each challenge, and (for present) waits until every authoritative
+/// server shows each value; one line per challenge on stderr, or with `--output json` the
+/// change report on stdout.
 async fn hooks(ctx: &Session, step: Step, challenges: &[Challenge], args: &AcmeArgs) -> anyhow::Result<ExitCode> {
     let settings = settings(&ctx.config.acme, &ctx.config.origin, args)?;
-    let zones = Zones::discover(ctx.config.providers(ctx.provider.as_deref())?).await;
-    let mut placed = Vec::new();
-    for challenge in challenges {
-        let done = match step {
-            Step::Present => acme::present(&zones, challenge, &settings).await,
-            Step::Cleanup => acme::cleanup(&zones, challenge, &settings).await,
+    let router = ctx.router()?;
+    let done = match step {
+        Step::Present => acme::present(&router, challenges, &settings).await,
+        Step::Cleanup => acme::cleanup(&router, challenges, &settings).await,
+    };
+    // The step and the name lead the line, unless the error names the name itself.
+    let done = done.map_err(|e| {
+        let text = e.to_string();
+        match challenges.iter().find(|c| !text.contains(c.name.as_str())) {
+            Some(_) if challenges.len() == 1 => {
+                anyhow::Error::new(e).context(format!("{} {}", step_name(step), challenges[0].name))
+            }
+            Some(_) => anyhow::Error::new(e).context(step_name(step)),
+            None => anyhow::Error::new(e),
         }
-        .with_context(|| format!("{} {}", step_name(step), challenge.name))?;
-        report(step, &done);
-        placed.push(done);
+    })?;
+    if args.output == Output::Json {
+        let reports: Vec<ChangeReport> = done.into_iter().map(|p| p.report).collect();
+        super::report::print_json(&reports)?;
+        return Ok(ExitCode::SUCCESS);
     }
-    if step == Step::Present && settings.wait {
-        let waits = placed.iter().map(|p| wait(p, &settings));
-        for result in futures_util::future::join_all(waits).await {
-            result?;
-        }
+    for placed in &done {
+        report(step, placed);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-async fn wait(placed: &Placed, settings: &Settings) -> anyhow::Result<()> {
-    let servers = acme::authoritative_servers(&placed.zone, settings).await?;
-    let waited = acme::wait_for_propagation(&servers, &placed.name, &placed.challenge.value, settings).await?;
-    eprintln!(
-        "zonectl: {}: seen at {} name server(s) after {}",
-        placed.name,
-        servers.len(),
-        zonectl_core::duration::show(waited)
-    );
-    Ok(())
 }
 
 fn step_name(step: Step) -> &'static str {
@@ -124,21 +121,30 @@ fn step_name(step: Step) -> &'static str {
 }
 
 fn report(step: Step, placed: &Placed) {
-    let what = match (step, placed.changed) {
+    let here = &placed.located;
+    let what = match (step, placed.changed()) {
         (Step::Present, true) => "added",
         (Step::Present, false) => "already there",
         (Step::Cleanup, true) => "removed",
         (Step::Cleanup, false) => "not there; nothing to remove",
     };
-    let alias = if placed.name == placed.challenge.name {
-        String::new()
-    } else {
-        format!(" (alias of {})", placed.challenge.name)
-    };
+    let alias =
+        if here.name == here.challenge.name { String::new() } else { format!(" (alias of {})", here.challenge.name) };
     eprintln!(
         "zonectl: {}{alias}: TXT \"{}\" {what} at {} (zone {})",
-        placed.name, placed.challenge.value, placed.provider, placed.zone
+        here.name,
+        here.challenge.value,
+        here.route.target_names().join(", "),
+        here.route.zone
     );
+    if let Some(waited) = placed.propagated {
+        eprintln!(
+            "zonectl: {}: seen at {} name server(s) after {}",
+            here.name,
+            here.servers.len(),
+            zonectl_core::duration::show(waited)
+        );
+    }
 }
 
 /// The settings: the defaults, then `[acme]` in the configuration, then the environment,

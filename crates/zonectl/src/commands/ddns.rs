@@ -1,21 +1,26 @@
 //! `zonectl ddns`: keep a name's A and AAAA records at the machine's current addresses.
 //!
 //! The addresses are given (`--ipv4`, `--ipv6`) or found: on a network interface
-//! (`--from-interface`, through iproute2's `ip -j addr`) or from a service that answers
-//! with the caller's address as text (`--from-url`). The records change through the same
-//! plan and apply as every edit, so nothing is sent when they already hold the addresses;
-//! `--native` uses the provider's own dynamic DNS endpoint instead (Domeneshop).
+//! (`--from-interface`, read with `if-addrs`; loopback and link-local addresses are left
+//! out) or from a service that answers with the caller's address as text (`--from-url`).
+//! The records change through the one edit transaction, so nothing is sent when they
+//! already hold the addresses; `--native` uses the provider's own dynamic DNS endpoint
+//! instead (Domeneshop).
 
 use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use zonectl_core::edit::{Options, Transaction};
 use zonectl_core::provider::RecordFilter;
-use zonectl_core::{Name, RData, Record, RecordType, Ttl};
+use zonectl_core::route::Route;
+use zonectl_core::{Name, RData, Ttl, ddns};
 
 use super::Session;
-use super::records::{edit, parse_target};
+use super::records::{apply_edit, parse_target};
+use crate::cli::Output;
+use crate::config::backup_dir;
 
 /// What `zonectl ddns` was asked.
 pub struct Request {
@@ -32,66 +37,47 @@ pub struct Request {
 /// The TTL of records it creates where none was there: short, as addresses that move need.
 const DDNS_TTL: u32 = 300;
 
-pub async fn run(ctx: &Session, request: Request) -> anyhow::Result<ExitCode> {
+pub async fn run(ctx: &Session, request: Request, output: Output) -> anyhow::Result<ExitCode> {
     let (zone, name, _, ttl) = parse_target(&request.zone, &request.name, "A", request.ttl.as_deref())?;
     let addresses = addresses(&request).await?;
     if addresses.is_empty() {
         bail!("no address to set: give --ipv4 or --ipv6, --from-interface IFACE or --from-url URL");
     }
-    let families: Vec<RecordType> =
-        [RecordType::A, RecordType::Aaaa].into_iter().filter(|t| addresses.iter().any(|a| family(a) == *t)).collect();
+    let route = ctx.route(&zone).await?;
     if request.native {
-        return native(ctx, &zone, &name, &addresses, &families).await;
+        return native(&route, &name, &addresses).await;
     }
+    let options = Options {
+        default_ttl: Ttl::from_secs(DDNS_TTL),
+        backup_dir: Some(backup_dir()?),
+        lock: true,
+        ..Options::default()
+    };
     let filter = RecordFilter { name: Some(name.clone()), rtype: None };
-    edit(ctx, &zone, filter, false, move |records, default_ttl| {
-        for &rtype in &families {
-            let kept_ttl = records.iter().find(|r| r.name == name && r.rtype() == rtype).map(|r| r.ttl);
-            let ttl = ttl.or(kept_ttl).unwrap_or_else(|| Ttl::from_secs(DDNS_TTL).unwrap_or(default_ttl));
-            records.retain(|r| !(r.name == name && r.rtype() == rtype));
-            records.extend(
-                addresses.iter().filter(|a| family(a) == rtype).map(|a| Record::new(name.clone(), ttl, data(a))),
-            );
-        }
-    })
-    .await
+    apply_edit(Transaction::edit(route, filter, ddns::ops(&name, &addresses, ttl), options), output).await
 }
 
-/// Through the provider's own endpoint, only when the records do not hold the addresses.
-async fn native(
-    ctx: &Session,
-    zone: &Name,
-    name: &Name,
-    addresses: &[IpAddr],
-    families: &[RecordType],
-) -> anyhow::Result<ExitCode> {
-    let provider = ctx.provider()?;
-    let _lock = provider.lock(zone).await?;
-    let held = provider.list_records_filtered(zone, &RecordFilter { name: Some(name.clone()), rtype: None }).await?;
-    let mut have: Vec<RData> =
-        held.into_iter().map(|e| e.record.data).filter(|d| families.contains(&d.rtype())).collect();
-    let mut want: Vec<RData> = addresses.iter().map(data).collect();
-    have.sort();
+/// Through each target's own endpoint, only where its records do not hold the addresses.
+async fn native(route: &Route, name: &Name, addresses: &[IpAddr]) -> anyhow::Result<ExitCode> {
+    let families: Vec<_> = addresses.iter().map(|a| ddns::family(*a)).collect();
+    let mut want: Vec<RData> = addresses.iter().map(|a| RData::from(*a)).collect();
     want.sort();
     let shown: Vec<String> = addresses.iter().map(ToString::to_string).collect();
-    if have == want {
-        eprintln!("{name} at {}: already {}; nothing sent", provider.name(), shown.join(", "));
-        return Ok(ExitCode::SUCCESS);
+    for provider in &route.targets {
+        let _lock = provider.lock(&route.zone).await?;
+        let filter = RecordFilter { name: Some(name.clone()), rtype: None };
+        let held = provider.list_records_filtered(&route.zone, &filter).await?;
+        let mut have: Vec<RData> =
+            held.into_iter().map(|e| e.record.data).filter(|d| families.contains(&d.rtype())).collect();
+        have.sort();
+        if have == want {
+            eprintln!("{name} at {}: already {}; nothing sent", provider.name(), shown.join(", "));
+            continue;
+        }
+        provider.native_ddns(name, addresses).await?;
+        eprintln!("{name} at {}: set to {}", provider.name(), shown.join(", "));
     }
-    provider.native_ddns(name, addresses).await?;
-    eprintln!("{name} at {}: set to {}", provider.name(), shown.join(", "));
     Ok(ExitCode::SUCCESS)
-}
-
-fn family(address: &IpAddr) -> RecordType {
-    if address.is_ipv4() { RecordType::A } else { RecordType::Aaaa }
-}
-
-fn data(address: &IpAddr) -> RData {
-    match address {
-        IpAddr::V4(a) => RData::A(*a),
-        IpAddr::V6(a) => RData::Aaaa(*a),
-    }
 }
 
 /// The addresses asked for or found, one family from one source: an explicit address wins
@@ -127,36 +113,31 @@ async fn from_url(url: &str) -> anyhow::Result<IpAddr> {
     }
     let text = response.text().await.with_context(|| format!("--from-url {url}"))?;
     let text = text.trim();
-    text.parse().with_context(|| {
+    let address: IpAddr = text.parse().with_context(|| {
         format!("--from-url {url}: the answer is not an address: '{}'", text.chars().take(60).collect::<String>())
-    })
+    })?;
+    if let Some(why) = ddns::unfit(address) {
+        bail!("--from-url {url}: answered {address}, which is {why}: no one else reaches this machine there");
+    }
+    Ok(address)
 }
 
-/// The interface's addresses, link-local ones left out, as `ip -j addr show dev IFACE`
-/// lists them.
+/// The interface's addresses that others can reach it at: loopback and link-local ones
+/// left out.
 fn from_interface(interface: &str) -> anyhow::Result<Vec<IpAddr>> {
-    let output = std::process::Command::new("ip")
-        .args(["-j", "addr", "show", "dev", interface])
-        .output()
-        .context("--from-interface needs iproute2's `ip` command")?;
-    if !output.status.success() {
-        bail!("--from-interface {interface}: {}", String::from_utf8_lossy(&output.stderr).trim());
+    let all = if_addrs::get_if_addrs().context("--from-interface: cannot read the network interfaces")?;
+    if !all.iter().any(|i| i.name == interface) {
+        let mut names: Vec<&str> = all.iter().map(|i| i.name.as_str()).collect();
+        names.sort();
+        names.dedup();
+        bail!("--from-interface {interface}: no such interface (there are: {})", names.join(", "));
     }
-    let links: serde_json::Value =
-        serde_json::from_slice(&output.stdout).context("--from-interface: `ip -j` did not answer JSON")?;
-    let mut addresses = Vec::new();
-    for info in links.as_array().into_iter().flatten().flat_map(|l| l["addr_info"].as_array().into_iter().flatten()) {
-        let Some(address) = info["local"].as_str().and_then(|a| a.parse::<IpAddr>().ok()) else { continue };
-        let link_local = match address {
-            IpAddr::V4(a) => a.is_link_local(),
-            IpAddr::V6(a) => a.is_unicast_link_local(),
-        };
-        if !link_local {
-            addresses.push(address);
-        }
-    }
+    let addresses: Vec<IpAddr> =
+        all.iter().filter(|i| i.name == interface).map(|i| i.ip()).filter(|a| ddns::unfit(*a).is_none()).collect();
     if addresses.is_empty() {
-        bail!("--from-interface {interface}: no address on it");
+        bail!(
+            "--from-interface {interface}: no address on it that others can reach (loopback and link-local are left out)"
+        );
     }
     Ok(addresses)
 }

@@ -7,16 +7,17 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use zonectl_core::plan::{self, ApplyOptions, PlanOptions};
+use zonectl_core::edit::{self, Desired, Transaction};
+use zonectl_core::plan::PlanOptions;
 use zonectl_core::provider::kind::Progress;
 use zonectl_core::provider::zonefile::ZoneFiles;
 use zonectl_core::provider::{BuildContext, Provider};
+use zonectl_core::route::Route;
 use zonectl_core::zonefile::{self, ReadOptions};
 use zonectl_core::{Name, Zone};
 use zonectl_emulator::{Emulator, Options};
 
 use super::color;
-use super::plan::report_applied;
 use crate::registry;
 
 /// The example zone, built in so that `zonectl demo` runs from anywhere.
@@ -157,8 +158,8 @@ async fn providers(desired: &Zone, work: &Path) -> anyhow::Result<Vec<Stop>> {
     Ok(stops)
 }
 
-/// Plans the zone (what the provider can hold of it), applies it, and shows that a second
-/// plan is empty. Returns whether it was.
+/// Plans the zone (what the provider can hold of it), applies it through the one edit
+/// transaction, and shows that a second plan is empty. Returns whether it was.
 async fn plan_apply_replan(stop: &Stop, desired: &Zone, work: &Path) -> anyhow::Result<bool> {
     let provider = stop.provider.as_ref();
     println!("== {}: {}", provider.name(), stop.what);
@@ -179,25 +180,29 @@ async fn plan_apply_replan(stop: &Stop, desired: &Zone, work: &Path) -> anyhow::
         println!("({left_out} records of types {} cannot hold are left out)", provider.name());
     }
     let desired = Zone::from_records(origin.clone(), fits);
-    let current = provider.list_records(origin).await?;
-    let planned = plan::plan(provider.name(), caps, &desired, current, &PlanOptions::default())?;
-    print!("{}", planned.to_text(color()));
-    let options = ApplyOptions { backup_dir: Some(work.join("backups")), ..ApplyOptions::default() };
-    let applied = plan::apply(provider, &planned, &options).await?;
+    let transaction = |backups: Option<std::path::PathBuf>| Transaction {
+        route: Route { zone: origin.clone(), targets: vec![stop.provider.clone()], nameservers: Vec::new() },
+        desired: Desired::Zone { zone: desired.clone(), ignore: Vec::new() },
+        options: edit::Options { lock: backups.is_some(), backup_dir: backups, ..edit::Options::default() },
+    };
+    let prepared = edit::prepare(vec![transaction(Some(work.join("backups")))]).await?;
+    for plan in prepared.plans() {
+        print!("{}", plan.to_text(color()));
+    }
     std::io::stdout().flush()?;
-    if report_applied(&planned, &applied) != ExitCode::SUCCESS {
+    let reports = prepared.apply(None).await;
+    eprint!("{}", super::report::text(&reports));
+    if !reports.iter().all(|r| r.is_ok()) {
         return Ok(false);
     }
-    let again =
-        plan::plan(provider.name(), caps, &desired, provider.list_records(origin).await?, &PlanOptions::default())?;
+    let again = edit::prepare(vec![transaction(None)]).await?;
     let requests = stop
         .emulator
         .as_ref()
         .map(|e| format!(" ({} HTTP requests in all)", e.request_log().len()))
         .unwrap_or_default();
-    println!(
-        "second plan: {}{requests}\n",
-        if again.is_empty() { "no changes".to_owned() } else { again.to_text(false) }
-    );
-    Ok(again.is_empty())
+    let empty = again.is_empty();
+    let shown = if empty { "no changes".to_owned() } else { again.plans().map(|p| p.to_text(false)).collect() };
+    println!("second plan: {shown}{requests}\n");
+    Ok(empty)
 }

@@ -10,6 +10,7 @@ mod fmt;
 mod plan;
 mod providers;
 mod records;
+mod report;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -19,23 +20,25 @@ use anyhow::Context;
 use clap::CommandFactory;
 use zonectl_core::Name;
 use zonectl_core::provider::Provider;
+use zonectl_core::route::{Route, Router};
 
 use zonectl_core::zonefile::ReadOptions;
 
-use crate::cli::{Cli, Command, Output, ReadingArgs};
+use crate::cli::{Cli, Command, ReadingArgs};
 use crate::config::Config;
 
 /// Runs the command; the exit code is the command's own verdict, an error is printed by
 /// `main`.
-pub fn run(cli: Cli, metrics: std::sync::Arc<crate::serve::Metrics>) -> anyhow::Result<ExitCode> {
-    let output = cli.output;
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => {
             let config = Config::load(cli.config.as_deref())?;
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(crate::serve::run(config, cli.provider, args, metrics))
+            runtime.block_on(crate::serve::run(config, cli.provider, args))
         }
-        Command::Check { files, reading, strict } => check::run(&files, read_options(reading, strict)?, output),
+        Command::Check { files, reading, strict, output } => {
+            check::run(&files, read_options(reading, strict)?, output.output)
+        }
         Command::Fmt { file, reading, write, drop_comments, force } => {
             // A rewrite must not drop what a lenient read skips.
             let options = ReadOptions { refuse_out_of_zone: write, ..read_options(reading, false)? };
@@ -53,7 +56,7 @@ pub fn run(cli: Cli, metrics: std::sync::Arc<crate::serve::Metrics>) -> anyhow::
             write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Providers => providers::run(output),
+        Command::Providers { output } => providers::run(output.output),
         #[cfg(feature = "emulators")]
         Command::Emulate { providers, listen, time_scale, propagation_delay, write_config } => {
             if !(time_scale > 0.0 && time_scale <= 1000.0) {
@@ -73,26 +76,29 @@ pub fn run(cli: Cli, metrics: std::sync::Arc<crate::serve::Metrics>) -> anyhow::
             let config = Config::load(cli.config.as_deref())?;
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(async move {
-                let ctx = Session { config, provider: cli.provider, output };
+                let ctx = Session { config, provider: cli.provider };
                 match command {
                     Command::Zone(cmd) => records::zone(&ctx, cmd).await,
                     Command::Record(cmd) => records::record(&ctx, cmd).await,
-                    Command::Export { zone, file } => records::export(&ctx, &zone, file.as_deref()).await,
-                    Command::Ddns { zone, name, ipv4, ipv6, from_interface, from_url, native, ttl } => {
+                    Command::Export { zone, file, output } => {
+                        records::export(&ctx, &zone, file.as_deref(), output).await
+                    }
+                    Command::Ddns { zone, name, ipv4, ipv6, from_interface, from_url, native, ttl, output } => {
                         let request = ddns::Request { zone, name, ipv4, ipv6, from_interface, from_url, native, ttl };
-                        ddns::run(&ctx, request).await
+                        ddns::run(&ctx, request, output.output).await
                     }
-                    Command::Plan { zones, detailed_exitcode, ttl_policy } => {
-                        plan::plan(&ctx, &zones, detailed_exitcode, ttl_policy.map(Into::into)).await
+                    Command::Plan { zones, detailed_exitcode, ttl_policy, output } => {
+                        plan::plan(&ctx, &zones, detailed_exitcode, ttl_policy.map(Into::into), output).await
                     }
-                    Command::Apply { zones, force, yes, ttl_policy } => {
-                        plan::apply(&ctx, &zones, force, yes, ttl_policy.map(Into::into)).await
+                    Command::Apply { zones, force, yes, ttl_policy, output } => {
+                        let how = plan::ApplyHow { force, yes, output: output.output };
+                        plan::apply(&ctx, &zones, ttl_policy.map(Into::into), how).await
                     }
                     Command::Acme { command, args } => acme::run(&ctx, command, &args).await,
                     Command::Present { args } => acme::lego(&ctx, acme::Step::Present, &args).await,
                     Command::Cleanup { args } => acme::lego(&ctx, acme::Step::Cleanup, &args).await,
-                    Command::Copy { source, destination, apply, force, yes, ttl_policy } => {
-                        let how = plan::CopyOptions { apply, force, yes, ttl_policy: ttl_policy.into() };
+                    Command::Copy { source, destination, apply, force, yes, ttl_policy, output } => {
+                        let how = plan::CopyOptions { apply, force, yes, ttl_policy: ttl_policy.into(), output };
                         plan::copy(&ctx, &source, &destination, how).await
                     }
                     _ => unreachable!("handled above"),
@@ -107,15 +113,25 @@ pub fn acme_settings(config: &Config, args: &crate::cli::AcmeArgs) -> anyhow::Re
     acme::settings(&config.acme, &config.origin, args)
 }
 
-/// What every provider command needs.
+/// What every provider command needs: the configuration and `--provider`.
 pub struct Session {
     pub config: Config,
     pub provider: Option<String>,
-    pub output: Output,
 }
 
 impl Session {
-    /// The provider named by `--provider`, or the default one.
+    /// The router over the configured providers, or `--provider`'s alone.
+    pub fn router(&self) -> anyhow::Result<Router> {
+        self.config.router(self.provider.as_deref())
+    }
+
+    /// The route of `zone`: its targets (only `--provider`, if given).
+    pub async fn route(&self, zone: &Name) -> anyhow::Result<Route> {
+        Ok(self.router()?.zone(zone).await?)
+    }
+
+    /// The one provider a command about a provider (not a zone) works on: `--provider`'s,
+    /// or the only one configured.
     pub fn provider(&self) -> anyhow::Result<Arc<dyn Provider>> {
         let name = match &self.provider {
             Some(name) => name.clone(),
@@ -154,17 +170,4 @@ pub fn print_diagnostics(diagnostics: &[zonectl_core::zonefile::Diagnostic]) {
     for problem in diagnostics {
         eprintln!("{problem}");
     }
-}
-
-/// Fails unless `output` is one of `allowed`, naming the command.
-pub fn require_output(output: Output, allowed: &[Output], command: &str) -> anyhow::Result<()> {
-    if allowed.contains(&output) {
-        return Ok(());
-    }
-    let names: Vec<String> = allowed.iter().map(|o| format!("{o:?}").to_lowercase()).collect();
-    anyhow::bail!(
-        "{command} does not print --output {}; use {}",
-        format!("{output:?}").to_lowercase(),
-        names.join(" or ")
-    )
 }

@@ -6,12 +6,11 @@ use std::process::ExitCode;
 
 use zonectl_core::provider::{TtlRule, UpdateStyle};
 
-use super::{require_output, write_stdout};
+use super::write_stdout;
 use crate::cli::Output;
 use crate::registry::entries;
 
 pub fn run(output: Output) -> anyhow::Result<ExitCode> {
-    require_output(output, &[Output::Text, Output::Json], "providers")?;
     let mut out = String::new();
     if output == Output::Json {
         let list: Vec<_> = entries()

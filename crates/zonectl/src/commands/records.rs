@@ -1,41 +1,35 @@
-//! `zonectl zone …`, `zonectl record …` and `zonectl export`.
+//! `zonectl zone …`, `zonectl record …` and `zonectl export`. Listings read the zone's
+//! first target; changes go through the one edit transaction (`zonectl_core::edit`) to
+//! every target.
 
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use zonectl_core::plan::{self, ApplyOptions, PlanOptions};
-use zonectl_core::provider::{RecordFilter, TtlRule};
-use zonectl_core::{Name, RData, Record, RecordType, Ttl, Zone, zonefile};
+use zonectl_core::edit::{self, Op, Options, Transaction};
+use zonectl_core::plan::TtlPolicy;
+use zonectl_core::provider::{Existing, RecordFilter};
+use zonectl_core::route::Route;
+use zonectl_core::{Name, RData, RecordType, Ttl, Zone, zonefile};
 
-use super::plan::report_applied;
-use super::{Session, color, parse_zone, require_output, write_stdout};
-use crate::cli::{Output, RecordCommand, ZoneCommand};
+use super::report::{finish, print_plans};
+use super::{Session, parse_zone, write_stdout};
+use crate::cli::{EditArgs, Output, RecordCommand, ZoneCommand};
 use crate::config::backup_dir;
 
 pub async fn zone(ctx: &Session, command: ZoneCommand) -> anyhow::Result<ExitCode> {
     match command {
-        ZoneCommand::List => {
-            require_output(ctx.output, &[Output::Text, Output::Json], "zone list")?;
-            let provider = ctx.provider()?;
-            let zones = provider.list_zones().await?;
-            let text = if ctx.output == Output::Json {
-                serde_json::to_string_pretty(&zones)? + "\n"
-            } else {
-                zones.iter().map(|z| format!("{z}\n")).collect()
-            };
-            write_stdout(text.as_bytes())?;
-            Ok(ExitCode::SUCCESS)
-        }
-        ZoneCommand::Create { zone } => {
+        ZoneCommand::List { output } => list_zones(ctx, output.output).await,
+        ZoneCommand::Create { zone, output } => {
             let zone = parse_zone(&zone)?;
             let provider = ctx.provider()?;
-            provider.create_zone(&zone).await?;
-            eprintln!("{zone} at {}: created", provider.name());
+            let (created, counts) = zonectl_core::meter::measured(provider.create_zone(&zone)).await;
+            created?;
+            zone_change(output.output, &zone, provider.name(), ("create zone", "created"), counts.total_requests())?;
             Ok(ExitCode::SUCCESS)
         }
-        ZoneCommand::Delete { zone, force } => {
+        ZoneCommand::Delete { zone, force, output } => {
             let zone = parse_zone(&zone)?;
             let provider = ctx.provider()?;
             if !provider.capabilities().manages_zones {
@@ -45,31 +39,103 @@ pub async fn zone(ctx: &Session, command: ZoneCommand) -> anyhow::Result<ExitCod
             let _lock = provider.lock(&zone).await?;
             let records = provider.list_records(&zone).await?.len();
             if !force {
-                eprintln!(
-                    "{zone} at {}: holds {records} record(s), which would go with it; nothing was changed. \
-                     Run again with --force to delete the zone.",
+                anyhow::bail!(
+                    "{zone} at {}: holds {records} record(s), which would go with it; nothing was changed. Run \
+                     again with --force to delete the zone",
                     provider.name()
                 );
-                return Ok(ExitCode::FAILURE);
             }
-            provider.delete_zone(&zone).await?;
-            eprintln!("{zone} at {}: deleted, with its {records} record(s)", provider.name());
+            let (deleted, counts) = zonectl_core::meter::measured(provider.delete_zone(&zone)).await;
+            deleted?;
+            let done = format!("deleted, with its {records} record(s)");
+            zone_change(output.output, &zone, provider.name(), ("delete zone", &done), counts.total_requests())?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-pub async fn export(ctx: &Session, zone: &str, file: Option<&Path>) -> anyhow::Result<ExitCode> {
-    require_output(ctx.output, &[Output::Text, Output::Zone], "export")?;
+/// A zone made or removed (`what`: the operation, and what became of the zone), in the
+/// change report's shape.
+fn zone_change(output: Output, zone: &Name, provider: &str, what: (&str, &str), requests: u64) -> anyhow::Result<()> {
+    let (what, done) = what;
+    if output != Output::Json {
+        eprintln!("{zone} at {provider}: {done}");
+        return Ok(());
+    }
+    let document = serde_json::json!({
+        "version": zonectl_core::report::VERSION,
+        "ok": true,
+        "zones": [{
+            "zone": zone,
+            "ok": true,
+            "targets": [{
+                "provider": provider, "status": "done", "whole_zone": true,
+                "summary": {"create": 0, "update": 0, "delete": 0}, "changes": [],
+                "operations": [{ "operation": format!("{what} {zone}"), "outcome": "done", "error": null }],
+                "requests": requests, "waits": [], "backup": null, "notes": [], "error": null,
+            }],
+        }],
+    });
+    write_stdout((serde_json::to_string_pretty(&document)? + "\n").as_bytes())?;
+    Ok(())
+}
+
+/// Every zone of every provider (or `--provider`'s), with the providers that hold it.
+async fn list_zones(ctx: &Session, output: Output) -> anyhow::Result<ExitCode> {
+    let router = ctx.router()?;
+    router.discover().await;
+    let zones = router.holdings();
+    let text = if output == Output::Json {
+        let list: Vec<_> =
+            zones.iter().map(|(zone, providers)| serde_json::json!({ "zone": zone, "providers": providers })).collect();
+        serde_json::to_string_pretty(&list)? + "\n"
+    } else if ctx.provider.is_some() || router.providers().count() == 1 {
+        zones.iter().map(|(zone, _)| format!("{zone}\n")).collect()
+    } else {
+        let width = zones.iter().map(|(z, _)| z.as_str().len()).max().unwrap_or(0);
+        zones.iter().map(|(zone, providers)| format!("{:<width$}  {}\n", zone.as_str(), providers.join(", "))).collect()
+    };
+    write_stdout(text.as_bytes())?;
+    match router.unreachable().as_slice() {
+        [] => {}
+        // The only provider's error is the command's.
+        [one] if router.providers().count() == 1 => anyhow::bail!("{one}"),
+        several => anyhow::bail!("cannot list the zones of: {}", several.join("; ")),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The records `filter` picks at the zone's first target that can be read, in zone order.
+async fn read(route: &Route, filter: &RecordFilter) -> anyhow::Result<Vec<Existing>> {
+    let mut first_error = None;
+    for provider in &route.targets {
+        match provider.list_records_filtered(&route.zone, filter).await {
+            Ok(mut records) => {
+                records.sort_by(|a, b| a.record.zone_order(&b.record));
+                return Ok(records);
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.expect("a route has targets").into())
+}
+
+pub async fn export(ctx: &Session, zone: &str, file: Option<&Path>, output: Output) -> anyhow::Result<ExitCode> {
     let origin = parse_zone(zone)?;
-    let records = ctx.provider()?.list_records(&origin).await?;
-    let zone = Zone::from_records(origin, records.into_iter().map(|e| e.record).collect());
-    let text = zonefile::to_string(&zone);
+    let route = ctx.route(&origin).await?;
+    let records = read(&route, &RecordFilter::default()).await?;
+    let text = if output == Output::Json {
+        records_json(&records)?
+    } else {
+        zonefile::to_string(&Zone::from_records(origin.clone(), records.into_iter().map(|e| e.record).collect()))
+    };
     match file {
         Some(path) => {
             zonectl_core::fs::write_atomically(path, text.as_bytes())
                 .with_context(|| format!("{}: cannot write", path.display()))?;
-            eprintln!("{}: {} records of {}", path.display(), zone.len(), zone.origin());
+            eprintln!("{}: {origin} from {}", path.display(), route.targets[0].name());
         }
         None => write_stdout(text.as_bytes())?,
     }
@@ -78,54 +144,34 @@ pub async fn export(ctx: &Session, zone: &str, file: Option<&Path>) -> anyhow::R
 
 pub async fn record(ctx: &Session, command: RecordCommand) -> anyhow::Result<ExitCode> {
     match command {
-        RecordCommand::List { zone, name, rtype } => {
-            require_output(ctx.output, &[Output::Text, Output::Json, Output::Zone], "record list")?;
+        RecordCommand::List { zone, name, rtype, output } => {
             let zone = parse_zone(&zone)?;
             let name =
                 name.map(|n| Name::parse_relative(&n, &zone).with_context(|| format!("name '{n}'"))).transpose()?;
             let rtype = rtype.map(|t| t.parse::<RecordType>()).transpose()?;
-            let existing = ctx.provider()?.list_records(&zone).await?;
-            let mut shown: Vec<_> = existing
-                .into_iter()
-                .filter(|e| {
-                    name.as_ref().is_none_or(|n| e.record.name == *n) && rtype.is_none_or(|t| e.record.rtype() == t)
-                })
-                .collect();
-            shown.sort_by(|a, b| a.record.zone_order(&b.record));
-            print_records(ctx.output, &zone, &shown)?;
+            let route = ctx.route(&zone).await?;
+            let shown = read(&route, &RecordFilter { name, rtype }).await?;
+            print_records(output, &zone, &shown)?;
             Ok(ExitCode::SUCCESS)
         }
-        RecordCommand::Add { zone, name, rtype, value, ttl } => {
+        RecordCommand::Add { zone, name, rtype, value, ttl, edit } => {
             let (zone, name, rtype, ttl) = parse_target(&zone, &name, &rtype, ttl.as_deref())?;
             let data = parse_value(rtype, &value, &zone)?;
             let filter = RecordFilter { name: Some(name.clone()), rtype: Some(rtype) };
-            edit(ctx, &zone, filter, false, move |records, default_ttl| {
-                let ttl = ttl.or_else(|| set_ttl(records, &name, rtype)).unwrap_or(default_ttl);
-                set_all_ttls(records, &name, rtype, ttl);
-                records.push(Record::new(name, ttl, data));
-            })
-            .await
+            change(ctx, &zone, filter, vec![Op::Add { name, data, ttl }], false, &edit).await
         }
-        RecordCommand::Set { zone, name, rtype, values, ttl } => {
+        RecordCommand::Set { zone, name, rtype, values, ttl, edit } => {
             let (zone, name, rtype, ttl) = parse_target(&zone, &name, &rtype, ttl.as_deref())?;
             let data = values.iter().map(|v| parse_value(rtype, v, &zone)).collect::<anyhow::Result<Vec<_>>>()?;
             let filter = RecordFilter { name: Some(name.clone()), rtype: Some(rtype) };
-            edit(ctx, &zone, filter, false, move |records, default_ttl| {
-                let ttl = ttl.or_else(|| set_ttl(records, &name, rtype)).unwrap_or(default_ttl);
-                records.retain(|r| !(r.name == name && r.rtype() == rtype));
-                records.extend(data.into_iter().map(|d| Record::new(name.clone(), ttl, d)));
-            })
-            .await
+            change(ctx, &zone, filter, vec![Op::Replace { name, rtype, data, ttl }], false, &edit).await
         }
-        RecordCommand::Delete { zone, name, rtype, value, force } => {
+        RecordCommand::Delete { zone, name, rtype, value, force, output } => {
             let (zone, name, rtype, _) = parse_target(&zone, &name, &rtype, None)?;
             let data = value.map(|v| parse_value(rtype, &v, &zone)).transpose()?;
             let filter = RecordFilter { name: Some(name.clone()), rtype: Some(rtype) };
-            edit(ctx, &zone, filter, force, move |records, _| {
-                records
-                    .retain(|r| !(r.name == name && r.rtype() == rtype && data.as_ref().is_none_or(|d| r.data == *d)));
-            })
-            .await
+            let edit = EditArgs { ttl_policy: crate::cli::TtlPolicyArg::Refuse, output };
+            change(ctx, &zone, filter, vec![Op::Remove { name, rtype, data }], force, &edit).await
         }
     }
 }
@@ -147,78 +193,71 @@ fn parse_value(rtype: RecordType, value: &str, zone: &Name) -> anyhow::Result<RD
     RData::parse(rtype, value, Some(zone)).with_context(|| format!("{rtype} value '{value}'"))
 }
 
-fn set_ttl(records: &[Record], name: &Name, rtype: RecordType) -> Option<Ttl> {
-    records.iter().find(|r| r.name == *name && r.rtype() == rtype).map(|r| r.ttl)
-}
-
-fn set_all_ttls(records: &mut [Record], name: &Name, rtype: RecordType, ttl: Ttl) {
-    for r in records.iter_mut().filter(|r| r.name == *name && r.rtype() == rtype) {
-        r.ttl = ttl;
-    }
-}
-
-/// Reads the records at `name` (of `rtype`, if given), edits them, and applies the
-/// difference through the plan engine, so that a hand edit is checked, backed up and
-/// reported like any apply; a provider that lists records per type reads only those.
-pub async fn edit(
+/// A hand edit of `zone` through the one edit transaction: planned at every target and
+/// shown, checked, backed up, applied and reported like any apply.
+pub async fn change(
     ctx: &Session,
     zone: &Name,
     filter: RecordFilter,
+    ops: Vec<Op>,
     force: bool,
-    change: impl FnOnce(&mut Vec<Record>, Ttl),
+    args: &EditArgs,
 ) -> anyhow::Result<ExitCode> {
-    let provider = ctx.provider()?;
-    // Read, plan and apply as one edit: another zonectl's edit waits, then starts from
-    // this one's result.
-    let _lock = provider.lock(zone).await?;
-    let existing = provider.list_records_filtered(zone, &filter).await?;
-    let mut records: Vec<Record> = existing.iter().map(|e| e.record.clone()).collect();
-    let default_ttl = match provider.capabilities().ttl {
-        TtlRule::Range { default, .. } => Ttl::from_secs(default).unwrap_or(Ttl::MAX),
-        TtlRule::None => Ttl::from_secs(3600).expect("in range"),
+    let route = ctx.route(zone).await?;
+    let options = Options {
+        ttl_policy: TtlPolicy::from(args.ttl_policy),
+        force,
+        backup_dir: Some(backup_dir()?),
+        lock: true,
+        ..Options::default()
     };
-    change(&mut records, default_ttl);
-    let desired = Zone::from_records(zone.clone(), records);
-    let planned = plan::plan(provider.name(), provider.capabilities(), &desired, existing, &PlanOptions::default())?;
-    write_stdout(planned.to_text(color()).as_bytes())?;
-    if planned.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
-    let options = ApplyOptions { force, backup_dir: Some(backup_dir()?), ..ApplyOptions::default() };
-    let applied = plan::apply(provider.as_ref(), &planned, &options).await?;
-    Ok(report_applied(&planned, &applied))
+    apply_edit(Transaction::edit(route, filter, ops, options), args.output.output).await
 }
 
-fn print_records(output: Output, zone: &Name, records: &[zonectl_core::provider::Existing]) -> anyhow::Result<()> {
+/// Prepares, shows, checks and applies one transaction, and reports what happened.
+pub async fn apply_edit(transaction: Transaction, output: Output) -> anyhow::Result<ExitCode> {
+    let prepared = edit::prepare(vec![transaction]).await?;
+    if output != Output::Json {
+        print_plans(Output::Text, prepared.plans())?;
+    }
+    prepared.refuse_unsafe()?;
+    let reports = prepared.apply(Some(&super::plan::progress)).await;
+    finish(output, &reports)
+}
+
+fn records_json(records: &[Existing]) -> anyhow::Result<String> {
+    let list: Vec<_> = records
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "name": e.record.name,
+                "ttl": e.record.ttl,
+                "type": e.record.rtype(),
+                "value": e.record.data.to_string(),
+                "id": e.id,
+            })
+        })
+        .collect();
+    Ok(serde_json::to_string_pretty(&list)? + "\n")
+}
+
+fn print_records(output: Output, zone: &Name, records: &[Existing]) -> anyhow::Result<()> {
     let text = match output {
-        Output::Json => {
-            let list: Vec<_> = records
-                .iter()
-                .map(|e| {
-                    serde_json::json!({
-                        "name": e.record.name,
-                        "ttl": e.record.ttl,
-                        "type": e.record.rtype(),
-                        "value": e.record.data.to_string(),
-                        "id": e.id,
-                    })
-                })
-                .collect();
-            serde_json::to_string_pretty(&list)? + "\n"
-        }
+        Output::Json => records_json(records)?,
         Output::Zone => {
             let zone = Zone::from_records(zone.clone(), records.iter().map(|e| e.record.clone()).collect());
             zonefile::to_string(&zone)
         }
-        _ => table(zone, records),
+        Output::Markdown => markdown(zone, records),
+        Output::Text => table(zone, records),
     };
     write_stdout(text.as_bytes())?;
     Ok(())
 }
 
-/// The records as an aligned table: name, TTL, type, value.
-fn table(zone: &Name, records: &[zonectl_core::provider::Existing]) -> String {
-    let rows: Vec<[String; 4]> = records
+/// The rows of a listing: name, TTL, type, value.
+fn rows(zone: &Name, records: &[Existing]) -> Vec<[String; 4]> {
+    records
         .iter()
         .map(|e| {
             let r = &e.record;
@@ -229,8 +268,15 @@ fn table(zone: &Name, records: &[zonectl_core::provider::Existing]) -> String {
                 r.data.display_relative(zone).to_string(),
             ]
         })
-        .collect();
-    let header = ["NAME".to_string(), "TTL".into(), "TYPE".into(), "VALUE".into()];
+        .collect()
+}
+
+const HEADER: [&str; 4] = ["NAME", "TTL", "TYPE", "VALUE"];
+
+/// The records as an aligned table.
+fn table(zone: &Name, records: &[Existing]) -> String {
+    let rows = rows(zone, records);
+    let header = HEADER.map(str::to_owned);
     let widths: Vec<usize> =
         (0..3).map(|i| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
@@ -246,6 +292,16 @@ fn table(zone: &Name, records: &[zonectl_core::provider::Existing]) -> String {
             w1 = widths[1],
             w2 = widths[2]
         );
+    }
+    out
+}
+
+/// The records as a Markdown table, for a pull-request comment.
+fn markdown(zone: &Name, records: &[Existing]) -> String {
+    let mut out = format!("| {} |\n|---|---:|---|---|\n", HEADER.join(" | "));
+    for row in rows(zone, records) {
+        let cells: Vec<String> = row.iter().map(|c| format!("`{}`", c.replace('|', "\\|"))).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
     out
 }

@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use zonectl_core::plan::{self, ApplyOptions, PlanOptions, TtlPolicy};
+use zonectl_core::edit::{self, Options, Transaction};
+use zonectl_core::plan::TtlPolicy;
 use zonectl_core::provider::RecordFilter;
-use zonectl_core::{Name, RData, Record, RecordType, Ttl, Zone};
+use zonectl_core::{Name, Ttl, ddns};
 
 use super::{ServeState, unauthorized};
 
@@ -74,6 +75,12 @@ pub async fn update(
     if addresses.is_empty() {
         addresses.push(peer.ip().to_canonical());
     }
+    // An address no one else reaches the host at is never published: one line per host,
+    // as for any other error of the request.
+    if let Some((address, why)) = addresses.iter().find_map(|a| ddns::unfit(*a).map(|why| (a, why))) {
+        tracing::info!(target: "zonectl::serve", "dyndns: {} by {}: {address} is {why}: refused", hosts.join(","), user.name);
+        return text(hosts.iter().map(|_| "dnserr\n").collect());
+    }
     let mut lines = String::new();
     for host in &hosts {
         let status = match Name::parse(host) {
@@ -105,79 +112,48 @@ async fn set(state: &Arc<ServeState>, name: &Name, addresses: &[IpAddr], user: &
     {
         return format!("nochg {shown}");
     }
-    let Ok((zone, provider)) = state.zones.find(name) else { return "nohost".into() };
-    let (zone, provider) = (zone.clone(), provider.clone());
-    let task_state = state.clone();
-    let (task_name, task_wanted) = (name.clone(), wanted.clone());
-    let user = user.to_owned();
-    let outcome = state
-        .tasks
-        .spawn(async move {
-            let (name, wanted, state) = (task_name, task_wanted, task_state);
-            let _lock = provider.lock(&zone).await?;
-            let filter = RecordFilter { name: Some(name.clone()), rtype: None };
-            let existing = provider.list_records_filtered(&zone, &filter).await?;
-            let mut records: Vec<Record> = existing.iter().map(|e| e.record.clone()).collect();
-            for rtype in [RecordType::A, RecordType::Aaaa] {
-                let of_family: Vec<RData> = wanted.iter().filter(|a| family(a) == rtype).map(data).collect();
-                if of_family.is_empty() {
-                    continue;
-                }
-                let kept = records.iter().find(|r| r.name == name && r.rtype() == rtype).map(|r| r.ttl);
-                let ttl = kept.unwrap_or_else(|| Ttl::from_secs(TTL).expect("in range"));
-                records.retain(|r| !(r.name == name && r.rtype() == rtype));
-                records.extend(of_family.into_iter().map(|d| Record::new(name.clone(), ttl, d)));
-            }
-            let desired = Zone::from_records(zone.clone(), records);
-            let options = PlanOptions { ttl_policy: TtlPolicy::Round, ..PlanOptions::default() };
-            let planned = plan::plan(provider.name(), provider.capabilities(), &desired, existing, &options)?;
-            let changed = !planned.is_empty();
-            if changed {
-                let applied = plan::apply(provider.as_ref(), &planned, &ApplyOptions::default()).await?;
-                if let Some(e) = applied.report.outcomes.into_iter().find_map(|o| match o {
-                    zonectl_core::provider::Outcome::Failed(e) | zonectl_core::provider::Outcome::Unknown(e) => Some(e),
-                    _ => None,
-                }) {
-                    return Err(e);
-                }
-                state
-                    .metrics
-                    .changes_applied
-                    .get_or_create(&super::metrics::ProviderLabels { provider: provider.name().into() })
-                    .inc_by(planned.operations.len() as u64);
-            }
-            tracing::info!(
-                target: "zonectl::serve",
-                provider = provider.name(),
-                zone = %zone,
-                user = %user,
-                "dyndns: {name} at {} by {user}: {}",
-                provider.name(),
-                if changed { "updated" } else { "unchanged" }
-            );
-            Ok(changed)
-        })
-        .await;
-    match outcome {
-        Ok(Ok(changed)) => {
-            state.dyndns_seen.0.lock().expect("not poisoned").insert(name.clone(), (wanted, Instant::now()));
-            if changed { format!("good {shown}") } else { format!("nochg {shown}") }
+    let route = match state.router.find(name).await {
+        Ok(route) => route,
+        Err(e) => {
+            tracing::info!(target: "zonectl::serve", "dyndns: {name}: {e}");
+            return "nohost".into();
         }
+    };
+    let options = Options {
+        ttl_policy: TtlPolicy::Round,
+        default_ttl: Ttl::from_secs(TTL),
+        force: true,
+        lock: true,
+        ..Options::default()
+    };
+    let filter = RecordFilter { name: Some(name.clone()), rtype: None };
+    let transaction = Transaction::edit(route, filter, ddns::ops(name, &wanted, None), options);
+    // A task of its own: a client that hangs up does not cut the change short.
+    let outcome = state.tasks.spawn(edit::run(transaction)).await;
+    let report = match outcome {
+        Ok(Ok(report)) => report,
         Ok(Err(e)) => {
             tracing::warn!(target: "zonectl::serve", "dyndns: {name}: {e}");
-            "dnserr".into()
+            return "dnserr".into();
         }
-        Err(_) => "dnserr".into(),
+        Err(_) => return "dnserr".into(),
+    };
+    state.metrics.changed(&report);
+    let changed = report.changed();
+    for target in &report.targets {
+        tracing::info!(
+            target: "zonectl::serve",
+            provider = %target.provider,
+            zone = %report.zone,
+            user = %user,
+            "dyndns: {name} at {} by {user}: {:?}",
+            target.provider,
+            target.status()
+        );
     }
-}
-
-fn family(address: &IpAddr) -> RecordType {
-    if address.is_ipv4() { RecordType::A } else { RecordType::Aaaa }
-}
-
-fn data(address: &IpAddr) -> RData {
-    match address {
-        IpAddr::V4(a) => RData::A(*a),
-        IpAddr::V6(a) => RData::Aaaa(*a),
+    if !report.is_ok() {
+        return "dnserr".into();
     }
+    state.dyndns_seen.0.lock().expect("not poisoned").insert(name.clone(), (wanted, Instant::now()));
+    if changed { format!("good {shown}") } else { format!("nochg {shown}") }
 }

@@ -48,32 +48,23 @@ async fn handle(state: &Arc<ServeState>, headers: &HeaderMap, body: &[u8], step:
         .tasks
         .spawn(async move {
             let state = task_state;
-            let challenge = task_challenge;
+            let challenges = [task_challenge];
             let placed = match step {
-                Step::Present => acme::present(&state.zones, &challenge, &state.acme).await,
-                Step::Cleanup => acme::cleanup(&state.zones, &challenge, &state.acme).await,
+                Step::Present => acme::present(&state.router, &challenges, &state.acme).await,
+                Step::Cleanup => acme::cleanup(&state.router, &challenges, &state.acme).await,
             }?;
-            if placed.changed {
-                state
-                    .metrics
-                    .changes_applied
-                    .get_or_create(&super::metrics::ProviderLabels { provider: placed.provider.clone() })
-                    .inc();
-            }
-            tracing::info!(
-                target: "zonectl::serve",
-                provider = %placed.provider,
-                zone = %placed.zone,
-                user = %user,
-                "httpreq: {} {} at {} by {user}: {}",
-                match step { Step::Present => "present", Step::Cleanup => "cleanup" },
-                placed.name,
-                placed.provider,
-                if placed.changed { "changed" } else { "nothing to change" }
-            );
-            if matches!(step, Step::Present) && state.acme.wait {
-                let servers = acme::authoritative_servers(&placed.zone, &state.acme).await?;
-                acme::wait_for_propagation(&servers, &placed.name, &challenge.value, &state.acme).await?;
+            for p in &placed {
+                state.metrics.changed(&p.report);
+                tracing::info!(
+                    target: "zonectl::serve",
+                    zone = %p.located.route.zone,
+                    user = %user,
+                    "httpreq: {} {} at {} by {user}: {}",
+                    match step { Step::Present => "present", Step::Cleanup => "cleanup" },
+                    p.located.name,
+                    p.located.route.target_names().join(", "),
+                    if p.changed() { "changed" } else { "nothing to change" }
+                );
             }
             Ok::<_, zonectl_core::Error>(())
         })

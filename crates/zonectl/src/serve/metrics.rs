@@ -1,15 +1,14 @@
 //! `/metrics` in Prometheus' text format: requests per listener, provider calls, errors,
-//! changes applied and rate-limit waits. Provider calls and waits are counted from the
-//! `tracing` events the HTTP layer sends for each request, so the providers need no
-//! knowledge of the server.
-
-use std::sync::Arc;
+//! changes applied and rate-limit waits. Provider calls and waits are fed explicitly from
+//! what the work cost ([`zonectl_core::meter::Counts`], the change reports' and the
+//! listings'), changes from the change reports: nothing is read back out of log lines.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
-use tracing::field::{Field, Visit};
+use zonectl_core::meter::Counts;
+use zonectl_core::report::ChangeReport;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -34,7 +33,7 @@ pub struct ListenerLabels {
     pub listener: String,
 }
 
-/// The counters, shared by the listeners and the tracing layer.
+/// The counters the listeners feed.
 #[derive(Default)]
 pub struct Metrics {
     pub requests: Family<RequestLabels, Counter>,
@@ -42,6 +41,9 @@ pub struct Metrics {
     pub provider_calls: Family<CallLabels, Counter>,
     pub changes_applied: Family<ProviderLabels, Counter>,
     pub rate_limit_waits: Family<ProviderLabels, Counter>,
+    /// Messages and connections turned away because a listener was full or a client past
+    /// its rate.
+    pub refused: Family<ListenerLabels, Counter>,
 }
 
 impl Metrics {
@@ -57,59 +59,36 @@ impl Metrics {
             "Waits of a second or more for a provider's rate limit",
             self.rate_limit_waits.clone(),
         );
+        registry.register(
+            "refused",
+            "Requests, messages and connections turned away by a listener's bounds",
+            self.refused.clone(),
+        );
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &registry).expect("writing to a String");
         out
     }
-}
 
-/// Counts the HTTP layer's events: one per provider request (`status`), one per wait for
-/// the rate limit (`waited_ms`).
-pub struct Layer(pub Arc<Metrics>);
-
-#[derive(Default)]
-struct Fields {
-    provider: Option<String>,
-    status: Option<String>,
-    waited: bool,
-}
-
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.record(field, value.to_owned());
-    }
-    fn record_u64(&mut self, field: &Field, _: u64) {
-        if field.name() == "waited_ms" {
-            self.waited = true;
+    /// Counts the provider requests and waits of some work (a listing, a cache refresh).
+    pub fn cost(&self, counts: &Counts) {
+        for ((provider, status), n) in &counts.requests {
+            self.provider_calls
+                .get_or_create(&CallLabels { provider: provider.clone(), status: status.clone() })
+                .inc_by(*n);
+        }
+        for wait in &counts.waits {
+            self.rate_limit_waits.get_or_create(&ProviderLabels { provider: wait.provider.clone() }).inc();
         }
     }
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.record(field, format!("{value:?}"));
-    }
-}
 
-impl Fields {
-    fn record(&mut self, field: &Field, value: String) {
-        match field.name() {
-            "provider" => self.provider = Some(value),
-            "status" => self.status = Some(value),
-            _ => {}
-        }
-    }
-}
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Layer {
-    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        if event.metadata().target() != "zonectl::http" {
-            return;
-        }
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let Some(provider) = fields.provider else { return };
-        if fields.waited {
-            self.0.rate_limit_waits.get_or_create(&ProviderLabels { provider }).inc();
-        } else if let Some(status) = fields.status {
-            self.0.provider_calls.get_or_create(&CallLabels { provider, status }).inc();
+    /// Counts what a change did: its requests, waits and the changes made at each target.
+    pub fn changed(&self, report: &ChangeReport) {
+        for target in &report.targets {
+            self.cost(&target.counts);
+            let done = target.done() as u64;
+            if done > 0 {
+                self.changes_applied.get_or_create(&ProviderLabels { provider: target.provider.clone() }).inc_by(done);
+            }
         }
     }
 }

@@ -1,8 +1,12 @@
 //! `zonectl serve`: the configured providers behind the protocols the software around DNS
-//! speaks — external-dns's webhook, lego's httpreq, dyndns2 — with `/healthz` and
-//! `/metrics` on a listener of their own. Every front end goes through the same zones,
-//! providers, locks and plan engine as the command line; there is no second way to a
-//! provider.
+//! speaks — external-dns's webhook, lego's httpreq, dyndns2, RFC 2136 — with `/healthz`,
+//! `/readyz` and `/metrics` on a listener of their own. Every front end routes through the
+//! one router and changes zones through the one edit transaction, as the command line
+//! does; there is no second way to a provider.
+//!
+//! Start: the listeners are up before the providers have answered; the zone lists are
+//! asked for in the background, again and again until every provider has answered, and
+//! `/readyz` answers 503 until then (`/healthz`, the liveness check, answers 200).
 //!
 //! Shutdown (SIGTERM, SIGINT): `/healthz` answers 503 at once, the listeners stop taking
 //! connections, requests in flight and the changes they started finish, then the process
@@ -23,7 +27,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -31,14 +34,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use zonectl_core::acme::{Settings, Zones};
+use zonectl_core::acme::Settings;
+use zonectl_core::route::Router;
 
 use crate::cli::{LogFormat, ServeArgs};
 use crate::config::Config;
 
 /// What every handler shares.
 pub struct ServeState {
-    zones: Zones,
+    router: Arc<Router>,
     acme: Settings,
     httpreq_users: auth::Users,
     dyndns_users: auth::Users,
@@ -50,16 +54,11 @@ pub struct ServeState {
     tasks: TaskTracker,
 }
 
-pub use metrics::Metrics;
-
-/// The metrics, made before logging starts so that the tracing layer can count into them.
-pub fn metrics() -> Arc<metrics::Metrics> {
-    Arc::new(metrics::Metrics::default())
-}
+use metrics::Metrics;
 
 /// The subscriber for `serve`: one line per event of zonectl (text or JSON) at info level
-/// (debug with `--debug`), and the provider calls counted into `metrics`.
-pub fn init_logging(format: LogFormat, debug: bool, metrics: Arc<metrics::Metrics>) {
+/// (debug with `--debug`).
+pub fn init_logging(format: LogFormat, debug: bool) {
     use tracing_subscriber::Layer as _;
     use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::layer::SubscriberExt as _;
@@ -70,9 +69,42 @@ pub fn init_logging(format: LogFormat, debug: bool, metrics: Arc<metrics::Metric
         LogFormat::Json => fmt.json().flatten_event(true).with_filter(shown).boxed(),
         LogFormat::Text => fmt.with_ansi(false).with_filter(shown).boxed(),
     };
-    let counted = metrics::Layer(metrics).with_filter(Targets::new().with_target("zonectl::http", LevelFilter::DEBUG));
-    let subscriber = tracing_subscriber::registry().with(lines).with(counted);
-    let _ = tracing::subscriber::set_global_default(subscriber);
+    let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(lines));
+}
+
+/// How long `serve` waits at start for the providers' zone lists before it listens without
+/// them (a provider that answers later is taken in the background).
+const FIRST_DISCOVERY: Duration = Duration::from_secs(5);
+
+/// Asks the providers that have not answered for their zones until every one has, waiting
+/// longer each time (1 s, doubling, at most 30 s).
+async fn keep_discovering(router: Arc<Router>, stop: CancellationToken) {
+    let mut pause = Duration::from_secs(1);
+    loop {
+        router.discover().await;
+        if router.is_ready() {
+            tracing::info!(target: "zonectl::serve", "every provider has answered: ready");
+            for (zone, holders) in router.ambiguous() {
+                tracing::error!(
+                    target: "zonectl::serve",
+                    "zone {zone} is held by several providers ({}) and no [[zone]] names its targets: it is not served",
+                    holders.join(", ")
+                );
+            }
+            return;
+        }
+        tracing::warn!(
+            target: "zonectl::serve",
+            "not ready: {}; asking again in {}",
+            router.unreachable().join("; "),
+            zonectl_core::duration::show(pause)
+        );
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = stop.cancelled() => return,
+        }
+        pause = (pause * 2).min(Duration::from_secs(30));
+    }
 }
 
 /// The listen addresses: flags, else the environment variables the existing webhooks read.
@@ -97,12 +129,8 @@ fn from_env(host: &str, port: &str, default_host: &str) -> anyhow::Result<Option
     Ok(Some(SocketAddr::new(ip, port)))
 }
 
-pub async fn run(
-    config: Config,
-    only: Option<String>,
-    args: ServeArgs,
-    metrics: Arc<metrics::Metrics>,
-) -> anyhow::Result<ExitCode> {
+pub async fn run(config: Config, only: Option<String>, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let metrics = Arc::new(Metrics::default());
     let listen = Listen {
         external_dns: match args.external_dns {
             Some(a) => Some(a),
@@ -166,12 +194,9 @@ pub async fn run(
         );
     }
     let acme = crate::commands::acme_settings(&config, &crate::cli::AcmeArgs::default())?;
-    let zones = Zones::discover(config.providers(only.as_deref())?).await;
-    if !zones.unreachable().is_empty() {
-        bail!("cannot list the zones: {}", zones.unreachable().join("; "));
-    }
+    let router = Arc::new(config.router(only.as_deref())?);
     let state = Arc::new(ServeState {
-        zones,
+        router: router.clone(),
         acme,
         httpreq_users,
         dyndns_users,
@@ -185,7 +210,7 @@ pub async fn run(
     let shutdown = CancellationToken::new();
     let mut servers = tokio::task::JoinSet::new();
     let mut bound = Vec::new();
-    let routers: [(&str, Option<SocketAddr>, Router, bool); 4] = [
+    let routers: [(&str, Option<SocketAddr>, axum::Router, bool); 4] = [
         ("external-dns", listen.external_dns, webhook_router(&state), false),
         ("httpreq", listen.httpreq, httpreq_router(&state), true),
         ("dyndns", listen.dyndns, dyndns_router(&state), true),
@@ -213,6 +238,21 @@ pub async fn run(
         };
     }
     let mut gateway_task = None;
+    // The zone lists, for a moment: a configuration that routes a zone to several providers
+    // is refused at once when they answer in time; one that cannot be reached is asked
+    // again in the background while everything else is served.
+    let discovery = tokio::spawn(keep_discovering(router.clone(), shutdown.clone()));
+    if tokio::time::timeout(FIRST_DISCOVERY, router.discover()).await.is_ok() && router.is_ready() {
+        let ambiguous: Vec<String> =
+            router.ambiguous().into_iter().map(|(zone, holders)| format!("{zone} ({})", holders.join(", "))).collect();
+        if !ambiguous.is_empty() {
+            bail!(
+                "zones held by several providers with no [[zone]] naming their targets: {}; add a [[zone]] with \
+                 targets for each, or serve one provider with --provider",
+                ambiguous.join(", ")
+            );
+        }
+    }
     if let Some(addr) = args.rfc2136 {
         let (addr, task) = rfc2136::listen(state.clone(), addr, shutdown.clone())
             .await
@@ -228,7 +268,12 @@ pub async fn run(
         }
         out.flush()?;
     }
-    tracing::info!(target: "zonectl::serve", "serving {} zone(s)", state.zones.names().count());
+    tracing::info!(
+        target: "zonectl::serve",
+        "serving {} provider(s){}",
+        router.providers().count(),
+        if router.is_ready() { String::new() } else { format!(" (not ready: {})", router.unreachable().join("; ")) }
+    );
 
     wait_for_signal().await?;
     state.healthy.store(false, Ordering::SeqCst);
@@ -238,6 +283,7 @@ pub async fn run(
     if let Some(task) = gateway_task {
         let _ = task.await;
     }
+    discovery.abort();
     state.tasks.close();
     state.tasks.wait().await;
     if let Some((stop, server)) = metrics_server {
@@ -259,8 +305,8 @@ async fn wait_for_signal() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn webhook_router(state: &Arc<ServeState>) -> Router {
-    Router::new()
+fn webhook_router(state: &Arc<ServeState>) -> axum::Router {
+    axum::Router::new()
         .route("/", get(webhook::negotiate))
         .route("/records", get(webhook::records).post(webhook::apply))
         .route("/adjustendpoints", post(webhook::adjust))
@@ -270,31 +316,66 @@ fn webhook_router(state: &Arc<ServeState>) -> Router {
         .with_state(state.clone())
 }
 
-fn httpreq_router(state: &Arc<ServeState>) -> Router {
-    Router::new()
+fn httpreq_router(state: &Arc<ServeState>) -> axum::Router {
+    axum::Router::new()
         .route("/present", post(httpreq::present))
         .route("/cleanup", post(httpreq::cleanup))
         .layer(DefaultBodyLimit::max(64 << 10))
         .with_state(state.clone())
 }
 
-fn dyndns_router(state: &Arc<ServeState>) -> Router {
-    Router::new()
+fn dyndns_router(state: &Arc<ServeState>) -> axum::Router {
+    axum::Router::new()
         .route("/nic/update", get(dyndns::update).post(dyndns::update))
         .layer(DefaultBodyLimit::max(64 << 10))
         .with_state(state.clone())
 }
 
-fn metrics_router(state: &Arc<ServeState>) -> Router {
-    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics_text)).with_state(state.clone())
+fn metrics_router(state: &Arc<ServeState>) -> axum::Router {
+    axum::Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .with_state(state.clone())
 }
 
+/// Liveness: the process serves (503 only once it is shutting down).
 async fn healthz(State(state): State<Arc<ServeState>>) -> Response {
     if state.healthy.load(Ordering::SeqCst) {
         (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"status\":\"ok\"}").into_response()
     } else {
         error(StatusCode::SERVICE_UNAVAILABLE, "shutting down")
     }
+}
+
+/// Readiness: every provider has answered once, and no zone is held by several providers
+/// with nothing saying which are its targets.
+async fn readyz(State(state): State<Arc<ServeState>>) -> Response {
+    if !state.healthy.load(Ordering::SeqCst) {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    }
+    match not_ready(&state) {
+        None => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"status\":\"ready\"}").into_response()
+        }
+        Some(why) => error(StatusCode::SERVICE_UNAVAILABLE, &why),
+    }
+}
+
+/// Why the providers cannot be served as a whole yet, if they cannot.
+pub fn not_ready(state: &ServeState) -> Option<String> {
+    if !state.router.is_ready() {
+        return Some(format!("not ready: {}", state.router.unreachable().join("; ")));
+    }
+    let ambiguous = state.router.ambiguous();
+    if !ambiguous.is_empty() {
+        let zones: Vec<String> = ambiguous.iter().map(|(z, h)| format!("{z} ({})", h.join(", "))).collect();
+        return Some(format!(
+            "zones held by several providers with no [[zone]] naming their targets: {}",
+            zones.join(", ")
+        ));
+    }
+    None
 }
 
 async fn metrics_text(State(state): State<Arc<ServeState>>) -> Response {
@@ -351,7 +432,7 @@ async fn log_request(
     response
 }
 
-async fn serve_plain(listener: tokio::net::TcpListener, router: Router, stop: CancellationToken) {
+async fn serve_plain(listener: tokio::net::TcpListener, router: axum::Router, stop: CancellationToken) {
     let app = router.into_make_service_with_connect_info::<SocketAddr>();
     let _ = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await;
 }
@@ -360,7 +441,7 @@ async fn serve_plain(listener: tokio::net::TcpListener, router: Router, stop: Ca
 /// connections in flight finish their requests.
 async fn serve_tls(
     listener: tokio::net::TcpListener,
-    router: Router,
+    router: axum::Router,
     acceptor: tokio_rustls::TlsAcceptor,
     stop: CancellationToken,
 ) {

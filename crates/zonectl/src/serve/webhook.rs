@@ -16,8 +16,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use zonectl_core::plan::{self, ApplyOptions, PlanOptions, TtlPolicy};
-use zonectl_core::provider::{Provider, TtlRule};
+use zonectl_core::edit::{self, Op, Options, Transaction};
+use zonectl_core::plan::TtlPolicy;
+use zonectl_core::provider::{RecordFilter, TtlRule};
+use zonectl_core::route::Route;
 use zonectl_core::{Name, RData, Record, RecordType, Ttl, Txt, Zone};
 
 use super::{ServeState, error};
@@ -91,12 +93,18 @@ fn webhook_json(status: StatusCode, body: &impl serde::Serialize) -> Response {
 }
 
 /// `GET /`: the zones served, as external-dns's `DomainFilter` (`include`, not the
-/// `filters` the OpenAPI document shows).
+/// `filters` the OpenAPI document shows). external-dns asks once, at its start, and keeps
+/// the answer: until every provider has answered, 503 (it asks again).
 pub async fn negotiate(State(state): State<Arc<ServeState>>) -> Response {
+    if let Some(why) = super::not_ready(&state) {
+        return error(StatusCode::SERVICE_UNAVAILABLE, &why);
+    }
     let include: Vec<String> = state
-        .zones
-        .names()
-        .map(|z| z.as_str().trim_end_matches('.').to_owned())
+        .router
+        .routes()
+        .into_iter()
+        .flatten()
+        .map(|route| route.zone.as_str().trim_end_matches('.').to_owned())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -105,21 +113,42 @@ pub async fn negotiate(State(state): State<Arc<ServeState>>) -> Response {
     webhook_json(StatusCode::OK, &filter)
 }
 
-/// `GET /records`: every record set of every zone, TTLs as the provider keeps them.
+/// `GET /records`: every record set of every zone, each once (read at the zone's first
+/// target), TTLs as the provider keeps them. Until every provider has answered, 503: a
+/// listing without one provider's zones would have external-dns create their records anew.
 pub async fn records(State(state): State<Arc<ServeState>>) -> Response {
-    let mut endpoints = Vec::new();
-    for (zone, provider) in state.zones.iter() {
-        match provider.list_records(zone).await {
-            Ok(existing) => {
-                let records = existing.into_iter().map(|e| e.record).collect();
-                endpoints.extend(to_endpoints(Zone::from_records(zone.clone(), records)));
-            }
+    if let Some(why) = super::not_ready(&state) {
+        return error(StatusCode::SERVICE_UNAVAILABLE, &why);
+    }
+    let (listed, counts) = zonectl_core::meter::measured(async {
+        let mut endpoints = Vec::new();
+        for route in state.router.routes() {
+            let route = route.map_err(|e| e.to_string())?;
+            let records = read_first(&route).await.map_err(|e| format!("{}: {e}", route.zone))?;
+            endpoints.extend(to_endpoints(Zone::from_records(route.zone.clone(), records)));
+        }
+        Ok::<_, String>(endpoints)
+    })
+    .await;
+    state.metrics.cost(&counts);
+    match listed {
+        Ok(endpoints) => webhook_json(StatusCode::OK, &endpoints),
+        Err(message) => error(StatusCode::INTERNAL_SERVER_ERROR, &message),
+    }
+}
+
+/// The zone's records at its first target that can be read.
+pub async fn read_first(route: &Route) -> zonectl_core::Result<Vec<Record>> {
+    let mut first_error = None;
+    for provider in &route.targets {
+        match provider.list_records(&route.zone).await {
+            Ok(records) => return Ok(records.into_iter().map(|e| e.record).collect()),
             Err(e) => {
-                return error(StatusCode::INTERNAL_SERVER_ERROR, &format!("{zone}: {e}"));
+                first_error.get_or_insert(e);
             }
         }
     }
-    webhook_json(StatusCode::OK, &endpoints)
+    Err(first_error.expect("a route has targets"))
 }
 
 /// The record sets of a zone external-dns can hold, as endpoints.
@@ -165,38 +194,46 @@ struct SetChange {
     data: Vec<RData>,
 }
 
-/// An endpoint read as a record set, with the zone it falls in.
-fn read_endpoint(state: &ServeState, endpoint: &Endpoint) -> Result<(Name, SetChange), String> {
+/// Why an endpoint cannot be taken: a mistake of the request's (400), or of the
+/// configuration's (500, logged).
+enum Refusal {
+    Request(String),
+    Config(String),
+}
+
+/// An endpoint read as a record set, with the route of the zone it falls in.
+async fn read_endpoint(state: &ServeState, endpoint: &Endpoint) -> Result<(Route, SetChange), Refusal> {
     let shown = &endpoint.dns_name;
-    let name = Name::parse(shown).map_err(|e| format!("dnsName '{shown}': {e}"))?;
+    let name = Name::parse(shown).map_err(|e| Refusal::Request(format!("dnsName '{shown}': {e}")))?;
     let rtype: RecordType = endpoint
         .record_type
         .parse()
-        .map_err(|_| format!("{shown}: record type '{}' is not known", endpoint.record_type))?;
+        .map_err(|_| Refusal::Request(format!("{shown}: record type '{}' is not known", endpoint.record_type)))?;
     if !TYPES.contains(&rtype) {
-        return Err(format!("{shown}: {rtype} records are not served through the webhook"));
+        return Err(Refusal::Request(format!("{shown}: {rtype} records are not served through the webhook")));
     }
-    let (zone, _) = state.zones.find(&name).map_err(|_| {
-        format!(
+    let route = state.router.find(&name).await.map_err(|e| match e {
+        zonectl_core::Error::Routing(message) if message.starts_with("no zone for") => Refusal::Request(format!(
             "{shown} is in no zone served here; an ownership record of a zone's apex needs external-dns's \
              --txt-prefix (e.g. \"reg-%{{record_type}}.\")"
-        )
+        )),
+        other => Refusal::Config(other.to_string()),
     })?;
     let ttl = match endpoint.record_ttl {
-        ttl if ttl <= 0 => None,
+        0 => None,
         ttl => Some(
             u32::try_from(ttl)
                 .ok()
                 .and_then(Ttl::from_secs)
-                .ok_or_else(|| format!("{shown}: recordTTL {ttl} is out of range"))?,
+                .ok_or_else(|| Refusal::Request(format!("{shown}: recordTTL {ttl} is not a TTL (0 to 2147483647)")))?,
         ),
     };
     let data = endpoint
         .targets
         .iter()
-        .map(|t| parse_target(rtype, t).map_err(|e| format!("{shown} {rtype} target '{t}': {e}")))
+        .map(|t| parse_target(rtype, t).map_err(|e| Refusal::Request(format!("{shown} {rtype} target '{t}': {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((zone.clone(), SetChange { name, rtype, ttl, data }))
+    Ok((route, SetChange { name, rtype, ttl, data }))
 }
 
 fn absolute(name: &str) -> String {
@@ -222,14 +259,6 @@ fn unquote(text: &str) -> &str {
     text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text)
 }
 
-/// Whether a held record is one external-dns names: TXT compared without quotes.
-fn same_data(held: &RData, asked: &RData) -> bool {
-    match (held, asked) {
-        (RData::Txt(a), RData::Txt(b)) => unquote(&a.value_lossy()) == unquote(&b.value_lossy()),
-        _ => held == asked,
-    }
-}
-
 /// `POST /records`: the changes applied, all zones, then 204.
 pub async fn apply(State(state): State<Arc<ServeState>>, headers: HeaderMap, body: Bytes) -> Response {
     if let Some(refused) = wrong_media(headers.get(header::CONTENT_TYPE)) {
@@ -243,29 +272,71 @@ pub async fn apply(State(state): State<Arc<ServeState>>, headers: HeaderMap, bod
         return error(StatusCode::BAD_REQUEST, "updateOld and updateNew differ in length");
     }
     // Everything is read before anything is sent: one bad endpoint refuses the request.
-    let mut per_zone: BTreeMap<Name, (Vec<SetChange>, Vec<SetChange>)> = BTreeMap::new();
+    let mut per_zone: BTreeMap<Name, (Route, Vec<Op>, Vec<Op>)> = BTreeMap::new();
     let removals = changes.delete.iter().chain(&changes.update_old);
     let additions = changes.create.iter().chain(&changes.update_new);
     for (endpoint, adding) in removals.map(|e| (e, false)).chain(additions.map(|e| (e, true))) {
-        match read_endpoint(&state, endpoint) {
-            Ok((zone, change)) => {
-                let entry = per_zone.entry(zone).or_default();
-                if adding { entry.1.push(change) } else { entry.0.push(change) }
+        let (route, change) = match read_endpoint(&state, endpoint).await {
+            Ok(read) => read,
+            Err(Refusal::Request(message)) => return error(StatusCode::BAD_REQUEST, &message),
+            Err(Refusal::Config(message)) => {
+                tracing::error!(target: "zonectl::serve", "external-dns: {message}");
+                return error(StatusCode::INTERNAL_SERVER_ERROR, &message);
             }
-            Err(message) => return error(StatusCode::BAD_REQUEST, &message),
-        }
+        };
+        let entry = per_zone.entry(route.zone.clone()).or_insert_with(|| (route, Vec::new(), Vec::new()));
+        if adding { entry.2.extend(additions_of(change)) } else { entry.1.extend(removals_of(change)) }
     }
+    let transactions: Vec<Transaction> = per_zone
+        .into_values()
+        .map(|(route, mut ops, adds)| {
+            ops.extend(adds);
+            let options = Options {
+                ttl_policy: TtlPolicy::Round,
+                // external-dns decides what it owns; the ratio threshold is for people's applies.
+                force: true,
+                lock: true,
+                ..Options::default()
+            };
+            Transaction::edit(route, RecordFilter::default(), ops, options)
+        })
+        .collect();
     // Applied in a task of its own: a client that gives up (external-dns waits 15 s) does
     // not cut an apply short; its next loop sees the result.
     let task_state = state.clone();
     let applied = state
         .tasks
         .spawn(async move {
-            for (zone, (remove, add)) in per_zone {
-                let provider = task_state.zones.find(&zone).map(|(_, p)| p.clone()).map_err(Failure::from)?;
-                apply_zone(&task_state, provider.as_ref(), &zone, remove, add).await?;
+            let prepared = edit::prepare(transactions).await.map_err(Failure::from)?;
+            let reports = prepared.apply(None).await;
+            let mut failure = None;
+            for report in &reports {
+                task_state.metrics.changed(report);
+                for target in &report.targets {
+                    tracing::info!(
+                        target: "zonectl::serve",
+                        provider = %target.provider,
+                        zone = %report.zone,
+                        changes = target.done(),
+                        status = ?target.status(),
+                        "external-dns: {} at {}: {} change(s) made, {:?}",
+                        report.zone,
+                        target.provider,
+                        target.done(),
+                        target.status()
+                    );
+                }
+                if failure.is_none() && !report.is_ok() {
+                    failure = Some(report.first_error().map_or_else(
+                        || Failure {
+                            retryable: true,
+                            message: format!("{}: the change did not complete", report.zone),
+                        },
+                        |e| Failure::from(e.clone()),
+                    ));
+                }
             }
-            Ok::<(), Failure>(())
+            failure.map_or(Ok(()), Err)
         })
         .await;
     match applied {
@@ -279,6 +350,31 @@ pub async fn apply(State(state): State<Arc<ServeState>>, headers: HeaderMap, bod
     }
 }
 
+/// The ops that take an endpoint's values away (the whole set when it names none). TXT
+/// values are matched with and without the registry's quotes.
+fn removals_of(change: SetChange) -> Vec<Op> {
+    let SetChange { name, rtype, data, .. } = change;
+    if data.is_empty() {
+        return vec![Op::Remove { name, rtype, data: None }];
+    }
+    data.into_iter()
+        .flat_map(|d| {
+            let quoted = match &d {
+                RData::Txt(txt) => Some(RData::Txt(Txt::from_value(format!("\"{}\"", txt.value_lossy())))),
+                _ => None,
+            };
+            std::iter::once(d).chain(quoted)
+        })
+        .map(|d| Op::Remove { name: name.clone(), rtype, data: Some(d) })
+        .collect()
+}
+
+/// The ops that add an endpoint's values, the set taking its TTL.
+fn additions_of(change: SetChange) -> Vec<Op> {
+    let SetChange { name, ttl, data, .. } = change;
+    data.into_iter().map(|d| Op::Add { name: name.clone(), data: d, ttl }).collect()
+}
+
 /// Why a change failed, and whether trying again may help (a server's trouble) or not
 /// (the provider's rules refuse it).
 struct Failure {
@@ -289,76 +385,6 @@ struct Failure {
 impl From<zonectl_core::Error> for Failure {
     fn from(e: zonectl_core::Error) -> Failure {
         Failure { retryable: e.is_retryable() || e.is_ambiguous(), message: e.to_string() }
-    }
-}
-
-async fn apply_zone(
-    state: &ServeState,
-    provider: &dyn Provider,
-    zone: &Name,
-    remove: Vec<SetChange>,
-    add: Vec<SetChange>,
-) -> Result<(), Failure> {
-    let failed = Failure::from;
-    let _lock = provider.lock(zone).await.map_err(failed)?;
-    let existing = provider.list_records(zone).await.map_err(failed)?;
-    let mut records: Vec<Record> = existing.iter().map(|e| e.record.clone()).collect();
-    for change in &remove {
-        records.retain(|r| {
-            !(r.name == change.name
-                && r.rtype() == change.rtype
-                && (change.data.is_empty() || change.data.iter().any(|d| same_data(&r.data, d))))
-        });
-    }
-    let default_ttl = match provider.capabilities().ttl {
-        TtlRule::Range { default, .. } => Ttl::from_secs(default).unwrap_or(Ttl::MAX),
-        TtlRule::None => Ttl::from_secs(3600).expect("in range"),
-    };
-    for change in add {
-        let held_ttl = records.iter().find(|r| r.name == change.name && r.rtype() == change.rtype).map(|r| r.ttl);
-        let ttl = change.ttl.or(held_ttl).unwrap_or(default_ttl);
-        for record in records.iter_mut().filter(|r| r.name == change.name && r.rtype() == change.rtype) {
-            record.ttl = ttl;
-        }
-        for data in change.data {
-            let held =
-                records.iter().any(|r| r.name == change.name && r.rtype() == change.rtype && same_data(&r.data, &data));
-            if !held {
-                records.push(Record::new(change.name.clone(), ttl, data));
-            }
-        }
-    }
-    let desired = Zone::from_records(zone.clone(), records);
-    let options = PlanOptions { ttl_policy: TtlPolicy::Round, ..PlanOptions::default() };
-    let planned = plan::plan(provider.name(), provider.capabilities(), &desired, existing, &options).map_err(failed)?;
-    if planned.is_empty() {
-        return Ok(());
-    }
-    // external-dns decides what it owns; the ratio threshold is for people's applies.
-    let applied = plan::apply(provider, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() })
-        .await
-        .map_err(failed)?;
-    let done = applied.report.outcomes.iter().filter(|o| matches!(o, zonectl_core::provider::Outcome::Done)).count();
-    state
-        .metrics
-        .changes_applied
-        .get_or_create(&super::metrics::ProviderLabels { provider: provider.name().into() })
-        .inc_by(done as u64);
-    tracing::info!(
-        target: "zonectl::serve",
-        provider = provider.name(),
-        zone = %zone,
-        changes = done,
-        "external-dns: {zone} at {}: {done} of {} change(s) made",
-        provider.name(),
-        applied.report.outcomes.len()
-    );
-    match applied.report.outcomes.into_iter().find_map(|o| match o {
-        zonectl_core::provider::Outcome::Failed(e) | zonectl_core::provider::Outcome::Unknown(e) => Some(e),
-        _ => None,
-    }) {
-        Some(e) => Err(Failure::from(e)),
-        None => Ok(()),
     }
 }
 
@@ -376,15 +402,18 @@ pub async fn adjust(State(state): State<Arc<ServeState>>, headers: HeaderMap, bo
     for endpoint in &mut endpoints {
         endpoint.provider_specific.clear();
         let Ok(name) = Name::parse(&endpoint.dns_name) else { continue };
-        let Ok((_, provider)) = state.zones.find(&name) else { continue };
-        match provider.capabilities().ttl {
-            TtlRule::None => endpoint.record_ttl = 0,
-            rule if endpoint.record_ttl > 0 => {
-                if let Some(ttl) = u32::try_from(endpoint.record_ttl).ok().and_then(Ttl::from_secs) {
-                    endpoint.record_ttl = i64::from(rule.round(ttl).as_secs());
+        let Ok(route) = state.router.find(&name).await else { continue };
+        // The TTL every target will read back: each target's rule in turn.
+        for provider in &route.targets {
+            match provider.capabilities().ttl {
+                TtlRule::None => endpoint.record_ttl = 0,
+                rule if endpoint.record_ttl > 0 => {
+                    if let Some(ttl) = u32::try_from(endpoint.record_ttl).ok().and_then(Ttl::from_secs) {
+                        endpoint.record_ttl = i64::from(rule.round(ttl).as_secs());
+                    }
                 }
+                _ => {}
             }
-            _ => {}
         }
     }
     webhook_json(StatusCode::OK, &endpoints)

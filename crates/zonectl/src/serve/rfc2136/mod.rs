@@ -24,8 +24,10 @@ use hickory_server::server::{Request, RequestHandler as _, ResponseHandler, Resp
 use hickory_server::zone_handler::{Catalog, MessageResponse};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio_util::sync::CancellationToken;
-use zonectl_core::plan::{self, ApplyOptions, PlanOptions, TtlPolicy};
-use zonectl_core::{Name, Record, Zone};
+use zonectl_core::edit::{self, Condition, CustomEdit, Desired, Op, Options, Transaction, Unmet};
+use zonectl_core::plan::TtlPolicy;
+use zonectl_core::provider::RecordFilter;
+use zonectl_core::{Name, Record};
 use zonectl_emulator::dns::{DnsRecord, DnsZone};
 
 use self::tsig::{Key, Verdict};
@@ -261,11 +263,17 @@ async fn cached(state: &ServeState) -> Result<(Arc<Catalog>, HashMap<Name, Vec<h
     {
         return Ok((cached.catalog.clone(), cached.transfers.clone()));
     }
-    let mut zones = Vec::new();
-    for (zone, provider) in state.zones.iter() {
-        let records = provider.list_records(zone).await.map_err(|e| e.to_string())?;
-        zones.push(dns_zone(zone, records.into_iter().map(|e| e.record)));
-    }
+    let (read, counts) = zonectl_core::meter::measured(async {
+        let mut zones = Vec::new();
+        for route in state.router.routes().into_iter().flatten() {
+            let records = super::webhook::read_first(&route).await.map_err(|e| e.to_string())?;
+            zones.push(dns_zone(&route.zone, records.into_iter()));
+        }
+        Ok::<_, String>(zones)
+    })
+    .await;
+    state.metrics.cost(&counts);
+    let zones = read?;
     let catalog = Arc::new(zonectl_emulator::dns::catalog(&zones, &[], None));
     let transfers = zones
         .iter()
@@ -423,8 +431,14 @@ async fn check_and_apply(
         return Err(ResponseCode::FormErr);
     }
     let zone = Name::parse(&zone_query.name().to_ascii()).map_err(|_| ResponseCode::FormErr)?;
-    let provider =
-        state.zones.iter().find(|(z, _)| **z == zone).map(|(_, p)| p.clone()).ok_or(ResponseCode::NotAuth)?;
+    // §3.1.1: a zone this server is not authoritative for is NOTAUTH, before any permission.
+    let route = match state.router.find(&zone).await {
+        Ok(route) if route.zone == zone => route,
+        Ok(_) | Err(_) => {
+            tracing::info!(target: "zonectl::serve", "rfc2136: {peer}: {zone} is not a zone served here: NOTAUTH");
+            return Err(ResponseCode::NotAuth);
+        }
+    };
     let zone_key = zone.as_str().to_ascii_lowercase();
     let key_name = key.map_or_else(|| "(unsigned)".to_owned(), |k| k.name.to_string());
     let permitted = match key {
@@ -438,65 +452,66 @@ async fn check_and_apply(
     let prerequisites = message.answers.iter().map(update::entry).collect::<Result<Vec<_>, _>>()?;
     let updates = message.authorities.iter().map(update::entry).collect::<Result<Vec<_>, _>>()?;
     let count = updates.len();
+    // The key's rights are on the message alone: checked before anything is read.
+    if let Some(k) = key {
+        for u in &updates {
+            let name = u.name.as_str().trim_end_matches('.').to_ascii_lowercase();
+            let name_ok = k.names.is_empty() || k.names.iter().any(|p| zonectl_core::glob::matches(p, &name));
+            let type_ok = k.types.is_empty() || u.rtype.is_some_and(|t| k.types.contains(&t.to_string()));
+            if !(name_ok && type_ok) {
+                tracing::info!(target: "zonectl::serve", "rfc2136: key {key_name} may not change {} {:?}: REFUSED", u.name, u.rtype);
+                return Err(ResponseCode::Refused);
+            }
+        }
+    }
+    update::prescan(&zone, &updates)?;
+    let condition_zone = zone.clone();
+    let condition: Condition = Arc::new(move |records: &[Record]| {
+        update::check_prerequisites(&condition_zone, records, &prerequisites)
+            .map_err(|rcode| Unmet { message: format!("prerequisite not met: {rcode}"), code: u16::from(rcode) })
+    });
+    let update_zone = zone.clone();
+    let updates = Arc::new(updates);
+    let apply: CustomEdit = Arc::new(move |records: &mut Vec<Record>| update::apply(&update_zone, records, &updates));
+    let transaction = Transaction {
+        route,
+        desired: Desired::Edit {
+            filter: RecordFilter::default(),
+            ops: vec![Op::Custom(apply)],
+            condition: Some(condition),
+        },
+        // A TTL the provider refuses is refused here, not changed behind the client's back.
+        options: Options { ttl_policy: TtlPolicy::Refuse, force: true, lock: true, ..Options::default() },
+    };
     // In a task of its own: a client that goes away does not cut an apply short.
-    let task_state = state.clone();
-    let key_rights = key.map(|k| (k.names.clone(), k.types.clone()));
-    let (task_zone, task_key) = (zone.clone(), key_name.clone());
-    let outcome = state
-        .tasks
-        .spawn(async move {
-            let (state, zone) = (task_state, task_zone);
-            let _lock = provider.lock(&zone).await.map_err(|_| ResponseCode::ServFail)?;
-            let existing = provider.list_records(&zone).await.map_err(|e| {
-                tracing::warn!(target: "zonectl::serve", "rfc2136: {zone}: {e}");
-                ResponseCode::ServFail
-            })?;
-            let mut records: Vec<Record> = existing.iter().map(|e| e.record.clone()).collect();
-            update::check_prerequisites(&zone, &records, &prerequisites)?;
-            if let Some((names, types)) = &key_rights {
-                for u in &updates {
-                    let name = u.name.as_str().trim_end_matches('.').to_ascii_lowercase();
-                    let name_ok = names.is_empty() || names.iter().any(|p| zonectl_core::glob::matches(p, &name));
-                    let type_ok = types.is_empty() || u.rtype.is_some_and(|t| types.contains(&t.to_string()));
-                    if !(name_ok && type_ok) {
-                        tracing::info!(target: "zonectl::serve", "rfc2136: key {task_key} may not change {} {:?}: REFUSED", u.name, u.rtype);
-                        return Err(ResponseCode::Refused);
+    let outcome = state.tasks.spawn(edit::run(transaction)).await;
+    let (rcode, calls) = match outcome {
+        Ok(Ok(report)) => {
+            state.metrics.changed(&report);
+            if report.changed() {
+                state.rfc2136.invalidate();
+            }
+            let calls = report.targets.iter().map(|t| t.requests()).sum::<u64>();
+            match report.first_error() {
+                None if report.is_ok() => (ResponseCode::NoError, calls),
+                error => {
+                    if let Some(e) = error {
+                        tracing::warn!(target: "zonectl::serve", "rfc2136: {zone}: {e}");
                     }
+                    (ResponseCode::ServFail, calls)
                 }
             }
-            update::prescan(&zone, &updates)?;
-            update::apply(&zone, &mut records, updates)?;
-            let desired = Zone::from_records(zone.clone(), records);
-            // A TTL the provider refuses is refused here, not changed behind the client's back.
-            let options = PlanOptions { ttl_policy: TtlPolicy::Refuse, ..PlanOptions::default() };
-            let planned = plan::plan(provider.name(), provider.capabilities(), &desired, existing, &options).map_err(|e| {
-                tracing::info!(target: "zonectl::serve", "rfc2136: {zone}: {e}: REFUSED");
-                ResponseCode::Refused
-            })?;
-            if planned.is_empty() {
-                return Ok(0);
-            }
-            let applied = plan::apply(provider.as_ref(), &planned, &ApplyOptions { force: true, ..ApplyOptions::default() })
-                .await
-                .map_err(|_| ResponseCode::ServFail)?;
-            state.rfc2136.invalidate();
-            let done = applied.report.outcomes.iter().filter(|o| matches!(o, zonectl_core::provider::Outcome::Done)).count();
-            state
-                .metrics
-                .changes_applied
-                .get_or_create(&super::metrics::ProviderLabels { provider: provider.name().into() })
-                .inc_by(done as u64);
-            if let Some(e) = applied.report.outcomes.iter().find_map(|o| o.error()) {
-                tracing::warn!(target: "zonectl::serve", "rfc2136: {zone}: {e}");
-                return Err(ResponseCode::ServFail);
-            }
-            Ok(planned.operations.len())
-        })
-        .await
-        .unwrap_or(Err(ResponseCode::ServFail));
-    let (rcode, calls) = match &outcome {
-        Ok(calls) => (ResponseCode::NoError, *calls),
-        Err(rcode) => (*rcode, 0),
+        }
+        Ok(Err(zonectl_core::Error::ConditionFailed { code, .. })) => (ResponseCode::from_low(code as u8), 0),
+        Ok(Err(e @ zonectl_core::Error::Refused { .. })) => {
+            tracing::info!(target: "zonectl::serve", "rfc2136: {zone}: {e}: REFUSED");
+            (ResponseCode::Refused, 0)
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(target: "zonectl::serve", "rfc2136: {zone}: {e}");
+            (ResponseCode::ServFail, 0)
+        }
+        Err(_) => (ResponseCode::ServFail, 0),
     };
     tracing::info!(
         target: "zonectl::serve",
@@ -507,7 +522,7 @@ async fn check_and_apply(
         provider_calls = calls,
         "rfc2136: {peer}: update of {zone} with key {key_name}: {count} change(s), {rcode}, {calls} provider call(s)"
     );
-    outcome.map(|_| ())
+    if rcode == ResponseCode::NoError { Ok(()) } else { Err(rcode) }
 }
 
 #[cfg(test)]
