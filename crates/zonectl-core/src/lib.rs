@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod acme;
+pub mod basic_auth;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod ddns;

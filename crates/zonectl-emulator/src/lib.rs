@@ -252,7 +252,7 @@ pub struct Emulator {
     base_path: &'static str,
     shared: Arc<Shared>,
     server: tokio::task::JoinHandle<()>,
-    dns: Option<dns::DnsServer>,
+    dns: Option<zonectl_dns::DnsServer>,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -296,9 +296,11 @@ impl Emulator {
         let dns = match options.dns {
             Some(listen) => {
                 let zones = service.clone();
-                let view: dns::View = Arc::new(move || zones.dns_zones());
+                let view: zonectl_dns::View =
+                    Arc::new(move || zones.dns_zones().iter().filter_map(dns::DnsZone::typed).collect());
                 let delay = shared.scaled(options.propagation_delay);
-                Some(dns::DnsServer::start(listen, view, service.nameservers(), delay).await?)
+                let nameservers = service.nameservers().iter().filter_map(|n| Name::parse(n).ok()).collect();
+                Some(zonectl_dns::DnsServer::start(listen, view, nameservers, delay).await?)
             }
             None => None,
         };
@@ -318,7 +320,7 @@ impl Emulator {
 
     /// Where the provider's name servers answer (UDP and TCP), if they run.
     pub fn dns_addr(&self) -> Option<SocketAddr> {
-        self.dns.as_ref().map(|d| d.addr)
+        self.dns.as_ref().map(zonectl_dns::DnsServer::addr)
     }
 
     /// The requests so far (the most recent ones, up to the log's capacity).
@@ -393,14 +395,7 @@ async fn serve(listener: tokio::net::TcpListener, app: Router, idle: Duration, m
 
 /// The user and password of an HTTP Basic `Authorization` header.
 pub fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get("authorization")?.to_str().ok()?;
-    let (scheme, encoded) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = String::from_utf8(data_encoding::BASE64.decode(encoded.trim().as_bytes()).ok()?).ok()?;
-    let (user, password) = decoded.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
+    zonectl_core::basic_auth::parse(headers.get("authorization")?.to_str().ok()?)
 }
 
 /// The time now as the APIs write it: `2026-11-22T21:48:04Z`.

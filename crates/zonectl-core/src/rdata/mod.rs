@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 mod iana;
 mod svcb;
+mod wire;
 
 pub(crate) use iana::form_of;
 

@@ -2,10 +2,12 @@
 //! other, so that nsupdate, knsupdate, certbot's and lego's rfc2136 plugins and the like
 //! change records at providers that speak only HTTP.
 //!
-//! UDP and TCP on one port. The wire format is hickory-proto's; queries are answered by
-//! hickory-server's catalog, built from the providers' records (cached for a few seconds,
-//! and dropped after each update the gateway makes). An UPDATE is evaluated against the
-//! provider's records under the zone's lock and applied, all or nothing, as one plan.
+//! UDP and TCP on one port. The wire format is hickory-proto's; queries and transfers are
+//! answered by `zonectl_dns::Authority` from the providers' typed records (read at each
+//! zone's first target, cached for a few seconds, and dropped after each update the
+//! gateway makes). An UPDATE is one edit transaction: its prerequisites a condition on
+//! the zone as it is, its updates a change of every target's records, applied all or
+//! nothing.
 
 mod tsig;
 mod update;
@@ -21,14 +23,14 @@ use hickory_proto::rr::RecordType as DnsType;
 use hickory_server::net::runtime::TokioTime;
 use hickory_server::net::xfer::Protocol;
 use hickory_server::server::{Request, RequestHandler as _, ResponseHandler, ResponseInfo};
-use hickory_server::zone_handler::{Catalog, MessageResponse};
+use hickory_server::zone_handler::MessageResponse;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio_util::sync::CancellationToken;
 use zonectl_core::edit::{self, Condition, CustomEdit, Desired, Op, Options, Transaction, Unmet};
 use zonectl_core::plan::TtlPolicy;
 use zonectl_core::provider::RecordFilter;
-use zonectl_core::{Name, Record};
-use zonectl_emulator::dns::{DnsRecord, DnsZone};
+use zonectl_core::{Name, Record, Zone};
+use zonectl_dns::Authority;
 
 use self::tsig::{Key, Verdict};
 use super::ServeState;
@@ -51,8 +53,7 @@ pub struct Gateway {
 
 struct Cached {
     at: Instant,
-    catalog: Arc<Catalog>,
-    transfers: HashMap<Name, Vec<hickory_proto::rr::Record>>,
+    authority: Arc<Authority>,
 }
 
 impl Gateway {
@@ -101,7 +102,7 @@ pub async fn listen(
     listen: SocketAddr,
     stop: CancellationToken,
 ) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let (udp, tcp) = zonectl_emulator::dns::bind_both(listen).await?;
+    let (udp, tcp) = zonectl_dns::bind_both(listen).await?;
     let addr = udp.local_addr()?;
     let udp = Arc::new(udp);
     let task = tokio::spawn(async move {
@@ -256,50 +257,34 @@ fn formerr(raw: &[u8]) -> Option<Vec<u8>> {
     Message::error_msg(id, op_code, ResponseCode::FormErr).to_vec().ok()
 }
 
-/// The catalog of the providers' records, read again when older than [`CACHE_FOR`].
-async fn cached(state: &ServeState) -> Result<(Arc<Catalog>, HashMap<Name, Vec<hickory_proto::rr::Record>>), String> {
+/// What answers for the providers' zones, read again when older than [`CACHE_FOR`].
+async fn cached(state: &ServeState) -> Result<Arc<Authority>, String> {
     if let Some(cached) = &*state.rfc2136.cache.lock().expect("not poisoned")
         && cached.at.elapsed() < CACHE_FOR
     {
-        return Ok((cached.catalog.clone(), cached.transfers.clone()));
+        return Ok(cached.authority.clone());
     }
     let (read, counts) = zonectl_core::meter::measured(async {
         let mut zones = Vec::new();
         for route in state.router.routes().into_iter().flatten() {
             let records = super::webhook::read_first(&route).await.map_err(|e| e.to_string())?;
-            zones.push(dns_zone(&route.zone, records.into_iter()));
+            zones.push(Zone::from_records(route.zone.clone(), records));
         }
         Ok::<_, String>(zones)
     })
     .await;
     state.metrics.cost(&counts);
-    let zones = read?;
-    let catalog = Arc::new(zonectl_emulator::dns::catalog(&zones, &[], None));
-    let transfers = zones
-        .iter()
-        .filter_map(|z| Some((Name::parse(&z.name).ok()?, zonectl_emulator::dns::zone_records(z, &[]))))
-        .collect::<HashMap<_, _>>();
+    // A SOA is made up where the API keeps none, so that certbot finds the zone.
+    let authority = Arc::new(Authority::new(&read?, &[], None));
     *state.rfc2136.cache.lock().expect("not poisoned") =
-        Some(Cached { at: Instant::now(), catalog: catalog.clone(), transfers: transfers.clone() });
-    Ok((catalog, transfers))
+        Some(Cached { at: Instant::now(), authority: authority.clone() });
+    Ok(authority)
 }
 
-fn dns_zone(zone: &Name, records: impl Iterator<Item = Record>) -> DnsZone {
-    let records = records
-        .map(|r| DnsRecord {
-            name: r.name.as_str().to_owned(),
-            ttl: r.ttl.as_secs(),
-            rtype: r.rtype().to_string(),
-            data: r.data.to_string(),
-        })
-        .collect();
-    DnsZone { name: zone.as_str().to_owned(), records }
-}
-
-/// A query, answered by the catalog with authority.
+/// A query, answered with authority.
 async fn query(state: &ServeState, message: &Message, protocol: Protocol, mut response: Message) -> Option<Message> {
-    let catalog = match cached(state).await {
-        Ok((catalog, _)) => catalog,
+    let authority = match cached(state).await {
+        Ok(authority) => authority,
         Err(e) => {
             tracing::warn!(target: "zonectl::serve", "rfc2136: cannot read the zones: {e}");
             response.metadata.response_code = ResponseCode::ServFail;
@@ -312,7 +297,7 @@ async fn query(state: &ServeState, message: &Message, protocol: Protocol, mut re
     let bytes = unsigned.to_vec().ok()?;
     let request = Request::from_bytes(bytes, SocketAddr::from(([127, 0, 0, 1], 0)), protocol).ok()?;
     let capture = Capture::default();
-    catalog.handle_request::<Capture, TokioTime>(&request, capture.clone()).await;
+    authority.handle_request::<Capture, TokioTime>(&request, capture.clone()).await;
     let bytes = capture.0.lock().expect("not poisoned").take()?;
     let mut answer = Message::from_vec(&bytes).ok()?;
     let limit = match (&protocol, &message.edns) {
@@ -375,8 +360,8 @@ async fn transfer(
     }
     let zone = zone.expect("checked");
     let records = match cached(state).await {
-        Ok((_, transfers)) => match transfers.get(&zone) {
-            Some(records) if !records.is_empty() => records.clone(),
+        Ok(authority) => match authority.transfer(&zone) {
+            Some(records) if !records.is_empty() => records.to_vec(),
             _ => {
                 response.metadata.response_code = ResponseCode::NotAuth;
                 return vec![response];

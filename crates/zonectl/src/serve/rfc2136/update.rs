@@ -4,7 +4,8 @@
 
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{DNSClass, RData as DnsRData, Record as DnsRecord, RecordType as DnsType};
-use zonectl_core::{Name, RData, Record, RecordType, Ttl, Txt};
+use zonectl_core::{Name, RData, Record, RecordType, Ttl};
+use zonectl_dns::convert;
 
 /// A record of the message in the model's terms.
 pub struct Entry {
@@ -17,39 +18,20 @@ pub struct Entry {
     pub data: Option<RData>,
 }
 
-/// Reads one record of the message. A type the model cannot hold is REFUSED: no provider
-/// behind the gateway could store it.
+/// Reads one record of the message, through the one conversion of records
+/// (`zonectl_dns::convert`). Data the model cannot hold is REFUSED: no provider behind the
+/// gateway could store it.
 pub fn entry(record: &DnsRecord) -> Result<Entry, ResponseCode> {
-    let name = Name::parse(&record.name.to_ascii()).map_err(|_| ResponseCode::FormErr)?;
+    let name = convert::name_from_dns(&record.name).ok_or(ResponseCode::FormErr)?;
     let rtype = match record.record_type() {
         DnsType::ANY => None,
         other => Some(RecordType::from_code(u16::from(other))),
     };
     let data = match &record.data {
         DnsRData::Update0(_) => None,
-        DnsRData::TXT(txt) => Some(RData::Txt(Txt::from_strings(txt.txt_data.iter()))),
-        DnsRData::A(a) => Some(RData::A(a.0)),
-        DnsRData::AAAA(a) => Some(RData::Aaaa(a.0)),
-        DnsRData::CNAME(n) => Some(RData::Cname(name_of(&n.0)?)),
-        DnsRData::NS(n) => Some(RData::Ns(name_of(&n.0)?)),
-        DnsRData::PTR(n) => Some(RData::Ptr(name_of(&n.0)?)),
-        DnsRData::MX(mx) => Some(RData::Mx { preference: mx.preference, exchange: name_of(&mx.exchange)? }),
-        DnsRData::SRV(srv) => Some(RData::Srv {
-            priority: srv.priority,
-            weight: srv.weight,
-            port: srv.port,
-            target: name_of(&srv.target)?,
-        }),
-        other => {
-            let rtype = rtype.ok_or(ResponseCode::FormErr)?;
-            Some(RData::parse(rtype, &other.to_string(), None).map_err(|_| ResponseCode::Refused)?)
-        }
+        other => Some(convert::data_from_dns(record.record_type(), other).map_err(|_| ResponseCode::Refused)?),
     };
     Ok(Entry { name, rtype, class: record.dns_class, ttl: record.ttl, data })
-}
-
-fn name_of(name: &hickory_proto::rr::Name) -> Result<Name, ResponseCode> {
-    Name::parse(&name.to_ascii()).map_err(|_| ResponseCode::FormErr)
 }
 
 fn is_meta(rtype: Option<RecordType>) -> bool {
@@ -187,6 +169,7 @@ pub fn apply(zone: &Name, records: &mut Vec<Record>, updates: &[Entry]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use zonectl_core::Txt;
 
     fn name(text: &str) -> Name {
         Name::parse(text).unwrap()
