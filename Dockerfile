@@ -13,7 +13,10 @@ RUN apt-get update \
  && rustup target add x86_64-unknown-linux-musl
 WORKDIR /src
 COPY . .
+# The server build: every provider, no emulators (`zonectl emulate` and `demo` are for
+# trying zonectl out, not for a cluster).
 RUN cargo build --release --locked --target x86_64-unknown-linux-musl -p zonectl \
+      --no-default-features --features luadns,domeneshop,zoneid,vpsorg,mydomainlu \
  && install -D target/x86_64-unknown-linux-musl/release/zonectl /out/zonectl \
  && install -d -o 65532 -g 65532 /out/state
 

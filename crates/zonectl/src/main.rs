@@ -55,18 +55,22 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 /// The error and its causes on one line, each cause once: a cause whose text the line
-/// already holds (a message that quotes its source) is not repeated.
+/// already holds (a message that quotes its source) is not repeated, and the causes
+/// below one of zonectl's own errors (which says in words what its source was: `cannot
+/// connect: connection refused`) are not added.
 fn one_line(err: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in err.chain() {
         let text = cause.to_string();
-        if line.contains(&text) {
-            continue;
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
         }
-        if !line.is_empty() {
-            line.push_str(": ");
+        if cause.downcast_ref::<zonectl_core::Error>().is_some() {
+            break;
         }
-        line.push_str(&text);
     }
     line.replace('\n', " ")
 }

@@ -708,35 +708,11 @@ async fn listeners_from_the_environment_json_logs_and_metrics() {
     );
 }
 
-/// The Dockerfile's `ENV`, `ENTRYPOINT` and `CMD`, read from the file itself.
-fn image_definition() -> (Vec<(String, String)>, Vec<String>) {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Dockerfile")).unwrap();
-    let joined = text.replace("\\\n", " ");
-    let last_stage = joined.rsplit("\nFROM ").next().unwrap();
-    let mut env = Vec::new();
-    let mut argv = Vec::new();
-    for line in last_stage.lines() {
-        if let Some(rest) = line.strip_prefix("ENV ") {
-            for pair in rest.split_whitespace() {
-                let (k, v) = pair.split_once('=').unwrap();
-                env.push((k.to_owned(), v.to_owned()));
-            }
-        }
-        for directive in ["ENTRYPOINT ", "CMD "] {
-            if let Some(rest) = line.strip_prefix(directive) {
-                let list: Vec<String> = serde_json::from_str(rest).unwrap();
-                argv.extend(list);
-            }
-        }
-    }
-    (env, argv)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_runs_as_the_image_runs_it() {
     // The image's command and environment; only the mounts (configuration, secrets,
     // state) and the ports (8888 and 8080 may be taken here) are this test's.
-    let (env, argv) = image_definition();
+    let (env, argv) = common::image_definition();
     assert_eq!(argv[0], "/usr/local/bin/zonectl");
     assert!(env.contains(&("WEBHOOK_HOST".into(), "127.0.0.1".into())), "{env:?}");
     let setup = Setup::emulated("luadns", "0.01");
@@ -1347,4 +1323,67 @@ except dns.tsig.PeerBadTime:
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(text.trim(), "BADTIME", "{text}");
     assert!(!std::fs::read_to_string(setup.path("zones/example.com.zone")).unwrap().contains("late"));
+}
+
+/// A port nothing listens on (yet).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_listens_while_a_provider_is_down_and_is_ready_once_it_answers() {
+    // The provider's API is not there at start: in Kubernetes a crash here would be a
+    // CrashLoopBackOff on any API hiccup.
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("zonectl.toml"),
+        format!(
+            "[providers.lua]\nkind = \"luadns\"\nendpoint = \"http://127.0.0.1:{port}/v1\"\n\
+             username = \"joe@example.com\"\ntoken = \"emulator-luadns-key-0123456789\"\n"
+        ),
+    )
+    .unwrap();
+    let setup = Setup { dir, emulate: None };
+    let served = setup.serve(&["--external-dns", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--log-format", "json"]);
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        let http = http.clone();
+        let url = format!("{}{path}", served.url("metrics"));
+        async move { http.get(url).send().await.unwrap() }
+    };
+    assert_eq!(get("/healthz").await.status(), 200, "alive");
+    let not_ready = get("/readyz").await;
+    assert_eq!(not_ready.status(), 503);
+    let why: Value = not_ready.json().await.unwrap();
+    assert!(why["error"].as_str().unwrap().starts_with("not ready: lua: "), "{why}");
+    // external-dns asks again while the webhook says it is not ready.
+    let negotiated = http.get(served.url("external-dns")).send().await.unwrap();
+    assert_eq!(negotiated.status(), 503);
+
+    // The API comes up on that port: zonectl is ready without a restart.
+    let _emulator = Emulate::start(&["luadns", "--listen", &format!("127.0.0.1:{port}")]);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while get("/readyz").await.status() != 200 {
+        assert!(Instant::now() < deadline, "never ready: {}", served.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(Webhook::new(&served).negotiate().await["include"], json!(["example.com", "example.net"]));
+    // Every line it printed is JSON, the first failures to reach the provider included.
+    let log = served.log();
+    assert!(log.contains("not ready: lua: "), "{log}");
+    for line in log.lines() {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
+}
+
+#[test]
+fn a_startup_error_follows_the_log_format() {
+    let setup = Setup::zonefile();
+    let out = setup.command().args(["serve", "--log-format", "json", "--rfc2136", "127.0.0.1:0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let line: Value = serde_json::from_str(stderr.trim()).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(line["level"], "ERROR");
+    assert!(line["message"].as_str().unwrap().contains("has no [[serve.rfc2136.keys]]"), "{line}");
 }

@@ -393,6 +393,13 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// The zones the account holds.
     async fn list_zones(&self) -> Result<Vec<Name>>;
 
+    /// Zones the account holds that zonectl cannot manage there, each with why (Domeneshop's
+    /// domains without the DNS service), as the last [`Provider::list_zones`] found them:
+    /// `zone list` names them rather than leave them out silently.
+    fn unmanaged_zones(&self) -> Vec<(Name, String)> {
+        Vec::new()
+    }
+
     /// Every record of `zone`, with the provider's ids.
     async fn list_records(&self, zone: &Name) -> Result<Vec<Existing>>;
 

@@ -201,6 +201,8 @@ pub struct Domeneshop {
     http: HttpClient,
     capabilities: Capabilities,
     domains: Mutex<HashMap<Name, Domain>>,
+    /// The account's domains without the DNS service.
+    parked: Mutex<Vec<Name>>,
 }
 
 impl Domeneshop {
@@ -209,7 +211,12 @@ impl Domeneshop {
         let endpoint = config.endpoint.as_deref().unwrap_or(DEFAULT_ENDPOINT);
         let auth = Auth::Basic { user: config.token, password: config.secret };
         let http = HttpClient::new(name, endpoint, auth, API, config.retry)?.with_lock_dir(config.lock_dir);
-        Ok(Domeneshop { http, capabilities: capabilities(), domains: Mutex::new(HashMap::new()) })
+        Ok(Domeneshop {
+            http,
+            capabilities: capabilities(),
+            domains: Mutex::new(HashMap::new()),
+            parked: Mutex::new(Vec::new()),
+        })
     }
 
     fn provider(&self) -> &str {
@@ -222,6 +229,12 @@ impl Domeneshop {
             return Ok(domain.clone());
         }
         self.list_zones().await?;
+        if self.parked.lock().expect("not poisoned").contains(zone) {
+            return Err(Error::Unsupported {
+                provider: self.provider().to_owned(),
+                message: format!("{zone} has no DNS service at Domeneshop, so its records cannot be managed here"),
+            });
+        }
         self.domains.lock().expect("not poisoned").get(zone).cloned().ok_or_else(|| Error::NotFound {
             provider: self.provider().to_owned(),
             what: format!("zone {zone} (not a domain with the DNS service in this account)"),
@@ -439,22 +452,19 @@ impl Provider for Domeneshop {
         &self.capabilities
     }
 
-    /// The domains with the DNS service; each one without it is named once, so that a
-    /// zone missing from the list is never a mystery.
+    /// The domains with the DNS service; the others are remembered, for
+    /// [`Provider::unmanaged_zones`] and for the error of an edit of one.
     async fn list_zones(&self) -> Result<Vec<Name>, Error> {
         let domains: Vec<Value> =
             self.http.get_all(&Request::get("/domains"), Paging::Single, About::default()).await?;
         let mut zones = Vec::new();
+        let mut parked = Vec::new();
         let mut known = self.domains.lock().expect("not poisoned");
         for item in &domains {
             let (Some(name), Some(id)) = (item["domain"].as_str(), item["id"].as_u64()) else { continue };
             let Ok(zone) = Name::parse(name) else { continue };
             if item["services"]["dns"].as_bool() != Some(true) {
-                tracing::info!(
-                    target: "zonectl::notice",
-                    "{}: {name} has no DNS service at Domeneshop, so its records cannot be managed here",
-                    self.provider()
-                );
+                parked.push(zone);
                 continue;
             }
             let nameservers = item["nameservers"]
@@ -468,7 +478,16 @@ impl Provider for Domeneshop {
             zones.push(zone);
         }
         zones.sort();
+        *self.parked.lock().expect("not poisoned") = parked;
         Ok(zones)
+    }
+
+    fn unmanaged_zones(&self) -> Vec<(Name, String)> {
+        let parked = self.parked.lock().expect("not poisoned");
+        parked
+            .iter()
+            .map(|z| (z.clone(), "no DNS service at Domeneshop: its records cannot be managed".into()))
+            .collect()
     }
 
     /// The records, the forwards, and the domain's name servers as its apex NS records:

@@ -144,11 +144,27 @@ impl HttpClient {
 
 /// A reqwest error in one line, without the URL (which the caller names).
 pub(super) fn describe(e: &reqwest::Error) -> String {
-    let mut text = if e.is_connect() { "cannot connect".to_owned() } else { "connection failed".to_owned() };
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text = format!("{text}: {s}");
-        source = s.source();
+    let what = if e.is_connect() { "cannot connect" } else { "connection failed" };
+    // The innermost cause says what happened (`connection refused`, a TLS alert); the
+    // layers above it (`client error (Connect)`, `error sending request for url …`) only
+    // say where, which the caller does.
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
     }
-    text
+    let why = match cause.downcast_ref::<std::io::Error>() {
+        Some(io) => io_words(io),
+        None if std::ptr::addr_eq(cause, e as &dyn std::error::Error) => return what.to_owned(),
+        None => cause.to_string(),
+    };
+    format!("{what}: {why}")
+}
+
+/// An I/O error in words, without the operating system's error number.
+fn io_words(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_lowercase(),
+        None => text,
+    }
 }

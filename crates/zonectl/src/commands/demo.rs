@@ -66,25 +66,25 @@ pub async fn emulate(
     Ok(ExitCode::SUCCESS)
 }
 
-/// A `zonectl.toml` with a `[providers.KIND]` table for each emulator and, for one
-/// emulator, its name server as the ACME hooks' server to check.
+/// A `zonectl.toml` with a `[providers.KIND]` table for each emulator, each naming its
+/// emulator's name server as the `nameservers` of its zones: the ACME hooks ask the
+/// servers of the provider that holds the zone, whichever it is.
 fn config_for(running: &[Emulator]) -> String {
     let mut providers = toml::Table::new();
     for emulator in running {
-        let settings = emulator.provider_settings();
+        let mut settings = emulator.provider_settings();
+        if let Some(dns) = emulator.dns_addr() {
+            settings.insert("nameservers".into(), toml::Value::Array(vec![toml::Value::String(dns.to_string())]));
+        }
         let kind = settings.get("kind").and_then(toml::Value::as_str).unwrap_or("emulated").to_owned();
         providers.insert(kind, toml::Value::Table(settings));
     }
     let mut file = toml::Table::new();
     file.insert("providers".into(), toml::Value::Table(providers));
-    if let [one] = running
-        && let Some(dns) = one.dns_addr()
-    {
-        let mut acme = toml::Table::new();
-        acme.insert("nameservers".into(), toml::Value::Array(vec![toml::Value::String(dns.to_string())]));
-        file.insert("acme".into(), toml::Value::Table(acme));
-    }
-    format!("# Written by `zonectl emulate`: the emulators' endpoints and their public test credentials.\n{file}")
+    format!(
+        "# Written by `zonectl emulate`: the emulators' endpoints and their public test credentials.\n\
+         # A zone several emulators hold (example.com) is chosen with --provider.\n{file}"
+    )
 }
 
 /// One provider of the demo, with what it is and the emulator behind it.

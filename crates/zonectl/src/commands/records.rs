@@ -85,15 +85,38 @@ async fn list_zones(ctx: &Session, output: Output) -> anyhow::Result<ExitCode> {
     let router = ctx.router()?;
     router.discover().await;
     let zones = router.holdings();
+    // What an account holds but zonectl cannot manage is named, not left out.
+    let unmanaged: Vec<(Name, String)> = router
+        .providers()
+        .flat_map(|p| p.unmanaged_zones().into_iter().map(move |(zone, why)| (zone, format!("{}: {why}", p.name()))))
+        .collect();
     let text = if output == Output::Json {
-        let list: Vec<_> =
+        let mut list: Vec<_> =
             zones.iter().map(|(zone, providers)| serde_json::json!({ "zone": zone, "providers": providers })).collect();
+        list.extend(
+            unmanaged.iter().map(|(zone, why)| serde_json::json!({ "zone": zone, "providers": [], "unmanaged": why })),
+        );
         serde_json::to_string_pretty(&list)? + "\n"
-    } else if ctx.provider.is_some() || router.providers().count() == 1 {
-        zones.iter().map(|(zone, _)| format!("{zone}\n")).collect()
     } else {
-        let width = zones.iter().map(|(z, _)| z.as_str().len()).max().unwrap_or(0);
-        zones.iter().map(|(zone, providers)| format!("{:<width$}  {}\n", zone.as_str(), providers.join(", "))).collect()
+        let several = ctx.provider.is_none() && router.providers().count() > 1;
+        let width = zones
+            .iter()
+            .chain(&[])
+            .map(|(z, _)| z.as_str().len())
+            .chain(unmanaged.iter().map(|(z, _)| z.as_str().len()))
+            .max()
+            .unwrap_or(0);
+        let mut text: String = zones
+            .iter()
+            .map(|(zone, providers)| match several {
+                true => format!("{:<width$}  {}\n", zone.as_str(), providers.join(", ")),
+                false => format!("{zone}\n"),
+            })
+            .collect();
+        for (zone, why) in &unmanaged {
+            text.push_str(&format!("{:<width$}  (not managed: {why})\n", zone.as_str()));
+        }
+        text
     };
     write_stdout(text.as_bytes())?;
     match router.unreachable().as_slice() {

@@ -7,14 +7,16 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 /// A `zonectl emulate` process, stopped when dropped, and the JSON line it printed
-/// (endpoint, credentials, zones).
+/// (endpoint, credentials, zones) for its first emulator, and for all of them.
 pub struct Emulate {
     child: Child,
     pub described: serde_json::Value,
+    #[allow(dead_code)]
+    pub all: Vec<serde_json::Value>,
 }
 
 impl Emulate {
-    /// Starts `zonectl emulate ARGS…` and reads its first line.
+    /// Starts `zonectl emulate ARGS…` and reads a line per emulator it was asked for.
     pub fn start(args: &[&str]) -> Emulate {
         let mut child = Command::new(env!("CARGO_BIN_EXE_zonectl"))
             .arg("emulate")
@@ -24,10 +26,36 @@ impl Emulate {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let described = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-        Emulate { child, described }
+        let emulators = args.iter().take_while(|a| !a.starts_with("--")).count().max(1);
+        let mut lines = BufReader::new(child.stdout.take().unwrap());
+        let mut all = Vec::new();
+        for _ in 0..emulators {
+            let mut line = String::new();
+            lines.read_line(&mut line).unwrap();
+            all.push(serde_json::from_str::<serde_json::Value>(&line).unwrap_or_else(|e| panic!("{e}: {line:?}")));
+        }
+        Emulate { child, described: all[0].clone(), all }
+    }
+
+    /// The JSON line of the emulator of `kind`.
+    #[allow(dead_code)]
+    pub fn of(&self, kind: &str) -> &serde_json::Value {
+        self.all.iter().find(|d| d["provider"] == kind).unwrap_or_else(|| panic!("no {kind} emulator"))
+    }
+
+    /// The requests the emulator of `kind` received (method and path), from its log.
+    #[allow(dead_code)]
+    pub fn requests(&self, kind: &str) -> Vec<(String, String)> {
+        let endpoint = self.of(kind)["endpoint"].as_str().unwrap();
+        let host = endpoint.trim_start_matches("http://").split('/').next().unwrap();
+        let mut stream = std::net::TcpStream::connect(host).unwrap();
+        use std::io::{Read as _, Write as _};
+        write!(stream, "GET /_emulator/log HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        let body = answer.split_once("\r\n\r\n").unwrap().1;
+        let log: Vec<serde_json::Value> = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        log.iter().map(|e| (e["method"].as_str().unwrap().to_owned(), e["path"].as_str().unwrap().to_owned())).collect()
     }
 
     /// A string field of the JSON line, by JSON pointer (`/env/LUADNS_API_TOKEN`).
@@ -41,4 +69,30 @@ impl Drop for Emulate {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The Dockerfile's `ENV`, `ENTRYPOINT` and `CMD`, read from the file itself.
+#[allow(dead_code)]
+pub fn image_definition() -> (Vec<(String, String)>, Vec<String>) {
+    let text =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Dockerfile")).unwrap();
+    let joined = text.replace("\\\n", " ");
+    let last_stage = joined.rsplit("\nFROM ").next().unwrap();
+    let mut env = Vec::new();
+    let mut argv = Vec::new();
+    for line in last_stage.lines() {
+        if let Some(rest) = line.strip_prefix("ENV ") {
+            for pair in rest.split_whitespace() {
+                let (k, v) = pair.split_once('=').unwrap();
+                env.push((k.to_owned(), v.to_owned()));
+            }
+        }
+        for directive in ["ENTRYPOINT ", "CMD "] {
+            if let Some(rest) = line.strip_prefix(directive) {
+                let list: Vec<String> = serde_json::from_str(rest).unwrap();
+                argv.extend(list);
+            }
+        }
+    }
+    (env, argv)
 }
