@@ -1,3 +1,5 @@
+#![allow(dead_code)]
+
 //! What the binary's tests share: `zonectl emulate` running in the background.
 
 #[allow(dead_code)]
