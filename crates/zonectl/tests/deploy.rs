@@ -3,6 +3,7 @@
 //! there; the ports are the ones the image listens on; nothing is pulled from a registry
 //! it was never pushed to.
 
+#[allow(dead_code)]
 mod common;
 
 use std::collections::BTreeMap;

@@ -1,5 +1,3 @@
-#![allow(dead_code)]
-
 //! What the binary's tests share: `zonectl emulate` running in the background.
 
 #[allow(dead_code)]
