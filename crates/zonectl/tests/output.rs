@@ -2,6 +2,7 @@
 //! the one change-report document (`docs/change-report.schema.json`), `-p` narrows every
 //! command to that provider, and no error a user can meet quotes a Rust value.
 
+#[allow(dead_code)]
 mod common;
 
 use std::path::{Path, PathBuf};
