@@ -243,6 +243,10 @@ pub trait Service: Send + Sync + 'static {
     fn dns_zones(&self) -> Vec<dns::DnsZone>;
     /// The provider's name servers, which its zones get where the API keeps no NS records.
     fn nameservers(&self) -> &'static [&'static str];
+    /// The request budget the service keeps, on its own clock: requests per period.
+    fn rate_limit(&self) -> Option<(u32, Duration)> {
+        None
+    }
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -353,11 +357,16 @@ impl Emulator {
         d
     }
 
-    /// The `[providers.NAME]` settings that point zonectl at this emulator (`kind` included).
+    /// The `[providers.NAME]` settings that point zonectl at this emulator (`kind` included),
+    /// with the service's request budget on the emulator's clock where it is faster.
     pub fn provider_settings(&self) -> toml::Table {
         let mut table = self.service.provider_settings(&self.endpoint());
         let kind = self.describe()["provider"].as_str().unwrap_or_default().to_owned();
         table.insert("kind".into(), toml::Value::String(kind));
+        if let Some((requests, per)) = self.service.rate_limit().filter(|_| self.shared.time_scale != 1.0) {
+            let per = self.shared.scaled(per);
+            table.insert("rate_limit".into(), toml::Value::String(format!("{requests} per {}ms", per.as_millis())));
+        }
         table
     }
 }
@@ -411,6 +420,7 @@ struct Control {
 
 /// The object-safe part of [`Service`] the control surface needs.
 trait ServiceDyn: Send + Sync {
+    fn rate_limit(&self) -> Option<(u32, Duration)>;
     fn dump(&self) -> serde_json::Value;
     fn reset(&self);
     fn provider_settings(&self, endpoint: &str) -> toml::Table;
@@ -418,6 +428,9 @@ trait ServiceDyn: Send + Sync {
 }
 
 impl<S: Service> ServiceDyn for S {
+    fn rate_limit(&self) -> Option<(u32, Duration)> {
+        Service::rate_limit(self)
+    }
     fn dump(&self) -> serde_json::Value {
         Service::dump(self)
     }

@@ -584,6 +584,10 @@ impl Service for LuaDns {
         &["ns1.luadns.net.", "ns2.luadns.net.", "ns3.luadns.net.", "ns4.luadns.net."]
     }
 
+    fn rate_limit(&self) -> Option<(u32, Duration)> {
+        Some((self.seed.rate_limit, Duration::from_secs_f64(RATE_WINDOW)))
+    }
+
     fn routes(self: Arc<Self>, shared: Arc<Shared>) -> Router {
         let ctx = Ctx { service: self, shared };
         Router::new()

@@ -617,6 +617,10 @@ impl Service for ZoneId {
         &["ns1.zone.eu.", "ns2.zone.ee.", "ns3.zonedata.net."]
     }
 
+    fn rate_limit(&self) -> Option<(u32, std::time::Duration)> {
+        Some((RATE_LIMIT, std::time::Duration::from_secs(60)))
+    }
+
     fn routes(self: Arc<Self>, shared: Arc<Shared>) -> Router {
         let ctx = Ctx { service: self, shared };
         Router::new()

@@ -144,6 +144,33 @@ pub struct RateLimit {
     pub per: Duration,
 }
 
+impl RateLimit {
+    /// A budget as written in a setting: `60 per 1m`, `1200 per 5m`, `60 per 600ms`.
+    pub fn parse(text: &str) -> std::result::Result<RateLimit, String> {
+        let wrong = || format!("'{text}' is not a request budget (write it as 60 per 1m)");
+        let (requests, per) = text.split_once(" per ").ok_or_else(wrong)?;
+        let requests: u32 = requests.trim().parse().map_err(|_| wrong())?;
+        let per = crate::duration::parse(per)?;
+        if requests == 0 || per.is_zero() {
+            return Err(format!("'{text}': a budget allows at least one request in a period longer than zero"));
+        }
+        Ok(RateLimit { requests, per })
+    }
+}
+
+impl fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} per {}", self.requests, crate::duration::show(self.per))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RateLimit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<RateLimit, D::Error> {
+        let text = String::deserialize(d)?;
+        RateLimit::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 mod secs {
     pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u64(d.as_secs())

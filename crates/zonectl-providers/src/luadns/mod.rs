@@ -72,14 +72,27 @@ pub struct LuaDnsConfig {
     pub retry: RetryPolicy,
     /// Where zone locks live (see [`Provider::lock`]); none: no cross-process locks.
     pub lock_dir: Option<PathBuf>,
+    /// The request budget: 1200 per 5 minutes (an emulator on a faster clock sets another).
+    pub rate_limit: RateLimit,
 }
 
 impl LuaDnsConfig {
     /// A configuration with the defaults.
     pub fn new(username: String, token: SecretString) -> LuaDnsConfig {
-        LuaDnsConfig { username, token, endpoint: None, min_ttl: 300, retry: RetryPolicy::default(), lock_dir: None }
+        LuaDnsConfig {
+            username,
+            token,
+            endpoint: None,
+            min_ttl: 300,
+            retry: RetryPolicy::default(),
+            lock_dir: None,
+            rate_limit: RATE_LIMIT,
+        }
     }
 }
+
+/// LuaDNS's documented budget, per account.
+pub const RATE_LIMIT: RateLimit = RateLimit { requests: 1200, per: Duration::from_secs(300) };
 
 /// `[providers.NAME]` of kind `luadns`.
 #[derive(Debug, serde::Deserialize)]
@@ -91,6 +104,9 @@ struct LuaDnsSettings {
     token_file: Option<PathBuf>,
     endpoint: Option<String>,
     min_ttl: Option<u32>,
+    /// The budget, where it is not the documented 1200 per 5 minutes (an emulator on a
+    /// faster clock).
+    rate_limit: Option<RateLimit>,
 }
 
 impl ProviderConfig for LuaDnsSettings {
@@ -109,6 +125,7 @@ impl ProviderConfig for LuaDnsSettings {
         config.endpoint = self.endpoint.clone();
         config.min_ttl = self.min_ttl.unwrap_or(config.min_ttl);
         config.lock_dir = ctx.lock_dir();
+        config.rate_limit = self.rate_limit.unwrap_or(config.rate_limit);
         Ok(Arc::new(LuaDns::new(name, config)?))
     }
 }
@@ -186,8 +203,12 @@ impl LuaDns {
     pub fn new(name: &str, config: LuaDnsConfig) -> Result<LuaDns, Error> {
         let endpoint = config.endpoint.as_deref().unwrap_or(DEFAULT_ENDPOINT);
         let auth = Auth::Basic { user: config.username, password: config.token };
-        let http = HttpClient::new(name, endpoint, auth, API, config.retry)?.with_lock_dir(config.lock_dir);
-        Ok(LuaDns { http, capabilities: capabilities(config.min_ttl), zone_ids: Mutex::new(HashMap::new()) })
+        let limit = config.rate_limit;
+        let api = Api { rate_limit: Some((limit.requests, limit.per)), ..API };
+        let http = HttpClient::new(name, endpoint, auth, api, config.retry)?.with_lock_dir(config.lock_dir);
+        let mut capabilities = capabilities(config.min_ttl);
+        capabilities.rate_limit = Some(limit);
+        Ok(LuaDns { http, capabilities, zone_ids: Mutex::new(HashMap::new()) })
     }
 
     fn provider(&self) -> &str {
@@ -256,7 +277,7 @@ pub fn capabilities(min_ttl: u32) -> Capabilities {
         owns_soa: true,
         owns_apex_ns: true,
         txt_strings_kept: false,
-        rate_limit: Some(RateLimit { requests: 1200, per: Duration::from_secs(300) }),
+        rate_limit: Some(RATE_LIMIT),
         ..Capabilities::default()
     }
 }

@@ -171,6 +171,9 @@ struct ZoneIdSettings {
     endpoint: Option<String>,
     #[serde(default)]
     zones: Vec<Name>,
+    /// The budget, where it is not the documented 60 a minute (an emulator on a faster
+    /// clock).
+    rate_limit: Option<RateLimit>,
 }
 
 impl ProviderConfig for ZoneIdSettings {
@@ -188,6 +191,9 @@ impl ProviderConfig for ZoneIdSettings {
         config.endpoint = crate::endpoint(ctx, &self.endpoint, "ZONEEE_ENDPOINT")?;
         config.zones = self.zones.clone();
         config.lock_dir = ctx.lock_dir();
+        if let Some(limit) = self.rate_limit {
+            config.rate_limit = (limit.requests, limit.per);
+        }
         Ok(Arc::new(ZoneId::new(name, config, ctx.progress.clone())?))
     }
 }
@@ -222,13 +228,9 @@ impl ZoneId {
         let api = Api { rate_limit: Some(config.rate_limit), ..API };
         let http = HttpClient::new(name, endpoint, auth, api, config.retry)?.with_lock_dir(config.lock_dir);
         let (requests, per) = config.rate_limit;
-        Ok(ZoneId {
-            http,
-            capabilities: capabilities(),
-            zones: config.zones,
-            per_request: per / requests.max(1),
-            progress,
-        })
+        let mut capabilities = capabilities();
+        capabilities.rate_limit = Some(RateLimit { requests, per });
+        Ok(ZoneId { http, capabilities, zones: config.zones, per_request: per / requests.max(1), progress })
     }
 
     fn provider(&self) -> &str {
