@@ -138,19 +138,8 @@ async fn set(state: &Arc<ServeState>, name: &Name, addresses: &[IpAddr], user: &
         }
         Err(_) => return "dnserr".into(),
     };
-    state.metrics.changed(&report);
+    super::log_report(state, "dyndns", &format!("{name} by {user}"), &report);
     let changed = report.changed();
-    for target in &report.targets {
-        tracing::info!(
-            target: "zonectl::serve",
-            provider = %target.provider,
-            zone = %report.zone,
-            user = %user,
-            "dyndns: {name} at {} by {user}: {:?}",
-            target.provider,
-            target.status()
-        );
-    }
     if !report.is_ok() {
         return "dnserr".into();
     }

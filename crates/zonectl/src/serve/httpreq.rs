@@ -53,18 +53,12 @@ async fn handle(state: &Arc<ServeState>, headers: &HeaderMap, body: &[u8], step:
                 Step::Present => acme::present(&state.router, &challenges, &state.acme).await,
                 Step::Cleanup => acme::cleanup(&state.router, &challenges, &state.acme).await,
             }?;
+            let verb = match step {
+                Step::Present => "present",
+                Step::Cleanup => "cleanup",
+            };
             for p in &placed {
-                state.metrics.changed(&p.report);
-                tracing::info!(
-                    target: "zonectl::serve",
-                    zone = %p.located.route.zone,
-                    user = %user,
-                    "httpreq: {} {} at {} by {user}: {}",
-                    match step { Step::Present => "present", Step::Cleanup => "cleanup" },
-                    p.located.name,
-                    p.located.route.target_names().join(", "),
-                    if p.changed() { "changed" } else { "nothing to change" }
-                );
+                super::log_report(&state, "httpreq", &format!("{verb} {} by {user}", p.located.name), &p.report);
             }
             Ok::<_, zonectl_core::Error>(())
         })

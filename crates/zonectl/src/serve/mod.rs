@@ -383,6 +383,30 @@ async fn metrics_text(State(state): State<Arc<ServeState>>) -> Response {
     (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], state.metrics.encode()).into_response()
 }
 
+/// One log line per target of a change, from its report: what changed where, and at what
+/// cost; the metrics are fed from the same report.
+pub fn log_report(state: &ServeState, listener: &str, what: &str, report: &zonectl_core::report::ChangeReport) {
+    state.metrics.changed(report);
+    for target in &report.targets {
+        let status = format!("{:?}", target.status()).to_lowercase();
+        let requests = target.requests();
+        let changes = target.done();
+        let why = target.first_error().map_or_else(String::new, |e| format!(": {e}"));
+        tracing::info!(
+            target: "zonectl::serve",
+            listener,
+            zone = %report.zone,
+            provider = %target.provider,
+            status = %status,
+            changes,
+            requests,
+            "{listener}: {what}: {} at {}: {status}, {changes} change(s), {requests} request(s){why}",
+            report.zone,
+            target.provider,
+        );
+    }
+}
+
 /// Every error is a small JSON body, which every client can drain.
 pub fn error(status: StatusCode, message: &str) -> Response {
     let body = serde_json::json!({ "error": message }).to_string();

@@ -311,21 +311,7 @@ pub async fn apply(State(state): State<Arc<ServeState>>, headers: HeaderMap, bod
             let reports = prepared.apply(None).await;
             let mut failure = None;
             for report in &reports {
-                task_state.metrics.changed(report);
-                for target in &report.targets {
-                    tracing::info!(
-                        target: "zonectl::serve",
-                        provider = %target.provider,
-                        zone = %report.zone,
-                        changes = target.done(),
-                        status = ?target.status(),
-                        "external-dns: {} at {}: {} change(s) made, {:?}",
-                        report.zone,
-                        target.provider,
-                        target.done(),
-                        target.status()
-                    );
-                }
+                super::log_report(&task_state, "external-dns", "POST /records", report);
                 if failure.is_none() && !report.is_ok() {
                     failure = Some(report.first_error().map_or_else(
                         || Failure {

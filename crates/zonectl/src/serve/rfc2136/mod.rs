@@ -472,7 +472,7 @@ async fn check_and_apply(
     let outcome = state.tasks.spawn(edit::run(transaction)).await;
     let (rcode, calls) = match outcome {
         Ok(Ok(report)) => {
-            state.metrics.changed(&report);
+            super::log_report(state, "rfc2136", &format!("update by {peer} with key {key_name}"), &report);
             if report.changed() {
                 state.rfc2136.invalidate();
             }
