@@ -464,7 +464,7 @@ mod tests {
         assert_eq!(
             error("[providers.lua]\nkind = \"luadns\"\nusrname = \"joe\"\n"),
             "zonectl.toml: [providers.lua]: unknown field `usrname`, expected one of `username`, `username_file`, \
-             `token`, `token_file`, `endpoint`, `min_ttl`"
+             `token`, `token_file`, `endpoint`, `min_ttl`, `rate_limit`"
         );
         assert_eq!(
             error("[providers.files]\nkind = \"zonefile\"\ndirectory = 5\n"),

@@ -220,3 +220,26 @@ fn fmt_write_changes_nothing_on_error_or_comments() {
     assert!(text(&out.stderr).contains("example.com.zone:3: error: www.example.net. is outside the zone"));
     assert_eq!(fs::read_to_string(&commented).unwrap(), outside);
 }
+
+#[test]
+fn the_demo_script_runs_an_installed_zonectl_from_anywhere() {
+    // A copy of the script and its zone outside the source tree, as an installed zonectl's
+    // user has them; ZONECTL names the binary (else the one on PATH).
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    fs::create_dir(dir.path().join("zones")).unwrap();
+    fs::copy(repo.join("examples/demo.sh"), dir.path().join("demo.sh")).unwrap();
+    fs::copy(repo.join("examples/zones/example.com.zone"), dir.path().join("zones/example.com.zone")).unwrap();
+    let out = Command::new("bash")
+        .arg(dir.path().join("demo.sh"))
+        .current_dir(dir.path())
+        .env("ZONECTL", env!("CARGO_BIN_EXE_zonectl"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("$ zonectl plan --detailed-exitcode\nzone example.com. at live"), "{said}");
+    assert!(said.contains("No changes."), "the second plan is empty: {said}");
+    assert!(said.contains("hand                  3600  TXT   \"added by hand\""), "{said}");
+}
