@@ -29,7 +29,7 @@ impl Setup {
         let emulate = Emulate::start(&args);
         // Quick polling, and a bound on a wait that never ends.
         let mut file = std::fs::read_to_string(&config).unwrap();
-        file = file.replace("[acme]\n", "[acme]\npolling_interval = \"20ms\"\npropagation_timeout = \"20s\"\n");
+        file.push_str("\n[acme]\npolling_interval = \"20ms\"\npropagation_timeout = \"20s\"\n");
         std::fs::write(&config, file).unwrap();
         Setup { emulate, dir }
     }
@@ -322,4 +322,53 @@ fn the_acme_sh_script_adds_and_removes_through_zonectl() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("added"));
     assert_eq!(setup.challenge_values(), ["two"]);
+}
+
+#[test]
+fn the_configuration_emulate_writes_for_every_emulator_serves_the_hooks_at_each() {
+    // One `zonectl emulate` of every provider: each emulator's name server is its
+    // provider's `nameservers`, so a hook waits at the servers of the provider that holds
+    // the zone. A zone only one emulator holds needs no -p; example.com, which four hold,
+    // is chosen with it.
+    let providers: Vec<&str> = zonectl_providers::registry::remote().map(|k| k.name).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("zonectl.toml");
+    let mut args = providers.clone();
+    args.extend(["--time-scale", "0.01", "--write-config", config.to_str().unwrap()]);
+    let emulate = Emulate::start(&args);
+    let mut file = std::fs::read_to_string(&config).unwrap();
+    assert!(!file.contains("[acme]"), "no one server for all: {file}");
+    file.push_str("\n[acme]\npolling_interval = \"20ms\"\npropagation_timeout = \"20s\"\n");
+    std::fs::write(&config, file).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("ZONECTL_CONFIG", &config)
+            .env("ZONECTL_STATE_DIR", dir.path().join("state"))
+            .env_remove("ZONECTL_ACME_NAMESERVERS")
+            .output()
+            .unwrap()
+    };
+    for kind in &providers {
+        let described = emulate.of(kind);
+        let zones: Vec<&str> = described["zones"].as_array().unwrap().iter().map(|z| z.as_str().unwrap()).collect();
+        let (zone, pick) = match zones.iter().find(|z| **z != "example.com") {
+            Some(own) => (*own, vec![]),
+            None => ("example.com", vec!["-p", kind]),
+        };
+        let name = format!("_acme-challenge.{zone}.");
+        let out = run(&[&["acme", "present", &name, "every-provider"][..], &pick].concat());
+        assert!(out.status.success(), "{kind}: {}", text(&out));
+        assert!(text(&out).contains("seen at 1 name server(s)"), "{kind}: {}", text(&out));
+        let out = run(&[&["acme", "cleanup", &name, "every-provider"][..], &pick].concat());
+        assert!(out.status.success(), "{kind}: {}", text(&out));
+    }
+    // The zone four emulators hold, without -p: an error naming them, and nothing written.
+    let out = run(&["acme", "present", "_acme-challenge.example.com.", "v"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("zone example.com. is held by several providers (domeneshop, luadns, vpsorg, zoneid)"),
+        "{}",
+        text(&out)
+    );
 }
