@@ -32,6 +32,7 @@ use crate::record::{Record, Zone};
 use crate::report::{ChangeReport, TargetReport};
 use crate::route::Route;
 use crate::rtype::RecordType;
+use crate::saved::ReadDigest;
 use crate::ttl::Ttl;
 
 /// One typed change to the records a target holds.
@@ -165,6 +166,10 @@ pub struct Options {
     /// Hold each target's zone lock from the read to the end of the apply (off for a plan
     /// that will not be applied).
     pub lock: bool,
+    /// Keep a digest of what each target held (a plan to save, or to compare by checksum).
+    pub digest: bool,
+    /// Keep only the newest this many backups of a zone at a provider.
+    pub backup_keep: Option<usize>,
 }
 
 /// One zone's transaction.
@@ -335,10 +340,13 @@ async fn prepare_one(
             problems.push((provider.name().to_owned(), zone.clone(), owned));
             continue;
         }
+        let read_digest = options.digest.then(|| managed_digest(&existing, caps, &zone, &plan_options));
         match plan::plan(provider.name(), caps, &wanted, existing, &plan_options) {
             Ok(mut planned) => {
-                planned.partial = filter.is_some();
-                targets.push((provider.clone(), TargetReport::planned(provider.name().to_owned(), planned, counts)));
+                planned.scope = filter.clone().unwrap_or_default();
+                let mut report = TargetReport::planned(provider.name().to_owned(), planned, counts);
+                report.read_digest = read_digest;
+                targets.push((provider.clone(), report));
             }
             Err(Error::Refused { provider, zone, problems: found }) => problems.push((provider, zone, found)),
             Err(other) => return Err(other),
@@ -408,6 +416,11 @@ fn apply_op(records: &mut Vec<Record>, op: &Op, caps: &Capabilities, default_ttl
 pub type OnApply<'a> = &'a (dyn Fn(&dyn Provider, &Plan) -> Option<Box<dyn Send>> + Sync);
 
 impl Prepared {
+    /// Every target planned, zone after zone: the provider and its report so far.
+    pub fn targets(&self) -> impl Iterator<Item = (&Arc<dyn Provider>, &TargetReport)> {
+        self.zones.iter().flat_map(|z| z.targets.iter().map(|(p, t)| (p, t)))
+    }
+
     /// The plans, zone after zone, target after target.
     pub fn plans(&self) -> impl Iterator<Item = &Plan> {
         self.zones.iter().flat_map(|z| z.targets.iter().filter_map(|(_, t)| t.plan.as_ref()))
@@ -478,12 +491,20 @@ impl Prepared {
             for (provider, mut target) in zone.targets {
                 if let Some(plan) = target.plan.as_ref().filter(|p| !p.is_empty()) {
                     let shown = on_apply.and_then(|f| f(provider.as_ref(), plan));
-                    let (applied, counts) =
-                        meter::measured(apply_target(provider.as_ref(), plan, zone.options.backup_dir.as_deref()))
-                            .await;
+                    let backups = zone.options.backup_dir.as_deref().map(|dir| (dir, zone.options.backup_keep));
+                    let (applied, counts) = meter::measured(apply_target(provider.as_ref(), plan, backups)).await;
                     drop(shown);
                     let (backup, report) = applied;
-                    target.backup = backup;
+                    if let Some((path, pruned)) = backup {
+                        target.backup = Some(path);
+                        if pruned > 0 {
+                            let keep = zone.options.backup_keep.unwrap_or_default();
+                            target.notes.push(format!(
+                                "removed {pruned} older backup(s) of the zone here, keeping the newest {keep} \
+                                 ([backups] keep)"
+                            ));
+                        }
+                    }
                     target.outcomes = report.outcomes;
                     target.counts.merge(&counts);
                 }
@@ -495,17 +516,84 @@ impl Prepared {
     }
 }
 
-/// The backup, then the apply; a backup that cannot be written stops the target.
+/// The backup (and how many older ones it pruned), then the apply; a backup that cannot
+/// be written stops the target.
 async fn apply_target(
     provider: &dyn Provider,
     plan: &Plan,
-    backup_dir: Option<&std::path::Path>,
-) -> (Option<PathBuf>, ApplyReport) {
-    let backup = match backup_dir.map(|dir| plan::write_backup(dir, plan)).transpose() {
+    backups: Option<(&std::path::Path, Option<usize>)>,
+) -> (Option<(PathBuf, usize)>, ApplyReport) {
+    let backup = match backups.map(|(dir, keep)| crate::backup::write(dir, plan, keep)).transpose() {
         Ok(backup) => backup,
         Err(e) => return (None, ApplyReport::not_started(e, plan.operations.len())),
     };
     (backup, provider.apply(&plan.zone, &plan.operations).await)
+}
+
+/// The digest of the records a plan manages: a record the plan ignores (an ACME
+/// challenge, a provider's own SOA) may change between plan and apply without making the
+/// reviewed changes wrong.
+fn managed_digest(existing: &[Existing], caps: &Capabilities, zone: &Name, options: &PlanOptions) -> ReadDigest {
+    let managed: Vec<Existing> =
+        existing.iter().filter(|e| options.manages(caps, zone, &e.record.name, e.record.rtype())).cloned().collect();
+    crate::saved::digest(&managed)
+}
+
+/// A saved plan's target, to apply as it is (see [`crate::saved`]).
+pub struct SavedTarget {
+    /// The provider instance.
+    pub provider: Arc<dyn Provider>,
+    /// The plan, its operations as saved.
+    pub plan: Plan,
+    /// What the target held when planned (the records it manages).
+    pub read: ReadDigest,
+    /// The zone's ignore rules now: the records they match are not compared.
+    pub ignore: Vec<IgnoreRule>,
+    /// How to apply (backups, locking; force: a saved plan was reviewed whole).
+    pub options: Options,
+}
+
+/// Locks and reads every target of a saved plan, and refuses the whole plan — naming each
+/// zone — when one no longer holds what was read when it was made: someone changed it
+/// since, and the changes reviewed are not the ones its state needs. Nothing is sent.
+pub async fn prepare_saved(saved: Vec<SavedTarget>) -> Result<Prepared> {
+    let mut order: Vec<(String, &Name, &Arc<dyn Provider>)> =
+        saved.iter().filter(|s| s.options.lock).map(|s| (s.provider.account(), &s.plan.zone, &s.provider)).collect();
+    order.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    order.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    let mut locks = Vec::with_capacity(order.len());
+    for (_, zone, provider) in order {
+        locks.push(provider.lock(zone).await?);
+    }
+    let mut zones: Vec<PreparedZone> = Vec::new();
+    let mut changed = Vec::new();
+    for target in saved {
+        let SavedTarget { provider, mut plan, read, ignore, options } = target;
+        let (records, counts) = meter::measured(provider.list_records(&plan.zone)).await;
+        let records = records?;
+        let compared = PlanOptions { ignore, ttl_policy: options.ttl_policy, ..PlanOptions::default() };
+        if managed_digest(&records, provider.capabilities(), &plan.zone, &compared) != read {
+            changed.push(format!("{} at {}", plan.zone, plan.provider));
+            continue;
+        }
+        plan.current = Zone::from_records(plan.zone.clone(), records.into_iter().map(|e| e.record).collect());
+        let report = TargetReport::planned(provider.name().to_owned(), plan, counts);
+        match zones.last_mut().filter(|z| z.zone == report.plan.as_ref().expect("planned").zone) {
+            Some(zone) => zone.targets.push((provider, report)),
+            None => zones.push(PreparedZone {
+                zone: report.plan.as_ref().expect("planned").zone.clone(),
+                options,
+                targets: vec![(provider, report)],
+            }),
+        }
+    }
+    if !changed.is_empty() {
+        return Err(Error::InvalidConfig(format!(
+            "{} changed since the plan was made: nothing was sent; plan again and review the new plan",
+            changed.join(", ")
+        )));
+    }
+    Ok(Prepared { zones, _locks: locks })
 }
 
 #[cfg(test)]
@@ -570,7 +658,7 @@ mod tests {
         assert_eq!(values(&b, "x.example.com").await, ["3600 \"two\""]);
         let statuses: Vec<Status> = report.targets.iter().map(|t| t.status()).collect();
         assert_eq!(statuses, [Status::Done, Status::Done]);
-        assert!(report.targets.iter().all(|t| t.plan.as_ref().unwrap().partial));
+        assert!(report.targets.iter().all(|t| t.plan.as_ref().unwrap().is_partial()));
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod acme;
+pub mod backup;
 pub mod basic_auth;
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -31,6 +32,7 @@ pub mod record;
 pub mod report;
 pub mod route;
 pub mod rtype;
+pub mod saved;
 pub mod ttl;
 pub mod zonefile;
 

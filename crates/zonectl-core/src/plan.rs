@@ -80,7 +80,7 @@ impl PlanOptions {
 type SetPair<'a> = (Option<&'a Set<'a, Existing>>, Option<&'a Set<'a, Record>>);
 
 /// What happens to one record set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// A new set.
@@ -146,10 +146,10 @@ pub struct Plan {
     /// Everything the provider held when planned, for the backup.
     #[serde(skip)]
     pub current: Zone,
-    /// Whether only a part of the zone was read (an edit of one name), so that `current`
-    /// and `current_records` are that part.
+    /// What of the zone was read: all of it, or (an edit of one name) the records the
+    /// filter picks, so that `current` and `current_records` are that part.
     #[serde(skip)]
-    pub partial: bool,
+    pub scope: crate::provider::RecordFilter,
 }
 
 /// Counts of set changes by action.
@@ -234,7 +234,7 @@ pub fn plan(
         notes,
         operations,
         current: current_zone,
-        partial: false,
+        scope: crate::provider::RecordFilter::default(),
     })
 }
 
@@ -530,6 +530,11 @@ fn record_operations(
 }
 
 impl Plan {
+    /// Whether only a part of the zone was read (see [`Plan::scope`]).
+    pub fn is_partial(&self) -> bool {
+        self.scope != crate::provider::RecordFilter::default()
+    }
+
     /// Whether there is nothing to do.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
@@ -552,7 +557,7 @@ impl Plan {
             })
             .sum();
         // A part of the zone (an edit of one name) says nothing of the zone's size.
-        if !self.partial
+        if !self.is_partial()
             && self.current_records >= safety.min_records
             && touched as f64 > safety.max_change_ratio * self.current_records as f64
         {
@@ -574,7 +579,7 @@ impl Plan {
     /// With `color`, ANSI colours (green, red, yellow).
     pub fn to_text(&self, color: bool) -> String {
         let paint = |code: &str, text: String| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text };
-        let mut out = if self.partial {
+        let mut out = if self.is_partial() {
             format!("zone {} at {}\n", self.zone, self.provider)
         } else {
             format!("zone {} at {} ({} managed records)\n", self.zone, self.provider, self.current_records)
@@ -689,21 +694,11 @@ pub async fn apply(provider: &dyn Provider, plan: &Plan, options: &ApplyOptions)
         }
     }
     let backup = match &options.backup_dir {
-        Some(dir) => Some(write_backup(dir, plan)?),
+        Some(dir) => Some(crate::backup::write(dir, plan, None)?.0),
         None => None,
     };
     let report = provider.apply(&plan.zone, &plan.operations).await;
     Ok(Applied { backup, report })
-}
-
-/// `<dir>/<provider>/<zone>/<UTC time>.zone` (`2026-11-22T21-48-04Z.zone`: sortable, and
-/// free of the colons some file systems refuse), never overwriting an earlier one.
-pub(crate) fn write_backup(dir: &std::path::Path, plan: &Plan) -> Result<PathBuf> {
-    let zone_dir = dir.join(&plan.provider).join(plan.zone.as_str().trim_end_matches('.'));
-    std::fs::create_dir_all(&zone_dir).map_err(|e| Error::io(&zone_dir, e))?;
-    let stamp = jiff::Timestamp::now().strftime("%Y-%m-%dT%H-%M-%SZ").to_string();
-    let path = zone_dir.join(format!("{stamp}.zone"));
-    crate::fs::write_new(&path, crate::zonefile::to_string(&plan.current).as_bytes()).map_err(|e| Error::io(&path, e))
 }
 
 #[cfg(test)]

@@ -56,6 +56,8 @@ pub struct TargetReport {
     pub backup: Option<PathBuf>,
     /// What the user should know beyond the plan's own notes.
     pub notes: Vec<String>,
+    /// What the target held when read, where the transaction asked (a plan to save).
+    pub read_digest: Option<crate::saved::ReadDigest>,
 }
 
 /// How a target fared, in one word.
@@ -95,6 +97,7 @@ impl TargetReport {
             counts,
             backup: None,
             notes: Vec::new(),
+            read_digest: None,
         }
     }
 
@@ -108,6 +111,7 @@ impl TargetReport {
             counts,
             backup: None,
             notes: Vec::new(),
+            read_digest: None,
         }
     }
 
@@ -252,7 +256,7 @@ impl Serialize for TargetReport {
         Target {
             provider: &self.provider,
             status: self.status(),
-            whole_zone: plan.is_some_and(|p| !p.partial),
+            whole_zone: plan.is_some_and(|p| !p.is_partial()),
             summary: plan.map(|p| p.summary).unwrap_or_default(),
             changes: plan.map_or(&[], |p| p.changes.as_slice()),
             operations,

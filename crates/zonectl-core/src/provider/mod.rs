@@ -370,6 +370,22 @@ impl RecordFilter {
     }
 }
 
+/// What providers' listings left out (see [`Provider::left_out`]), by zone.
+#[derive(Debug, Default)]
+pub struct LeftOut(std::sync::Mutex<std::collections::HashMap<Name, Vec<String>>>);
+
+impl LeftOut {
+    /// Remembers what the listing of `zone` just left out.
+    pub fn set(&self, zone: &Name, lines: Vec<String>) {
+        self.0.lock().expect("not poisoned").insert(zone.clone(), lines);
+    }
+
+    /// What the last listing of `zone` left out.
+    pub fn get(&self, zone: &Name) -> Vec<String> {
+        self.0.lock().expect("not poisoned").get(zone).cloned().unwrap_or_default()
+    }
+}
+
 /// A held lock on a zone (see [`Provider::lock`]); dropping it releases the lock.
 #[derive(Debug, Default)]
 pub struct ZoneLock {
@@ -424,6 +440,14 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// domains without the DNS service), as the last [`Provider::list_zones`] found them:
     /// `zone list` names them rather than leave them out silently.
     fn unmanaged_zones(&self) -> Vec<(Name, String)> {
+        Vec::new()
+    }
+
+    /// What the last [`Provider::list_records`] of `zone` found that zonectl does not model
+    /// (LuaDNS's ALIAS, Domeneshop's ANAME), one line each in the provider's own terms:
+    /// never touched, and named by `import` rather than left out silently.
+    fn left_out(&self, zone: &Name) -> Vec<String> {
+        let _ = zone;
         Vec::new()
     }
 

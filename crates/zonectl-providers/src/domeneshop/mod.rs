@@ -203,6 +203,7 @@ pub struct Domeneshop {
     domains: Mutex<HashMap<Name, Domain>>,
     /// The account's domains without the DNS service.
     parked: Mutex<Vec<Name>>,
+    left_out: zonectl_core::provider::LeftOut,
 }
 
 impl Domeneshop {
@@ -216,6 +217,7 @@ impl Domeneshop {
             capabilities: capabilities(),
             domains: Mutex::new(HashMap::new()),
             parked: Mutex::new(Vec::new()),
+            left_out: Default::default(),
         })
     }
 
@@ -482,6 +484,10 @@ impl Provider for Domeneshop {
         Ok(zones)
     }
 
+    fn left_out(&self, zone: &Name) -> Vec<String> {
+        self.left_out.get(zone)
+    }
+
     fn unmanaged_zones(&self) -> Vec<(Name, String)> {
         let parked = self.parked.lock().expect("not poisoned");
         parked
@@ -499,15 +505,22 @@ impl Provider for Domeneshop {
             .get_all(&Request::get(format!("/domains/{}/dns", domain.id)), Paging::Single, About::zone(zone))
             .await?;
         let mut records = Vec::with_capacity(wire.len() + 4);
+        let mut skipped = Vec::new();
         for item in &wire {
             match wire_record(zone, item) {
                 Some(Ok(existing)) => records.push(existing),
                 Some(Err(message)) => {
                     return Err(self.protocol(zone, format!("a record the API sent cannot be read: {message}")));
                 }
-                None => tracing::debug!(target: "zonectl::http", "{}: {zone}: left alone: {item}", self.provider()),
+                None => skipped.push(format!(
+                    "{} {} {}",
+                    item["type"].as_str().unwrap_or("?"),
+                    item["host"].as_str().unwrap_or("?"),
+                    item["data"].as_str().unwrap_or("")
+                )),
             }
         }
+        self.left_out.set(zone, skipped);
         for item in self.forwards(zone, domain.id).await? {
             let record = forward_record(zone, &item)
                 .map_err(|m| self.protocol(zone, format!("a forward the API sent cannot be read: {m}")))?;

@@ -24,7 +24,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use zonectl_core::provider::kind::{BuildContext, Credential, EnvVar, ProviderConfig, ProviderKind, parse_settings};
 use zonectl_core::provider::{
-    ApplyReport, Capabilities, Change, Existing, Outcome, Provider, RateLimit, TtlRule, ZoneLock,
+    ApplyReport, Capabilities, Change, Existing, LeftOut, Outcome, Provider, RateLimit, TtlRule, ZoneLock,
 };
 use zonectl_core::{Error, Name, RData, Record, RecordType, Ttl, Txt};
 
@@ -136,6 +136,7 @@ pub struct LuaDns {
     http: HttpClient,
     capabilities: Capabilities,
     zone_ids: Mutex<HashMap<Name, u64>>,
+    left_out: LeftOut,
 }
 
 /// Types the API takes that the model has.
@@ -208,7 +209,7 @@ impl LuaDns {
         let http = HttpClient::new(name, endpoint, auth, api, config.retry)?.with_lock_dir(config.lock_dir);
         let mut capabilities = capabilities(config.min_ttl);
         capabilities.rate_limit = Some(limit);
-        Ok(LuaDns { http, capabilities, zone_ids: Mutex::new(HashMap::new()) })
+        Ok(LuaDns { http, capabilities, zone_ids: Mutex::new(HashMap::new()), left_out: LeftOut::default() })
     }
 
     fn provider(&self) -> &str {
@@ -330,10 +331,17 @@ impl Provider for LuaDns {
         Ok(names)
     }
 
+    fn left_out(&self, zone: &Name) -> Vec<String> {
+        self.left_out.get(zone)
+    }
+
     async fn list_records(&self, zone: &Name) -> Result<Vec<Existing>, Error> {
         let id = self.zone_id(zone).await?;
         let request = Request::get(format!("/zones/{id}/records"));
         let wire: Vec<WireRecord> = self.http.get_all(&request, PAGING, About::zone(zone)).await?;
+        let skipped =
+            wire.iter().filter(|w| record(w).is_none()).map(|w| format!("{} {} {}", w.rtype, w.name, w.content));
+        self.left_out.set(zone, skipped.collect());
         wire.iter()
             .filter_map(record)
             .map(|r| {

@@ -158,6 +158,7 @@ pub struct VpsOrg {
     http: HttpClient,
     capabilities: Capabilities,
     zones: Mutex<HashMap<Name, String>>,
+    left_out: zonectl_core::provider::LeftOut,
 }
 
 impl VpsOrg {
@@ -166,7 +167,12 @@ impl VpsOrg {
         let endpoint = config.endpoint.as_deref().unwrap_or(DEFAULT_ENDPOINT);
         let http = HttpClient::new(name, endpoint, Auth::Bearer(config.token), API, config.retry)?
             .with_lock_dir(config.lock_dir);
-        Ok(VpsOrg { http, capabilities: capabilities(), zones: Mutex::new(HashMap::new()) })
+        Ok(VpsOrg {
+            http,
+            capabilities: capabilities(),
+            zones: Mutex::new(HashMap::new()),
+            left_out: Default::default(),
+        })
     }
 
     fn provider(&self) -> &str {
@@ -191,6 +197,7 @@ impl VpsOrg {
         let request = Request::get(format!("/dns-zones/{uuid}/records/"));
         let items: Vec<Value> = self.http.get_all(&request, Paging::NextLink, About::zone(zone)).await?;
         let mut records = Vec::with_capacity(items.len());
+        let mut skipped = Vec::new();
         for item in &items {
             match wire_record(zone, item) {
                 Some(Ok(existing)) => records.push(existing),
@@ -200,9 +207,15 @@ impl VpsOrg {
                         message: format!("zone {zone}: a record the API sent cannot be read: {message}"),
                     });
                 }
-                None => {}
+                None => skipped.push(format!(
+                    "{} {} {}",
+                    item["record_type"].as_str().unwrap_or("?"),
+                    item["name"].as_str().unwrap_or("?"),
+                    item["value"].as_str().unwrap_or("")
+                )),
             }
         }
+        self.left_out.set(zone, skipped);
         Ok(records)
     }
 
@@ -316,6 +329,10 @@ impl Provider for VpsOrg {
         }
         zones.sort();
         Ok(zones)
+    }
+
+    fn left_out(&self, zone: &Name) -> Vec<String> {
+        self.left_out.get(zone)
     }
 
     async fn list_records(&self, zone: &Name) -> Result<Vec<Existing>, Error> {

@@ -1,0 +1,469 @@
+//! Saved plans: what `zonectl plan --out FILE` writes and `zonectl apply FILE` applies —
+//! exactly the reviewed changes, and only while every target zone still holds what was
+//! read when the plan was made.
+//!
+//! The file is JSON, versioned (`zonectl_plan`), and holds no secret:
+//!
+//! ```json
+//! {"zonectl_plan": 1, "made_by": "zonectl 0.1.0", "made_at": "2026-12-06T12:00:00Z",
+//!  "config": {"path": "zonectl.toml", "sha256": "…"},
+//!  "sources": [{"path": "zones/example.com.zone", "sha256": "…"}],
+//!  "targets": [{"zone": "example.com.", "provider": "lua", "account": "sha256 of the account",
+//!               "read": {"records": 12, "sha256": "…"}, "notes": [],
+//!               "changes": [{"name", "type", "action", "before": {"ttl", "data"}, "after"}],
+//!               "operations": [{"op": "create", "record": "www.example.com. 300 IN A 192.0.2.1"},
+//!                              {"op": "update", "from": {"record", "id"}, "to": "…"},
+//!                              {"op": "delete", "existing": {"record", "id"}},
+//!                              {"op": "replace_set", "name", "type", "from": […], "records": […]}]}],
+//!  "checksum": "sha256:…"}
+//! ```
+//!
+//! `read` is a digest of every record the target held when planned, its provider's ids
+//! included: a zone that changed since refuses the apply. `checksum` covers everything but
+//! `made_by`, `made_at` and itself: a file altered by hand refuses the apply, and two plans of
+//! the same inputs against the same zones have the same checksum (`apply --checksum`).
+
+use sha2::{Digest as _, Sha256};
+
+use crate::error::{Error, Result};
+use crate::name::Name;
+use crate::plan::{Action, Plan, SetChange, SetValues, Summary};
+use crate::provider::{Change, Existing};
+use crate::rdata::RData;
+use crate::record::{Record, Zone};
+use crate::rtype::RecordType;
+use crate::ttl::Ttl;
+
+/// The format this zonectl writes and reads.
+pub const VERSION: u32 = 1;
+
+/// A saved plan.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanFile {
+    /// The format's version.
+    pub zonectl_plan: u32,
+    /// Which zonectl wrote it (not checked: the format version is).
+    pub made_by: String,
+    /// When (UTC).
+    pub made_at: String,
+    /// The configuration it was made from, if any.
+    pub config: Option<FileHash>,
+    /// The source files of the zones planned.
+    pub sources: Vec<FileHash>,
+    /// One entry per zone and target.
+    pub targets: Vec<SavedTarget>,
+    /// `sha256:` and the digest of the file's content (see the module's documentation).
+    #[serde(default)]
+    pub checksum: String,
+}
+
+/// A file an input was read from, and its digest.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileHash {
+    /// The path, relative to the configuration's directory where it lies below it.
+    pub path: String,
+    /// Its SHA-256, hex.
+    pub sha256: String,
+}
+
+impl FileHash {
+    /// The digest of `path`, shown as `shown`.
+    pub fn of(path: &std::path::Path, shown: String) -> Result<FileHash> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Ok(FileHash { path: shown, sha256: hex(&Sha256::digest(&bytes)) })
+    }
+}
+
+/// What a target held when planned.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadDigest {
+    /// How many records.
+    pub records: usize,
+    /// SHA-256 of every record and its provider id, in zone order.
+    pub sha256: String,
+}
+
+/// The digest of what a target holds: the records in zone order with their ids, so that a
+/// record deleted and made again (a new id, which a saved update would miss) counts as a
+/// change.
+pub fn digest(records: &[Existing]) -> ReadDigest {
+    let mut lines: Vec<String> =
+        records.iter().map(|e| format!("{}\t{}\n", e.record, e.id.as_deref().unwrap_or(""))).collect();
+    lines.sort_unstable();
+    let mut hasher = Sha256::new();
+    for line in &lines {
+        hasher.update(line.as_bytes());
+    }
+    ReadDigest { records: records.len(), sha256: hex(&hasher.finalize()) }
+}
+
+/// One zone at one target, planned.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedTarget {
+    /// The zone.
+    pub zone: Name,
+    /// The provider instance, as the configuration names it.
+    pub provider: String,
+    /// SHA-256 of the instance's account (endpoint and user): the file names no secret,
+    /// and an instance that now points elsewhere is refused.
+    pub account: String,
+    /// What the target held.
+    pub read: ReadDigest,
+    /// What the plan said of the provider.
+    pub notes: Vec<String>,
+    /// The record-set changes, for people.
+    pub changes: Vec<SavedSetChange>,
+    /// What is sent, in order.
+    pub operations: Vec<SavedChange>,
+}
+
+/// A record-set change as saved.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedSetChange {
+    name: Name,
+    #[serde(rename = "type")]
+    rtype: RecordType,
+    action: Action,
+    before: Option<SavedSet>,
+    after: Option<SavedSet>,
+}
+
+/// A set's TTL and values as saved (presentation forms, names absolute).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedSet {
+    ttl: Ttl,
+    data: Vec<String>,
+}
+
+/// A record the provider holds, with its id.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedExisting {
+    record: String,
+    id: Option<String>,
+}
+
+/// An operation as saved.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SavedChange {
+    /// [`Change::Create`].
+    Create {
+        /// The record.
+        record: String,
+    },
+    /// [`Change::Update`].
+    Update {
+        /// The record as it is.
+        from: SavedExisting,
+        /// As it will be.
+        to: String,
+    },
+    /// [`Change::Delete`].
+    Delete {
+        /// The record.
+        existing: SavedExisting,
+    },
+    /// [`Change::ReplaceSet`].
+    ReplaceSet {
+        /// The owner.
+        name: Name,
+        /// The type.
+        #[serde(rename = "type")]
+        rtype: RecordType,
+        /// What the set holds now.
+        from: Vec<SavedExisting>,
+        /// What it will hold.
+        records: Vec<String>,
+    },
+}
+
+impl SavedTarget {
+    /// The target of `plan` at the instance whose account is `account`, which held
+    /// `read`.
+    pub fn new(plan: &Plan, account: &str, read: ReadDigest) -> SavedTarget {
+        let set = |v: &SetValues| SavedSet { ttl: v.ttl, data: v.data.iter().map(ToString::to_string).collect() };
+        let existing = |e: &Existing| SavedExisting { record: e.record.to_string(), id: e.id.clone() };
+        SavedTarget {
+            zone: plan.zone.clone(),
+            provider: plan.provider.clone(),
+            account: hex(&Sha256::digest(account.as_bytes())),
+            read,
+            notes: plan.notes.clone(),
+            changes: plan
+                .changes
+                .iter()
+                .map(|c| SavedSetChange {
+                    name: c.name.clone(),
+                    rtype: c.rtype,
+                    action: c.action,
+                    before: c.before.as_ref().map(set),
+                    after: c.after.as_ref().map(set),
+                })
+                .collect(),
+            operations: plan
+                .operations
+                .iter()
+                .map(|op| match op {
+                    Change::Create(r) => SavedChange::Create { record: r.to_string() },
+                    Change::Update { from, to } => SavedChange::Update { from: existing(from), to: to.to_string() },
+                    Change::Delete(e) => SavedChange::Delete { existing: existing(e) },
+                    Change::ReplaceSet { name, rtype, from, records } => SavedChange::ReplaceSet {
+                        name: name.clone(),
+                        rtype: *rtype,
+                        from: from.iter().map(existing).collect(),
+                        records: records.iter().map(ToString::to_string).collect(),
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether `account` is the account the plan was made for.
+    pub fn is_account(&self, account: &str) -> bool {
+        hex(&Sha256::digest(account.as_bytes())) == self.account
+    }
+
+    /// The plan again: its changes, operations and notes (what the target holds now is
+    /// read when it is applied).
+    pub fn plan(&self) -> Result<Plan> {
+        let bad =
+            |what: String| Error::InvalidConfig(format!("the plan of {} at {}: {what}", self.zone, self.provider));
+        let data = |rtype: RecordType, text: &str| {
+            RData::parse(rtype, text, None).map_err(|e| bad(format!("{rtype} data '{text}': {e}")))
+        };
+        let set = |rtype: RecordType, s: &SavedSet| -> Result<SetValues> {
+            Ok(SetValues { ttl: s.ttl, data: s.data.iter().map(|d| data(rtype, d)).collect::<Result<_>>()? })
+        };
+        let record = |text: &str| record_from_line(text).map_err(|e| bad(format!("'{text}': {e}")));
+        let existing =
+            |e: &SavedExisting| -> Result<Existing> { Ok(Existing { record: record(&e.record)?, id: e.id.clone() }) };
+        let changes = self
+            .changes
+            .iter()
+            .map(|c| -> Result<SetChange> {
+                Ok(SetChange {
+                    name: c.name.clone(),
+                    rtype: c.rtype,
+                    action: c.action,
+                    before: c.before.as_ref().map(|s| set(c.rtype, s)).transpose()?,
+                    after: c.after.as_ref().map(|s| set(c.rtype, s)).transpose()?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let operations = self
+            .operations
+            .iter()
+            .map(|op| -> Result<Change> {
+                Ok(match op {
+                    SavedChange::Create { record: r } => Change::Create(record(r)?),
+                    SavedChange::Update { from, to } => Change::Update { from: existing(from)?, to: record(to)? },
+                    SavedChange::Delete { existing: e } => Change::Delete(existing(e)?),
+                    SavedChange::ReplaceSet { name, rtype, from, records } => Change::ReplaceSet {
+                        name: name.clone(),
+                        rtype: *rtype,
+                        from: from.iter().map(existing).collect::<Result<_>>()?,
+                        records: records.iter().map(|r| record(r)).collect::<Result<_>>()?,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let count = |action| changes.iter().filter(|c| c.action == action).count();
+        let summary =
+            Summary { create: count(Action::Create), update: count(Action::Update), delete: count(Action::Delete) };
+        Ok(Plan {
+            provider: self.provider.clone(),
+            zone: self.zone.clone(),
+            current_records: self.read.records,
+            changes,
+            summary,
+            notes: self.notes.clone(),
+            operations,
+            current: Zone::new(self.zone.clone()),
+            scope: crate::provider::RecordFilter::default(),
+        })
+    }
+}
+
+/// A record from its one-line form (`www.example.com. 300 IN A 192.0.2.1`).
+fn record_from_line(text: &str) -> std::result::Result<Record, String> {
+    let mut rest = text.trim_start();
+    let mut token = || -> std::result::Result<&str, String> {
+        let end = rest.find(char::is_whitespace).ok_or("too few fields")?;
+        let (token, after) = rest.split_at(end);
+        rest = after.trim_start();
+        Ok(token)
+    };
+    let name = Name::parse(token()?).map_err(|e| e.to_string())?;
+    let ttl = Ttl::parse(token()?).map_err(|e| e.to_string())?;
+    if token()? != "IN" {
+        return Err("not class IN".into());
+    }
+    let rtype: RecordType = token()?.parse().map_err(|e: crate::rtype::UnknownRecordType| e.to_string())?;
+    let data = RData::parse(rtype, rest, None).map_err(|e| e.to_string())?;
+    Ok(Record::new(name, ttl, data))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(bytes)
+}
+
+impl PlanFile {
+    /// A plan file of `targets`, made now from `config` and `sources`, its checksum set.
+    pub fn new(config: Option<FileHash>, sources: Vec<FileHash>, targets: Vec<SavedTarget>) -> PlanFile {
+        let mut file = PlanFile {
+            zonectl_plan: VERSION,
+            made_by: concat!("zonectl ", env!("CARGO_PKG_VERSION")).into(),
+            made_at: jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            config,
+            sources,
+            targets,
+            checksum: String::new(),
+        };
+        file.checksum = checksum(&serde_json::to_value(&file).expect("serializable"));
+        file
+    }
+
+    /// The file's JSON, pretty-printed (one line per field: a plan reviewed in a pull
+    /// request diffs well).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("serializable") + "\n"
+    }
+
+    /// Reads a plan file: refused, saying why, when it is not one, was made by an
+    /// incompatible zonectl, or was altered since it was written.
+    pub fn parse(text: &str, shown: &str) -> Result<PlanFile> {
+        let refuse = |why: String| Error::InvalidConfig(format!("{shown}: {why}"));
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|_| refuse("not a zonectl plan file (not JSON)".into()))?;
+        let version = value.get("zonectl_plan").and_then(serde_json::Value::as_u64).ok_or_else(|| {
+            refuse("not a zonectl plan file (no zonectl_plan version); make one with zonectl plan --out".into())
+        })?;
+        let made_by = value.get("made_by").and_then(|v| v.as_str()).unwrap_or("another zonectl").to_owned();
+        if version != u64::from(VERSION) {
+            let newer = if version > u64::from(VERSION) { "newer" } else { "older" };
+            return Err(refuse(format!(
+                "made by {made_by}, a {newer} zonectl (plan format {version}; this one reads format {VERSION}): \
+                 plan again with this zonectl"
+            )));
+        }
+        let written = value.get("checksum").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        if checksum(&value) != written {
+            return Err(refuse(
+                "altered since it was written (its checksum does not match its content); plan again".into(),
+            ));
+        }
+        serde_json::from_value(value).map_err(|e| refuse(format!("not a plan file this zonectl reads: {e}")))
+    }
+}
+
+/// `sha256:` and the digest of the canonical JSON of `value` without `made_by`, `made_at`
+/// and `checksum`.
+fn checksum(value: &serde_json::Value) -> String {
+    let mut covered = value.clone();
+    if let Some(object) = covered.as_object_mut() {
+        for key in ["made_by", "made_at", "checksum"] {
+            object.remove(key);
+        }
+    }
+    let mut bytes = Vec::new();
+    canonical(&covered, &mut bytes);
+    format!("sha256:{}", hex(&Sha256::digest(&bytes)))
+}
+
+/// Compact JSON with every object's keys in byte order: the same content hashes the same
+/// whatever order a build keeps keys in (serde_json's `preserve_order` is a feature another
+/// crate may turn on) or a person's editor wrote them in.
+fn canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_unstable();
+            out.push(b'{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut *out, key).expect("a string serializes");
+                out.push(b':');
+                canonical(&map[key], out);
+            }
+            out.push(b'}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                canonical(item, out);
+            }
+            out.push(b']');
+        }
+        leaf => serde_json::to_writer(&mut *out, leaf).expect("a JSON value serializes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_goes_to_its_line_and_back() {
+        for line in [
+            "www.example.com. 300 IN A 192.0.2.1",
+            "t.example.com. 60 IN TXT \"a b\" \"c\\\"d\"",
+            "_sip._tcp.example.com. 60 IN SRV 0 5 5060 sip.example.com.",
+            "www.example.com. 3600 IN URL 302 \"https://example.org/\"",
+        ] {
+            assert_eq!(record_from_line(line).unwrap().to_string(), line);
+        }
+        assert!(record_from_line("www.example.com. 300 CH A 192.0.2.1").is_err());
+    }
+
+    #[test]
+    fn the_checksum_covers_the_content_not_the_time() {
+        let file = PlanFile::new(None, vec![FileHash { path: "a.zone".into(), sha256: "00".into() }], Vec::new());
+        let text = file.to_json();
+        assert!(PlanFile::parse(&text, "p.json").is_ok());
+        let retimed = text.replace(&file.made_at, "1999-01-01T00:00:00Z");
+        assert!(PlanFile::parse(&retimed, "p.json").is_ok(), "the time is not covered");
+        let altered = text.replace("a.zone", "b.zone");
+        assert_eq!(
+            PlanFile::parse(&altered, "p.json").unwrap_err().to_string(),
+            "p.json: altered since it was written (its checksum does not match its content); plan again"
+        );
+        let newer = text.replace("\"zonectl_plan\": 1", "\"zonectl_plan\": 2");
+        assert!(PlanFile::parse(&newer, "p.json").unwrap_err().to_string().contains("a newer zonectl (plan format 2"));
+        assert!(PlanFile::parse("{}", "p.json").unwrap_err().to_string().contains("not a zonectl plan file"));
+    }
+
+    #[test]
+    fn the_checksum_is_of_the_content_not_its_layout() {
+        let file = PlanFile::new(None, vec![FileHash { path: "a.zone".into(), sha256: "00".into() }], Vec::new());
+        // The same content, compact and with its keys in another order (as another build, or
+        // an editor, may write them).
+        let reordered = format!(
+            r#"{{"checksum":"{}","targets":[],"sources":[{{"sha256":"00","path":"a.zone"}}],"config":null,"made_at":"x","made_by":"y","zonectl_plan":1}}"#,
+            file.checksum
+        );
+        assert!(PlanFile::parse(&reordered, "p.json").is_ok());
+        let mut bytes = Vec::new();
+        canonical(&serde_json::json!({"b": [1, {"d": null, "c": "é"}], "a": true}), &mut bytes);
+        assert_eq!(String::from_utf8(bytes).unwrap(), r#"{"a":true,"b":[1,{"c":"é","d":null}]}"#);
+    }
+
+    #[test]
+    fn the_digest_counts_ids() {
+        let record = record_from_line("www.example.com. 300 IN A 192.0.2.1").unwrap();
+        let a = digest(&[Existing { record: record.clone(), id: Some("1".into()) }]);
+        let b = digest(&[Existing { record, id: Some("2".into()) }]);
+        assert_ne!(a, b, "a record made again has a new id: a saved update by id would miss it");
+    }
+}
