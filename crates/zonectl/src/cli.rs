@@ -148,11 +148,26 @@ pub enum Command {
         /// How to print the plans.
         #[arg(long, short = 'o', value_name = "FORMAT", default_value = "text", value_parser = formats(&["text", "json", "markdown"]))]
         output: Output,
+        /// Also save the plan here, for `zonectl apply FILE` (see `zonectl show`).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
-    /// Make the configured zones at their targets match their source files.
+    /// Make the configured zones at their targets match their source files, or apply a
+    /// saved plan.
+    ///
+    /// `zonectl apply FILE` (or `--plan FILE`) applies exactly the changes of a plan saved
+    /// by `zonectl plan --out FILE`, and only while every target zone still holds what was
+    /// read when it was made.
     Apply {
-        /// Only these zones (all configured zones by default).
+        /// Only these zones (all configured zones by default); or one saved plan file.
         zones: Vec<String>,
+        /// Apply the plan saved in this file, exactly.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["zones", "checksum", "ttl_policy"])]
+        plan: Option<PathBuf>,
+        /// Plan again, and apply only if the plan has this checksum (the one `zonectl plan`
+        /// printed when it was reviewed).
+        #[arg(long, value_name = "SUM")]
+        checksum: Option<String>,
         /// A TTL a target refuses: refuse the plan (the default), or round it to the
         /// nearest TTL the target allows [default: each zone's ttl_policy].
         #[arg(long, value_enum)]
@@ -167,6 +182,31 @@ pub enum Command {
         #[command(flatten)]
         output: TextOrJson,
     },
+    /// Show a plan saved by `zonectl plan --out`.
+    Show {
+        /// The plan file.
+        file: PathBuf,
+        /// How to print it (json: the file itself).
+        #[arg(long, short = 'o', value_name = "FORMAT", default_value = "text", value_parser = formats(&["text", "json", "markdown"]))]
+        output: Output,
+    },
+    /// Write the zones a provider holds as zone files and a zonectl.toml that keeps them
+    /// as code: `zonectl plan` right after it is empty.
+    Import {
+        /// Only these zones (all the provider's by default).
+        zones: Vec<String>,
+        /// The directory to write the zone files and zonectl.toml in.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Overwrite files that exist.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        output: TextOrJson,
+    },
+    /// The backups written before every apply: list them, or put a zone back as one was.
+    #[command(subcommand)]
+    Backups(BackupsCommand),
     /// Keep a name's A and AAAA records at the given or discovered addresses.
     ///
     /// Nothing is sent when the records hold the addresses already. Without --ipv4 or
@@ -409,6 +449,31 @@ impl From<TtlPolicyArg> for zonectl_core::plan::TtlPolicy {
             TtlPolicyArg::Round => zonectl_core::plan::TtlPolicy::Round,
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupsCommand {
+    /// The backups, oldest first: time, provider, zone, scope and records.
+    List {
+        /// Only this zone's.
+        zone: Option<String>,
+        #[command(flatten)]
+        output: TextOrJson,
+    },
+    /// Plan the zone at its provider back to a backup, and apply it as `apply` does
+    /// (thresholds, confirmation, a backup of the zone as it is now).
+    Restore {
+        /// The backup: its path, or its id as `backups list` shows it.
+        backup: String,
+        /// Apply even past the safety thresholds.
+        #[arg(long)]
+        force: bool,
+        /// Do not ask for confirmation on a terminal.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        #[command(flatten)]
+        output: TextOrJson,
+    },
 }
 
 #[derive(Debug, Subcommand)]

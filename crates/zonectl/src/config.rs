@@ -44,6 +44,28 @@ struct File {
     acme: AcmeConfig,
     #[serde(default)]
     serve: ServeConfig,
+    #[serde(default)]
+    backups: BackupsConfig,
+}
+
+/// `[backups]`: how many backups to keep.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupsConfig {
+    /// Keep the newest this many backups of a zone at a provider; older ones are removed
+    /// after each apply, and the report says how many.
+    #[serde(default = "default_keep")]
+    pub keep: usize,
+}
+
+impl Default for BackupsConfig {
+    fn default() -> BackupsConfig {
+        BackupsConfig { keep: default_keep() }
+    }
+}
+
+fn default_keep() -> usize {
+    100
 }
 
 /// `[serve]`: the users of `zonectl serve`'s authenticated front ends.
@@ -179,6 +201,8 @@ pub struct Config {
     pub acme: AcmeConfig,
     /// `zonectl serve`'s users.
     pub serve: ServeConfig,
+    /// How many backups to keep.
+    pub backups: BackupsConfig,
     /// The file it came from (none: the built-in default).
     pub file: Option<PathBuf>,
     /// Where it came from, for messages.
@@ -195,6 +219,8 @@ pub struct ProviderEntry {
     /// `nameservers = ["ADDR[:PORT]", …]`: the servers that answer for this instance's
     /// zones, which the ACME hooks ask instead of looking the zones' NS records up.
     pub nameservers: Vec<SocketAddr>,
+    /// The table as written (`kind` included), for `import` to carry over.
+    pub table: toml::Table,
 }
 
 /// One zone kept as code.
@@ -276,6 +302,7 @@ impl Config {
         })?;
         let mut providers = BTreeMap::new();
         for (name, mut table) in parsed.providers {
+            let written = table.clone();
             let at = format!("{origin}: [providers.{name}]");
             let kind = match table.remove("kind") {
                 Some(toml::Value::String(kind)) => kind,
@@ -299,10 +326,20 @@ impl Config {
                 Some(other) => bail!("{at}: nameservers must be a list of addresses, not {}", other.type_str()),
             };
             let settings = (entry.parse)(table).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
-            providers.insert(name, ProviderEntry { kind: entry, settings, nameservers });
+            providers.insert(name, ProviderEntry { kind: entry, settings, nameservers, table: written });
         }
-        let mut config =
-            Config { providers, zones: parsed.zones, acme: parsed.acme, serve: parsed.serve, file, origin };
+        if parsed.backups.keep == 0 {
+            bail!("{origin}: [backups] keep = 0 would remove the backup just written; keep at least 1");
+        }
+        let mut config = Config {
+            providers,
+            zones: parsed.zones,
+            acme: parsed.acme,
+            serve: parsed.serve,
+            backups: parsed.backups,
+            file,
+            origin,
+        };
         if config.providers.is_empty() {
             config.providers = Config::builtin()?.providers;
         }
@@ -314,12 +351,21 @@ impl Config {
         let mut table = toml::Table::new();
         table.insert("directory".into(), toml::Value::String("zones".into()));
         let settings = (zonectl_core::provider::zonefile::KIND.parse)(table).map_err(anyhow::Error::msg)?;
-        let entry = ProviderEntry { kind: &zonectl_core::provider::zonefile::KIND, settings, nameservers: Vec::new() };
+        let mut written = toml::Table::new();
+        written.insert("kind".into(), toml::Value::String("zonefile".into()));
+        written.insert("directory".into(), toml::Value::String("zones".into()));
+        let entry = ProviderEntry {
+            kind: &zonectl_core::provider::zonefile::KIND,
+            settings,
+            nameservers: Vec::new(),
+            table: written,
+        };
         Ok(Config {
             providers: BTreeMap::from([("zonefile".to_owned(), entry)]),
             zones: Vec::new(),
             acme: AcmeConfig::default(),
             serve: ServeConfig::default(),
+            backups: BackupsConfig::default(),
             file: None,
             origin: "built-in defaults".into(),
         })
@@ -395,6 +441,11 @@ impl Config {
         let declared: Vec<Declared> =
             self.zones.iter().map(|z| Declared { zone: z.name.clone(), targets: z.targets.clone() }).collect();
         Ok(Router::new(built, broken, &declared))
+    }
+
+    /// The table of the provider called `name`, as written.
+    pub fn provider_table(&self, name: &str) -> Option<&toml::Table> {
+        self.providers.get(name).map(|e| &e.table)
     }
 
     /// The entry called `name`, or an error listing the configured ones.

@@ -61,20 +61,23 @@ fn plan_apply_then_nothing_left() {
     let ws = Workspace::new(SOURCE);
     let plan = ws.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
+    let printed = stdout(&plan);
+    let (shown, checksum) = printed.split_once("Plan checksum: sha256:").expect("the plan's checksum");
     assert_eq!(
-        stdout(&plan),
+        shown,
         "zone example.com. at live (0 managed records)\n\
          + @ 300 IN NS ns1.example.net.\n\
          + mail 300 IN A 192.0.2.2\n\
          + www 300 IN A 192.0.2.1\n\
          Plan: 3 to create, 0 to update, 0 to delete.\n"
     );
+    assert!(checksum.trim_end().len() == 64 && checksum.ends_with('\n'), "{printed}");
     let apply = ws.run(&["apply", "--yes"]);
     assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
     assert!(ws.live().contains("www  300 IN A  192.0.2.1"), "{}", ws.live());
     let again = ws.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(again.status.code(), Some(0));
-    assert!(stdout(&again).ends_with("No changes.\n"));
+    assert!(stdout(&again).contains("\nNo changes.\nPlan checksum: sha256:"), "{}", stdout(&again));
     // Without --detailed-exitcode a plan with changes still exits 0.
     fs::write(ws.path("example.com.zone"), format!("{SOURCE}new A 192.0.2.3\n")).unwrap();
     assert_eq!(ws.run(&["plan"]).status.code(), Some(0));

@@ -50,6 +50,7 @@ pub async fn run(ctx: &Session, request: Request, output: Output) -> anyhow::Res
     let options = Options {
         default_ttl: Ttl::from_secs(DDNS_TTL),
         backup_dir: Some(backup_dir()?),
+        backup_keep: Some(ctx.config.backups.keep),
         lock: true,
         ..Options::default()
     };

@@ -2,15 +2,18 @@
 //! input fails before any provider is asked anything.
 
 mod acme;
+mod backups;
 mod check;
 mod ddns;
 #[cfg(feature = "emulators")]
 mod demo;
 mod fmt;
+mod import;
 mod plan;
 mod providers;
 mod records;
 mod report;
+mod saved;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -87,13 +90,25 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         let request = ddns::Request { zone, name, ipv4, ipv6, from_interface, from_url, native, ttl };
                         ddns::run(&ctx, request, output.output).await
                     }
-                    Command::Plan { zones, detailed_exitcode, ttl_policy, output } => {
-                        plan::plan(&ctx, &zones, detailed_exitcode, ttl_policy.map(Into::into), output).await
+                    Command::Plan { zones, detailed_exitcode, ttl_policy, output, out } => {
+                        let ttl_policy = ttl_policy.map(Into::into);
+                        plan::plan(&ctx, &zones, detailed_exitcode, ttl_policy, output, out.as_deref()).await
                     }
-                    Command::Apply { zones, force, yes, ttl_policy, output } => {
+                    Command::Apply { zones, plan: plan_file, checksum, force, yes, ttl_policy, output } => {
                         let how = plan::ApplyHow { force, yes, output: output.output };
-                        plan::apply(&ctx, &zones, ttl_policy.map(Into::into), how).await
+                        // `zonectl apply FILE`, as Terraform users type it.
+                        match plan_file.or_else(|| saved::named_plan_file(&zones)) {
+                            Some(file) => saved::apply(&ctx, &file, how).await,
+                            None => {
+                                plan::apply(&ctx, &zones, ttl_policy.map(Into::into), checksum.as_deref(), how).await
+                            }
+                        }
                     }
+                    Command::Show { file, output } => saved::show(&file, output),
+                    Command::Import { zones, dir, force, output } => {
+                        import::run(&ctx, &zones, &dir, force, output.output).await
+                    }
+                    Command::Backups(command) => backups::run(&ctx, command).await,
                     Command::Acme { command, args } => acme::run(&ctx, command, &args).await,
                     Command::Present { args } => acme::lego(&ctx, acme::Step::Present, &args).await,
                     Command::Cleanup { args } => acme::lego(&ctx, acme::Step::Cleanup, &args).await,

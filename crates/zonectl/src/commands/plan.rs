@@ -11,6 +11,7 @@ use zonectl_core::plan::{Plan, PlanOptions, TtlPolicy};
 use zonectl_core::provider::Provider;
 use zonectl_core::report::ChangeReport;
 use zonectl_core::route::Route;
+use zonectl_core::saved::{FileHash, PlanFile, SavedTarget};
 use zonectl_core::zonefile::{self, ReadOptions};
 use zonectl_core::{Name, Zone};
 
@@ -27,7 +28,7 @@ fn transactions(
     ttl_policy: Option<TtlPolicy>,
     lock: bool,
     force: bool,
-) -> anyhow::Result<Vec<Transaction>> {
+) -> anyhow::Result<(Vec<Transaction>, Vec<FileHash>)> {
     let config = &ctx.config;
     let planned: Vec<&ZoneConfig> = config.zones.iter().filter(|z| z.source.is_some()).collect();
     if planned.is_empty() {
@@ -49,6 +50,7 @@ fn transactions(
     }
     let backups = if lock { Some(backup_dir()?) } else { None };
     let mut transactions = Vec::new();
+    let mut sources = Vec::new();
     for zone in planned.into_iter().filter(|z| wanted.is_empty() || wanted.contains(&z.name)) {
         let targets: Vec<&String> =
             zone.targets.iter().filter(|t| ctx.provider.as_ref().is_none_or(|p| p == *t)).collect();
@@ -56,6 +58,7 @@ fn transactions(
             continue;
         }
         let desired = read_source(ctx, zone)?;
+        sources.push(source_hash(ctx, zone)?);
         let providers = targets.iter().map(|t| config.provider(t)).collect::<anyhow::Result<Vec<_>>>()?;
         refuse_one_account_twice(&zone.name, &providers)?;
         let options = Options {
@@ -63,7 +66,9 @@ fn transactions(
             force,
             safety: zone.safety(),
             backup_dir: backups.clone(),
+            backup_keep: Some(config.backups.keep),
             lock,
+            digest: true,
             ..Options::default()
         };
         transactions.push(Transaction {
@@ -72,7 +77,42 @@ fn transactions(
             options,
         });
     }
-    Ok(transactions)
+    Ok((transactions, sources))
+}
+
+/// `path` as the plan file shows it: relative to the configuration's directory where it
+/// lies below it, so that a plan made in one checkout applies from another.
+fn shown_path(ctx: &Session, path: &std::path::Path) -> String {
+    let base = match ctx.config.file.as_ref().and_then(|f| f.parent()) {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+    let (path, base) = (absolute(path), absolute(&base));
+    path.strip_prefix(&base).map_or_else(|_| path.display().to_string(), |p| p.display().to_string())
+}
+
+fn source_hash(ctx: &Session, zone: &ZoneConfig) -> anyhow::Result<FileHash> {
+    let path = ctx.config.path(zone.source.as_deref().expect("zones without a source are not planned"));
+    Ok(FileHash::of(&path, shown_path(ctx, &path))?)
+}
+
+/// The plan of every prepared target, as a plan file: what `plan --out` saves and whose
+/// checksum `plan` prints and `apply --checksum` compares.
+fn plan_file(ctx: &Session, prepared: &Prepared, sources: Vec<FileHash>) -> anyhow::Result<PlanFile> {
+    let config = match &ctx.config.file {
+        Some(file) => Some(FileHash::of(file, shown_path(ctx, file))?),
+        None => None,
+    };
+    let targets = prepared
+        .targets()
+        .filter_map(|(provider, target)| {
+            let plan = target.plan.as_ref()?;
+            let read = target.read_digest.clone()?;
+            Some(SavedTarget::new(plan, &provider.account(), read))
+        })
+        .collect();
+    Ok(PlanFile::new(config, sources, targets))
 }
 
 /// The zone's source file, read and checked; its problems are printed.
@@ -130,11 +170,19 @@ pub async fn plan(
     detailed_exitcode: bool,
     ttl_policy: Option<TtlPolicy>,
     output: Output,
+    out: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
-    let prepared = edit::prepare(transactions(ctx, zones, ttl_policy, false, false)?).await?;
-    print_plans(output, prepared.plans())?;
+    let (transactions, sources) = transactions(ctx, zones, ttl_policy, false, false)?;
+    let prepared = edit::prepare(transactions).await?;
+    let file = plan_file(ctx, &prepared, sources)?;
+    print_plans(output, prepared.plans(), Some(&file.checksum))?;
     let changes = !prepared.is_empty();
     refuse_unreadable(&prepared.into_reports())?;
+    if let Some(out) = out {
+        zonectl_core::fs::write_atomically(out, file.to_json().as_bytes())
+            .with_context(|| format!("--out {}: cannot write", out.display()))?;
+        eprintln!("{}: the plan, for `zonectl apply {}`", out.display(), out.display());
+    }
     Ok(if changes && detailed_exitcode { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
@@ -145,20 +193,33 @@ pub struct ApplyHow {
     pub output: Output,
 }
 
+/// Plans the configured zones and applies the plans; with `checksum`, only if the plan
+/// has it.
 pub async fn apply(
     ctx: &Session,
     zones: &[String],
     ttl_policy: Option<TtlPolicy>,
+    checksum: Option<&str>,
     how: ApplyHow,
 ) -> anyhow::Result<ExitCode> {
-    let prepared = edit::prepare(transactions(ctx, zones, ttl_policy, true, how.force)?).await?;
+    let (transactions, sources) = transactions(ctx, zones, ttl_policy, true, how.force)?;
+    let prepared = edit::prepare(transactions).await?;
+    if let Some(reviewed) = checksum {
+        let now = plan_file(ctx, &prepared, sources)?.checksum;
+        if now != reviewed.trim() {
+            bail!(
+                "the plan now is {now}, not the {reviewed} reviewed: the zones, the sources or the configuration \
+                 changed since; nothing was changed (plan again and review the new plan)"
+            );
+        }
+    }
     apply_prepared(prepared, how).await
 }
 
 /// Shows the plans, checks their safety, asks once, then applies them all.
-async fn apply_prepared(prepared: Prepared, how: ApplyHow) -> anyhow::Result<ExitCode> {
+pub async fn apply_prepared(prepared: Prepared, how: ApplyHow) -> anyhow::Result<ExitCode> {
     if how.output != Output::Json {
-        print_plans(how.output, prepared.plans())?;
+        print_plans(how.output, prepared.plans(), None)?;
     }
     let problems = prepared.safety_problems();
     if !problems.is_empty() {
@@ -241,6 +302,7 @@ pub async fn copy(ctx: &Session, source: &str, destination: &str, how: CopyOptio
         ttl_policy,
         force,
         backup_dir: if apply { Some(backup_dir()?) } else { None },
+        backup_keep: Some(ctx.config.backups.keep),
         lock: apply,
         ..Options::default()
     };
@@ -251,12 +313,12 @@ pub async fn copy(ctx: &Session, source: &str, destination: &str, how: CopyOptio
     };
     let prepared = edit::prepare(vec![transaction]).await?;
     if !apply {
-        print_plans(output, prepared.plans())?;
+        print_plans(output, prepared.plans(), None)?;
         refuse_unreadable(&prepared.into_reports())?;
         return Ok(ExitCode::SUCCESS);
     }
     if output == Output::Markdown {
-        print_plans(output, prepared.plans())?;
+        print_plans(output, prepared.plans(), None)?;
         return apply_prepared(prepared, ApplyHow { force, yes, output: Output::Text }).await;
     }
     apply_prepared(prepared, ApplyHow { force, yes, output }).await

@@ -231,6 +231,7 @@ pub async fn change(
         ttl_policy: TtlPolicy::from(args.ttl_policy),
         force,
         backup_dir: Some(backup_dir()?),
+        backup_keep: Some(ctx.config.backups.keep),
         lock: true,
         ..Options::default()
     };
@@ -241,7 +242,7 @@ pub async fn change(
 pub async fn apply_edit(transaction: Transaction, output: Output) -> anyhow::Result<ExitCode> {
     let prepared = edit::prepare(vec![transaction]).await?;
     if output != Output::Json {
-        print_plans(Output::Text, prepared.plans())?;
+        print_plans(Output::Text, prepared.plans(), None)?;
     }
     prepared.refuse_unsafe()?;
     let reports = prepared.apply(Some(&super::plan::progress)).await;

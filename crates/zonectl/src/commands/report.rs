@@ -12,15 +12,36 @@ use zonectl_core::report::{ChangeReport, Document, Status, TargetReport};
 use super::{color, write_stdout};
 use crate::cli::Output;
 
-/// Prints the plans for people (text or Markdown) or as `plan`'s JSON.
-pub fn print_plans<'a>(output: Output, plans: impl Iterator<Item = &'a Plan>) -> anyhow::Result<()> {
+/// Prints the plans for people (text or Markdown) or as `plan`'s JSON, with the plan's
+/// checksum where it has one (`apply --checksum` takes it).
+pub fn print_plans<'a>(
+    output: Output,
+    plans: impl Iterator<Item = &'a Plan>,
+    checksum: Option<&str>,
+) -> anyhow::Result<()> {
     let plans: Vec<&Plan> = plans.collect();
     let text = match output {
-        Output::Json => serde_json::to_string_pretty(&serde_json::json!({ "plans": plans }))? + "\n",
-        Output::Markdown => plans.iter().map(|p| p.to_markdown() + "\n").collect(),
+        Output::Json => {
+            let mut document = serde_json::json!({ "plans": plans });
+            if let Some(sum) = checksum {
+                document["checksum"] = sum.into();
+            }
+            serde_json::to_string_pretty(&document)? + "\n"
+        }
+        Output::Markdown => {
+            let mut text: String = plans.iter().map(|p| p.to_markdown() + "\n").collect();
+            if let Some(sum) = checksum {
+                text.push_str(&format!("Plan checksum: `{sum}`\n"));
+            }
+            text
+        }
         _ => {
             let color = color();
-            plans.iter().map(|p| p.to_text(color)).collect()
+            let mut text: String = plans.iter().map(|p| p.to_text(color)).collect();
+            if let Some(sum) = checksum {
+                text.push_str(&format!("Plan checksum: {sum}\n"));
+            }
+            text
         }
     };
     write_stdout(text.as_bytes())?;

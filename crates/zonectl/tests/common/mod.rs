@@ -96,3 +96,19 @@ pub fn image_definition() -> (Vec<(String, String)>, Vec<String>) {
     }
     (env, argv)
 }
+
+/// The change-report document a command printed on stdout, checked against
+/// `docs/change-report.schema.json`.
+#[allow(dead_code)]
+pub fn change_report(out: &std::process::Output) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/change-report.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let document: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}{}", String::from_utf8_lossy(&out.stderr)));
+    let errors: Vec<String> =
+        validator.iter_errors(&document).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:?}\n{document:#}");
+    document
+}
