@@ -14,8 +14,8 @@
 //!
 //! | request | what it does |
 //! |---|---|
-//! | `GET /_emulator/log` | the request log: method, path, status, milliseconds |
-//! | `GET /_emulator/faults`, `PUT /_emulator/faults` | read or set the [`Faults`] (JSON) |
+//! | `GET /_emulator/log` | the request log: method, path, status, milliseconds, arrival (real and on the service's clock) |
+//! | `GET /_emulator/faults`, `PUT /_emulator/faults` | read or set the [`Faults`] (JSON); `{"spend_budget": N}` has another client spend N requests of the budget |
 //! | `GET /_emulator/state` | the provider's state as JSON |
 //! | `POST /_emulator/reset` | back to the seeded state, log and faults cleared |
 
@@ -94,6 +94,13 @@ pub struct Faults {
     /// Share (0 to 1) of changing requests answered 409 without being processed: another
     /// request of the account conflicted (ZoneID's "concurrent request").
     pub conflict_rate: f64,
+    /// Another client spends this many requests of the service's budget at once, when the
+    /// faults are set: of the account's (LuaDNS) or of the loopback address's (ZoneID, which
+    /// counts per client address). The service then answers as it would.
+    pub spend_budget: u32,
+    /// The `Retry-After` of the `rate_limit_burst` 429s, as sent (`1e30`, a date); by
+    /// default a second of the service's clock.
+    pub retry_after: Option<String>,
     /// Seed of the fault dice, so a faulty run can be repeated.
     pub seed: u64,
 }
@@ -113,6 +120,10 @@ pub struct LogEntry {
     pub dropped: bool,
     /// When the request arrived, in milliseconds since the emulator started.
     pub at_ms: u64,
+    /// When the request arrived on the emulated service's clock (scaled by the time
+    /// scale), in milliseconds: requests of one minute of the service's are those with
+    /// the same `service_ms / 60000`.
+    pub service_ms: u64,
 }
 
 /// How an emulator runs.
@@ -138,6 +149,9 @@ pub struct Options {
     /// How long after a change the name servers show it, on the service's clock (scaled
     /// by the time scale); zero shows it at once.
     pub propagation_delay: Duration,
+    /// The request budget per window, for services that keep one and let it be set
+    /// (LuaDNS); `None` keeps the documented one.
+    pub rate_limit: Option<u32>,
 }
 
 impl Default for Options {
@@ -151,6 +165,7 @@ impl Default for Options {
             log_capacity: 100_000,
             dns: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
             propagation_delay: Duration::ZERO,
+            rate_limit: None,
         }
     }
 }
@@ -162,6 +177,8 @@ pub struct Shared {
     faults: Mutex<FaultState>,
     /// The time scale (see [`Options::time_scale`]).
     pub time_scale: f64,
+    /// Whether the budget was set (see [`Options::rate_limit`]).
+    budget_set: bool,
     started: Instant,
 }
 
@@ -206,6 +223,7 @@ impl Shared {
             log: Mutex::new(Log { entries: VecDeque::new(), capacity: options.log_capacity.max(1) }),
             faults: Mutex::new(FaultState::new(options.faults.clone())),
             time_scale: options.time_scale,
+            budget_set: options.rate_limit.is_some(),
             started: Instant::now(),
         }
     }
@@ -247,6 +265,8 @@ pub trait Service: Send + Sync + 'static {
     fn rate_limit(&self) -> Option<(u32, Duration)> {
         None
     }
+    /// Another client spends `requests` of the budget now (see [`Faults::spend_budget`]).
+    fn spend_budget(&self, _shared: &Shared, _requests: u32) {}
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -358,12 +378,14 @@ impl Emulator {
     }
 
     /// The `[providers.NAME]` settings that point zonectl at this emulator (`kind` included),
-    /// with the service's request budget on the emulator's clock where it is faster.
+    /// with the service's request budget where it is not the documented one (a faster
+    /// clock, a budget set).
     pub fn provider_settings(&self) -> toml::Table {
         let mut table = self.service.provider_settings(&self.endpoint());
         let kind = self.describe()["provider"].as_str().unwrap_or_default().to_owned();
         table.insert("kind".into(), toml::Value::String(kind));
-        if let Some((requests, per)) = self.service.rate_limit().filter(|_| self.shared.time_scale != 1.0) {
+        let other_budget = self.shared.time_scale != 1.0 || self.shared.budget_set;
+        if let Some((requests, per)) = self.service.rate_limit().filter(|_| other_budget) {
             let per = self.shared.scaled(per);
             table.insert("rate_limit".into(), toml::Value::String(format!("{requests} per {}ms", per.as_millis())));
         }
@@ -421,6 +443,7 @@ struct Control {
 /// The object-safe part of [`Service`] the control surface needs.
 trait ServiceDyn: Send + Sync {
     fn rate_limit(&self) -> Option<(u32, Duration)>;
+    fn spend_budget(&self, shared: &Shared, requests: u32);
     fn dump(&self) -> serde_json::Value;
     fn reset(&self);
     fn provider_settings(&self, endpoint: &str) -> toml::Table;
@@ -430,6 +453,9 @@ trait ServiceDyn: Send + Sync {
 impl<S: Service> ServiceDyn for S {
     fn rate_limit(&self) -> Option<(u32, Duration)> {
         Service::rate_limit(self)
+    }
+    fn spend_budget(&self, shared: &Shared, requests: u32) {
+        Service::spend_budget(self, shared, requests)
     }
     fn dump(&self) -> serde_json::Value {
         Service::dump(self)
@@ -464,6 +490,9 @@ async fn control_faults_get(State(c): State<Control>) -> impl IntoResponse {
 
 async fn control_faults_put(State(c): State<Control>, axum::Json(faults): axum::Json<Faults>) -> impl IntoResponse {
     *c.shared.faults.lock().expect("not poisoned") = FaultState::new(faults.clone());
+    if faults.spend_budget > 0 {
+        c.service.spend_budget(&c.shared, faults.spend_budget);
+    }
     axum::Json(faults)
 }
 
@@ -492,6 +521,7 @@ enum Fate {
 async fn faults_and_log(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let start = Instant::now();
     let at_ms = shared.started.elapsed().as_millis() as u64;
+    let service_ms = (shared.service_seconds() * 1000.0) as u64;
     let method = request.method().to_string();
     let path = request.uri().path_and_query().map_or_else(|| request.uri().path().to_owned(), |p| p.to_string());
     let changes = request.method() != axum::http::Method::GET;
@@ -534,9 +564,12 @@ async fn faults_and_log(State(shared): State<Arc<Shared>>, request: Request, nex
             (r, false)
         }
         Fate::RateLimited => {
-            let retry = shared.scaled(Duration::from_secs(1)).as_secs().max(1);
+            let asked = shared.faults.lock().expect("not poisoned").faults.retry_after.clone();
+            let retry = asked.unwrap_or_else(|| shared.scaled(Duration::from_secs(1)).as_secs().max(1).to_string());
             let mut r = (StatusCode::TOO_MANY_REQUESTS, "rate limited").into_response();
-            r.headers_mut().insert("retry-after", HeaderValue::from(retry));
+            if let Ok(value) = HeaderValue::from_str(&retry) {
+                r.headers_mut().insert("retry-after", value);
+            }
             (r, false)
         }
         Fate::DropAfterCommit => {
@@ -552,6 +585,7 @@ async fn faults_and_log(State(shared): State<Arc<Shared>>, request: Request, nex
         millis: start.elapsed().as_millis() as u64,
         dropped,
         at_ms,
+        service_ms,
     };
     shared.log.lock().expect("not poisoned").push(entry);
     response
@@ -592,6 +626,7 @@ mod tests {
                 millis: 0,
                 dropped: false,
                 at_ms: i,
+                service_ms: i,
             });
         }
         let paths: Vec<&str> = log.entries.iter().map(|e| e.path.as_str()).collect();

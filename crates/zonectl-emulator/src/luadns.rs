@@ -35,6 +35,7 @@ pub static KIND: EmulatorKind = EmulatorKind {
             if let Some(zones) = zones {
                 seed.zones = zones.iter().map(|z| z.as_str().trim_end_matches('.').to_owned()).collect();
             }
+            seed.rate_limit = options.rate_limit.unwrap_or(seed.rate_limit);
             Emulator::start(LuaDns::new(seed), options).await
         })
     },
@@ -133,6 +134,19 @@ struct ZoneState {
     records: Vec<RecordJson>,
 }
 
+impl Account {
+    /// Starts a new window when the last one is over (windows start on 5-minute boundaries
+    /// of the service's clock, as the recorded `X-Ratelimit-Reset`s fall); returns now.
+    fn roll_window(&mut self, shared: &Shared) -> f64 {
+        let now = shared.service_seconds();
+        if now - self.window_start >= RATE_WINDOW {
+            self.window_start = now - now % RATE_WINDOW;
+            self.window_count = 0;
+        }
+        now
+    }
+}
+
 impl LuaDns {
     /// The service with the given account.
     pub fn new(seed: Seed) -> LuaDns {
@@ -201,7 +215,9 @@ fn object_error(status: StatusCode, message: &str) -> Response {
         "request_id": format!("{:016x}", rand_id()),
         "message": message,
     });
-    (status, compact(&body)).into_response()
+    let mut response = (status, compact(&body)).into_response();
+    response.headers_mut().insert("content-type", HeaderValue::from_static("application/json; charset=utf-8"));
+    response
 }
 
 fn rand_id() -> u64 {
@@ -270,14 +286,9 @@ impl Ctx {
                 )));
             }
         }
-        let now = self.shared.service_seconds();
         let mut account = self.service.state.lock().expect("not poisoned");
         account.requests += 1;
-        if now - account.window_start >= RATE_WINDOW {
-            // Windows start on 5-minute boundaries of the service clock.
-            account.window_start = now - now % RATE_WINDOW;
-            account.window_count = 0;
-        }
+        let now = account.roll_window(&self.shared);
         let window_end = account.window_start + RATE_WINDOW;
         let reset_in = self.shared.scaled(Duration::from_secs_f64(window_end - now));
         let reset_at =
@@ -285,7 +296,10 @@ impl Ctx {
         let reset = reset_at.as_secs_f64().ceil() as u64;
         let limit = self.service.seed.rate_limit;
         if account.window_count >= limit {
-            let mut r = object_error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
+            // As luadns-go's recorded answer (`testdata/http/users/me.show:err-too-many`):
+            // a JSON body, `Retry-After: 300` whatever is left of the window, and the
+            // window's end in `X-Ratelimit-Reset`.
+            let mut r = object_error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
             let retry = self.shared.scaled(Duration::from_secs(300)).as_secs_f64().ceil().max(1.0) as u64;
             let h = r.headers_mut();
             h.insert("retry-after", HeaderValue::from(retry));
@@ -586,6 +600,12 @@ impl Service for LuaDns {
 
     fn rate_limit(&self) -> Option<(u32, Duration)> {
         Some((self.seed.rate_limit, Duration::from_secs_f64(RATE_WINDOW)))
+    }
+
+    fn spend_budget(&self, shared: &Shared, requests: u32) {
+        let mut account = self.state.lock().expect("not poisoned");
+        account.roll_window(shared);
+        account.window_count = account.window_count.saturating_add(requests).min(self.seed.rate_limit);
     }
 
     fn routes(self: Arc<Self>, shared: Arc<Shared>) -> Router {

@@ -312,6 +312,10 @@ pub enum Command {
         /// clock: scaled by --time-scale).
         #[arg(long, default_value = "0s", value_name = "DURATION")]
         propagation_delay: String,
+        /// The request budget per window of the services that count one (LuaDNS: 1200 per
+        /// 5 minutes), to reach it in a test without thousands of requests.
+        #[arg(long, value_name = "REQUESTS")]
+        rate_limit: Option<u32>,
         /// Write a zonectl.toml pointing at the emulators (and, with one emulator, the
         /// ACME hooks at its name server).
         #[arg(long, value_name = "FILE")]

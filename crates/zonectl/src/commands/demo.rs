@@ -26,16 +26,12 @@ const EXAMPLE: &str = include_str!("../../../../examples/zones/example.com.zone"
 /// How much faster than the real service the demo's emulators run.
 const DEMO_TIME_SCALE: f64 = 0.1;
 
-pub async fn emulate(
-    kinds: &[String],
-    listen: SocketAddr,
-    time_scale: f64,
-    propagation_delay: std::time::Duration,
-    write_config: Option<&Path>,
-) -> anyhow::Result<ExitCode> {
+/// Runs the emulators of `kinds`, each with `options` (the listen address's port, where
+/// given, counting up), until interrupted.
+pub async fn emulate(kinds: &[String], options: Options, write_config: Option<&Path>) -> anyhow::Result<ExitCode> {
     let mut running = Vec::new();
     for (i, kind) in kinds.iter().enumerate() {
-        let mut addr = listen;
+        let mut addr = options.listen;
         if addr.port() != 0 {
             let port =
                 u16::try_from(usize::from(addr.port()) + i).context("--listen: no port left for every emulator")?;
@@ -44,9 +40,8 @@ pub async fn emulate(
         let emulator =
             zonectl_emulator::emulator_of(kind).with_context(|| format!("no emulator for provider kind '{kind}'"))?;
         let dns = Some(SocketAddr::new(addr.ip(), 0));
-        let options = Options { listen: addr, time_scale, dns, propagation_delay, ..Options::default() };
-        let running_one =
-            (emulator.start)(options, None).await.with_context(|| format!("{kind} emulator on {addr}"))?;
+        let one = Options { listen: addr, dns, ..options.clone() };
+        let running_one = (emulator.start)(one, None).await.with_context(|| format!("{kind} emulator on {addr}"))?;
         running.push(running_one);
     }
     // The file first: a program that reads the lines may use it at once.
