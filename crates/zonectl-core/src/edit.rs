@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::meter;
 use crate::name::Name;
 use crate::plan::{self, IgnoreRule, Plan, PlanOptions, Safety, TtlPolicy};
-use crate::provider::{ApplyReport, Capabilities, Existing, Provider, RecordFilter, TtlRule, ZoneLock};
+use crate::provider::{ApplyReport, Capabilities, Existing, Outcome, Provider, RecordFilter, TtlRule, ZoneLock};
 use crate::rdata::RData;
 use crate::record::{Record, Zone};
 use crate::report::{ChangeReport, TargetReport};
@@ -316,7 +316,8 @@ async fn prepare_one(
         let caps = provider.capabilities();
         let (wanted, plan_options, owned) = match &desired {
             Desired::Edit { ops, .. } => {
-                let plan_options = PlanOptions { ttl_policy: options.ttl_policy, ..PlanOptions::default() };
+                let plan_options =
+                    PlanOptions { ttl_policy: options.ttl_policy, narrow: true, ..PlanOptions::default() };
                 let owned: Vec<String> = ops
                     .iter()
                     .filter_map(Op::set)
@@ -506,6 +507,7 @@ impl Prepared {
                         }
                     }
                     target.outcomes = report.outcomes;
+                    hold_back_rate_limited(&mut target);
                     target.counts.merge(&counts);
                 }
                 targets.push(target);
@@ -513,6 +515,25 @@ impl Prepared {
             reports.push(ChangeReport { zone: zone.zone, targets });
         }
         reports
+    }
+}
+
+/// A change the service refused with 429 was not acted on: it is "not attempted", never
+/// "FAILED" — running again makes it — and why is said once for the target, not per change.
+fn hold_back_rate_limited(target: &mut TargetReport) {
+    let mut why = None;
+    for outcome in &mut target.outcomes {
+        if matches!(outcome, Outcome::Failed(Error::RateLimited { .. }))
+            && let Outcome::Failed(error) = std::mem::replace(outcome, Outcome::NotAttempted)
+        {
+            why.get_or_insert(error);
+        }
+    }
+    if let Some(error) = why {
+        let held = target.outcomes.iter().filter(|o| matches!(o, Outcome::NotAttempted)).count();
+        target
+            .notes
+            .push(format!("{held} change(s) not attempted: {error}; running the same command again makes them"));
     }
 }
 
@@ -614,6 +635,36 @@ mod tests {
 
     fn txt(value: &str) -> RData {
         RData::Txt(Txt::from_value(value))
+    }
+
+    #[test]
+    fn changes_refused_with_429_are_not_attempted_and_said_once() {
+        let limited = || Error::RateLimited { provider: "zone".into(), retry_after: None, message: String::new() };
+        let refused = Error::Conflict { provider: "zone".into(), message: "taken".into() };
+        let mut target = TargetReport::unreadable("zone".into(), refused.clone(), crate::meter::Counts::default());
+        target.outcomes = vec![
+            Outcome::Done,
+            Outcome::Failed(limited()),
+            Outcome::Failed(limited()),
+            Outcome::NotAttempted,
+            Outcome::Failed(refused),
+        ];
+        hold_back_rate_limited(&mut target);
+        let kinds: Vec<&str> = target
+            .outcomes
+            .iter()
+            .map(|o| match o {
+                Outcome::Done => "done",
+                Outcome::NotAttempted => "not attempted",
+                Outcome::Failed(_) => "failed",
+                Outcome::Unknown(_) => "unknown",
+            })
+            .collect();
+        assert_eq!(kinds, ["done", "not attempted", "not attempted", "not attempted", "failed"]);
+        assert_eq!(
+            target.notes,
+            ["3 change(s) not attempted: zone: rate limited by the service; running the same command again makes them"]
+        );
     }
 
     fn provider(label: &str, records: &[(&str, RData)]) -> Arc<InMemory> {

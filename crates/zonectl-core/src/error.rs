@@ -42,13 +42,16 @@ pub enum Error {
         /// What was refused.
         message: String,
     },
-    /// Too many requests; try again after `retry_after` if known.
-    #[error("{provider}: rate limited{}", retry_after.map(|d| format!(" (retry after {})", crate::duration::show(d))).unwrap_or_default())]
+    /// Too many requests: the service refused the request before acting on it; try again
+    /// after `retry_after` if known.
+    #[error("{provider}: rate limited by the service{}", if message.is_empty() { retry_after.map(|d| format!(" (retry after {})", crate::duration::show(d))).unwrap_or_default() } else { format!(": {message}") })]
     RateLimited {
         /// The provider instance.
         provider: String,
         /// How long the provider asked us to wait.
         retry_after: Option<Duration>,
+        /// Why it was not waited out (empty: the retries ran out).
+        message: String,
     },
     /// The change conflicts with the zone's state (the object already exists, or changed
     /// since it was read). Not retryable as it is: re-read and plan again.

@@ -50,6 +50,11 @@ pub struct PlanOptions {
     pub manage_provider_records: bool,
     /// What to do with a desired TTL the provider would refuse.
     pub ttl_policy: TtlPolicy,
+    /// The plan is an edit of some values, not the owner of whole record sets: where the
+    /// provider can change records one by one besides replacing sets
+    /// ([`Capabilities::record_ops`]), it does, so that a value another writer added since
+    /// the read is not erased by a set written from the read.
+    pub narrow: bool,
 }
 
 /// What to do with a desired TTL the provider's rule does not allow.
@@ -216,7 +221,8 @@ pub fn plan(
     if !problems.is_empty() {
         return Err(Error::Refused { provider: provider.to_owned(), zone: origin, problems });
     }
-    let operations = operations(caps, &changed, &comparable);
+    let style = if options.narrow && caps.record_ops { UpdateStyle::PerRecord } else { caps.updates };
+    let operations = operations(caps, style, &changed, &comparable);
     drop(changed);
     let notes = notes(provider, caps, !desired_sets.is_empty(), operations.len());
     drop((current_sets, desired_sets));
@@ -433,7 +439,12 @@ fn check_capabilities(
 /// block a create at the same name (CNAME against other data, or a pair the provider
 /// keeps apart) first, then creates and updates, then the other deletes. Every record
 /// carries its set's TTL (rounded, where the plan rounded it).
-fn operations(caps: &Capabilities, pairs: &[SetPair<'_>], comparable: &dyn Fn(&RData) -> RData) -> Vec<Change> {
+fn operations(
+    caps: &Capabilities,
+    style: UpdateStyle,
+    pairs: &[SetPair<'_>],
+    comparable: &dyn Fn(&RData) -> RData,
+) -> Vec<Change> {
     let mut created: HashMap<&Name, Vec<RecordType>> = HashMap::new();
     for (_, after) in pairs {
         if let Some(a) = after {
@@ -454,7 +465,7 @@ fn operations(caps: &Capabilities, pairs: &[SetPair<'_>], comparable: &dyn Fn(&R
         if after.is_none() {
             let blocks = created.get(name).is_some_and(|types| types.iter().any(|&t| caps.conflicting(rtype, t)));
             let target = if blocks { &mut first } else { &mut last };
-            match caps.updates {
+            match style {
                 UpdateStyle::RecordSet => {
                     target.push(Change::ReplaceSet { name: name.clone(), rtype, from: existing, records: Vec::new() })
                 }
@@ -464,12 +475,12 @@ fn operations(caps: &Capabilities, pairs: &[SetPair<'_>], comparable: &dyn Fn(&R
             }
             continue;
         }
-        match caps.updates {
+        match style {
             UpdateStyle::RecordSet => {
                 main.push(Change::ReplaceSet { name: name.clone(), rtype, from: existing, records })
             }
             UpdateStyle::PerRecord | UpdateStyle::RemoveAdd => {
-                record_operations(caps.updates, rtype, existing, records, comparable, &mut main)
+                record_operations(style, rtype, existing, records, comparable, &mut main)
             }
         }
     }

@@ -103,6 +103,22 @@ pub struct Declared {
     pub targets: Vec<String>,
 }
 
+/// Two targets of `zone` that write to one place (one account, one directory however it
+/// is written) would apply every change twice, and wait on each other's lock: why not.
+pub fn one_account_twice(zone: &Name, targets: &[Arc<dyn Provider>]) -> Option<String> {
+    for (i, a) in targets.iter().enumerate() {
+        if let Some(b) = targets[..i].iter().find(|b| b.account() == a.account()) {
+            return Some(format!(
+                "zone {zone}: targets '{}' and '{}' are one and the same account ({}); list it once",
+                b.name(),
+                a.name(),
+                a.account()
+            ));
+        }
+    }
+    None
+}
+
 impl Router {
     /// A router over `providers`, each with the servers configured for its zones, the
     /// configured instances that could not be built, and the zones whose targets the
@@ -124,6 +140,10 @@ impl Router {
                     return Some((d.zone.clone(), Err(format!("zone {}: target {}: {}", d.zone, b.name, b.error))));
                 }
                 let targets: Vec<usize> = d.targets.iter().filter_map(|t| index(t)).collect();
+                let built: Vec<Arc<dyn Provider>> = targets.iter().map(|&i| providers[i].provider.clone()).collect();
+                if let Some(why) = one_account_twice(&d.zone, &built) {
+                    return Some((d.zone.clone(), Err(why)));
+                }
                 (!targets.is_empty()).then(|| (d.zone.clone(), Ok(targets)))
             })
             .collect();

@@ -58,6 +58,13 @@ pub struct EnvVar {
 pub trait ProviderConfig: fmt::Debug + Send + Sync {
     /// The provider instance `name`.
     fn build(&self, name: &str, ctx: &BuildContext) -> Result<Arc<dyn Provider>>;
+
+    /// The instance's [`Provider::account`], where the settings alone say it (a zone file
+    /// directory): checked when the configuration is loaded. `None` leaves the check to when
+    /// the instance is built.
+    fn account(&self, _ctx: &BuildContext) -> Option<String> {
+        None
+    }
 }
 
 /// Reads `table` into the settings type `T`, naming the key at fault on error

@@ -37,6 +37,10 @@ pub struct Capabilities {
     pub updates: UpdateStyle,
     /// Whether many records can be created or deleted in one request.
     pub bulk: bool,
+    /// Whether, besides replacing sets ([`UpdateStyle::RecordSet`]), single records can be
+    /// created, updated and deleted (by id): what narrow edits use, so that they never
+    /// write a whole set read before another writer added to it.
+    pub record_ops: bool,
     /// Whether a change completes some time after the request is accepted (mydomain.lu).
     pub asynchronous: bool,
     /// Whether the provider keeps its own SOA at the apex (and manages its serial).
@@ -189,6 +193,7 @@ impl Default for Capabilities {
             ttl: TtlRule::ANY,
             updates: UpdateStyle::RecordSet,
             bulk: false,
+            record_ops: false,
             asynchronous: false,
             owns_soa: false,
             owns_apex_ns: false,
@@ -399,17 +404,37 @@ impl ZoneLock {
         ZoneLock::default()
     }
 
-    /// The lock called `key` among the tasks of this process only.
-    pub async fn in_process(key: &str) -> ZoneLock {
-        ZoneLock { _file: None, _process: Some(crate::lock::ProcessLock::acquire(key).await) }
+    /// The lock called `key` among the tasks of this process only; `what` names it in
+    /// messages (`zone example.com.`).
+    pub async fn in_process(provider: &str, key: &str, what: &str) -> Result<ZoneLock> {
+        let lock = crate::lock::ProcessLock::acquire(key, |who| {
+            tracing::info!(
+                target: "zonectl::notice",
+                "{provider}: waiting for {who} to finish with {what}; giving up after {}",
+                crate::duration::show(crate::lock::wait_limit())
+            );
+        })
+        .await
+        .map_err(|e| crate::error::Error::Transport {
+            provider: provider.to_owned(),
+            message: format!("{what}: {e}"),
+            ambiguous: false,
+            source: None,
+        })?;
+        Ok(ZoneLock { _file: None, _process: Some(lock) })
     }
 
-    /// Takes the lock file at `path` (see [`crate::lock::FileLock`]), saying on stderr
-    /// through `tracing` that it waits when another process holds it.
+    /// Takes the lock file at `path` (see [`crate::lock::FileLock`]), saying once on stderr
+    /// through `tracing` that it waits, for whom and for how long at most, when another
+    /// process holds it.
     pub async fn file(provider: &str, path: &std::path::Path) -> Result<ZoneLock> {
         let shown = path.display().to_string();
-        let lock = crate::lock::FileLock::acquire(path, || {
-            tracing::info!(target: "zonectl::notice", "{provider}: waiting for another zonectl to finish with {shown}");
+        let lock = crate::lock::FileLock::acquire(path, |who| {
+            tracing::info!(
+                target: "zonectl::notice",
+                "{provider}: waiting for {who} to finish with {shown}; giving up after {}",
+                crate::duration::show(crate::lock::wait_limit())
+            );
         })
         .await
         .map_err(|e| crate::error::Error::io(path, e))?;

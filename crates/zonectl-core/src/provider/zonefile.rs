@@ -46,9 +46,41 @@ struct ZoneFilesSettings {
 
 impl ProviderConfig for ZoneFilesSettings {
     fn build(&self, name: &str, ctx: &BuildContext) -> Result<Arc<dyn Provider>> {
-        let dir = self.directory.as_deref().unwrap_or(Path::new("zones"));
-        Ok(Arc::new(ZoneFiles::new(name, ctx.path(dir))))
+        Ok(Arc::new(ZoneFiles::new(name, self.dir(ctx))))
     }
+
+    fn account(&self, ctx: &BuildContext) -> Option<String> {
+        Some(account_of(&self.dir(ctx)))
+    }
+}
+
+impl ZoneFilesSettings {
+    fn dir(&self, ctx: &BuildContext) -> PathBuf {
+        ctx.path(self.directory.as_deref().unwrap_or(Path::new("zones")))
+    }
+}
+
+/// A directory in one form whatever way it was written (`zones`, `./zones/`, a link to
+/// it): two instances over it are one account, and must not both be a zone's targets.
+fn account_of(dir: &Path) -> String {
+    // Absolute, without `.` and trailing separators; then the part that exists resolved
+    // (links, `..`), so that the form is the same before and after the directory is made.
+    let absolute: PathBuf = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned()).components().collect();
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    let canonical = loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            break rest.iter().rev().fold(real, |path: PathBuf, part| path.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(part)) => {
+                rest.push(part.to_owned());
+                existing = parent;
+            }
+            _ => break absolute.clone(),
+        }
+    };
+    format!("zonefile {}", canonical.display())
 }
 
 /// What a directory of zone files can hold: everything.
@@ -165,8 +197,7 @@ impl Provider for ZoneFiles {
     }
 
     fn account(&self) -> String {
-        let dir = std::path::absolute(&self.dir).unwrap_or_else(|_| self.dir.clone());
-        format!("zonefile {}", dir.display())
+        account_of(&self.dir)
     }
 
     async fn list_zones(&self) -> Result<Vec<Name>> {
@@ -248,6 +279,29 @@ pub fn next_serial(current: u32, (year, month, day): (i32, u32, u32)) -> u32 {
 fn utc_today() -> (i32, u32, u32) {
     let date = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
     (i32::from(date.year()), date.month() as u32, date.day() as u32)
+}
+
+#[cfg(test)]
+mod account_tests {
+    use super::*;
+
+    #[test]
+    fn one_directory_is_one_account_however_it_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        std::fs::create_dir(base.join("zones")).unwrap();
+        std::os::unix::fs::symlink(base.join("zones"), base.join("link")).unwrap();
+        let one = account_of(&base.join("zones"));
+        for other in ["zones/", "./zones/.", "link", "sub/../zones"] {
+            std::fs::create_dir_all(base.join("sub")).unwrap();
+            assert_eq!(account_of(&base.join(other)), one, "{other}");
+        }
+        assert_ne!(account_of(&base.join("other")), one);
+        // A directory not made yet has the form it will have.
+        let later = account_of(&base.join("later/zones/"));
+        std::fs::create_dir_all(base.join("later/zones")).unwrap();
+        assert_eq!(account_of(&base.join("later/zones")), later);
+    }
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ use zonectl_core::provider::{
 };
 use zonectl_core::{Caa, Error, Forward, Name, RData, Record, RecordType, Ttl, Txt};
 
-use crate::http::{About, Api, Auth, ErrorFormat, Exchange, HttpClient, Paging, Request, RetryPolicy};
+use crate::http::{About, Api, Auth, ErrorFormat, Exchange, HttpClient, Paging, RateScope, Request, RetryPolicy};
 
 /// The real API.
 pub const DEFAULT_ENDPOINT: &str = "https://api.domeneshop.no/v0";
@@ -66,6 +66,7 @@ pub const API: Api = Api {
         special: foreign_domain,
     },
     retry_conflicts: false,
+    rate_scope: RateScope::Account,
 };
 
 /// `{"code":"…","help":"…"}`: the help, and the code to look it up by.

@@ -179,16 +179,37 @@ impl HttpClient {
             .user_agent(concat!("zonectl/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::InvalidConfig(format!("HTTP client: {e}")))?;
-        let limiter = api
-            .rate_limit
-            .map(|(requests, per)| RateLimiter::shared(endpoint.as_str(), &auth.account(), requests, per));
-        Ok(HttpClient { provider: provider.to_owned(), endpoint, client, auth, api, limiter, policy, lock_dir: None })
+        let mut http = HttpClient {
+            provider: provider.to_owned(),
+            endpoint,
+            client,
+            auth,
+            api,
+            limiter: None,
+            policy,
+            lock_dir: None,
+        };
+        http.limiter = http.budget();
+        Ok(http)
     }
 
-    /// Keeps zone locks (see [`HttpClient::zone_lock`]) in `dir`.
+    /// Keeps zone locks (see [`HttpClient::zone_lock`]) and the request budget's count in
+    /// `dir`, where every zonectl on the machine shares them.
     pub fn with_lock_dir(mut self, dir: Option<std::path::PathBuf>) -> HttpClient {
         self.lock_dir = dir;
+        self.limiter = self.budget();
         self
+    }
+
+    /// The limiter of the API's budget: the account's, or — where the service counts by
+    /// client address — the one every account used from this machine shares.
+    fn budget(&self) -> Option<Arc<RateLimiter>> {
+        let (requests, per) = self.api.rate_limit?;
+        let key = match self.api.rate_scope {
+            RateScope::Account => format!("budget {}", self.account()),
+            RateScope::Address => format!("budget {} from this address", self.endpoint.origin().ascii_serialization()),
+        };
+        Some(RateLimiter::shared(&key, self.lock_dir.as_deref(), requests, per))
     }
 
     /// The provider instance's name.
@@ -213,7 +234,7 @@ impl HttpClient {
         let key = format!("{:016x}", digest(format!("{} {what}", self.account()).as_bytes()));
         match &self.lock_dir {
             Some(dir) => ZoneLock::file(&self.provider, &dir.join(format!("{key}.lock"))).await,
-            None => Ok(ZoneLock::in_process(&key).await),
+            None => ZoneLock::in_process(&self.provider, &key, what).await,
         }
     }
 
@@ -306,7 +327,8 @@ mod tests {
         let err = check_endpoint("http://me:s3cret@api.example.com/v1").unwrap_err().to_string();
         assert!(!err.contains("s3cret") && err.contains("me:***@"), "{err}");
         let auth = Auth::Basic { user: "u".into(), password: SecretString::from("p".to_owned()) };
-        let api = Api { rate_limit: None, errors: test_format(), retry_conflicts: false };
+        let api =
+            Api { rate_limit: None, errors: test_format(), retry_conflicts: false, rate_scope: RateScope::Account };
         let client =
             HttpClient::new("p", "http://me:s3cret@127.0.0.1:1/v1", auth, api, RetryPolicy::default()).unwrap();
         assert!(!format!("{client:?}").contains("s3cret"));

@@ -17,6 +17,8 @@ pub struct Api {
     /// Whether a 409 means "a concurrent request conflicted; this one was not carried out"
     /// (ZoneID), and is retried.
     pub retry_conflicts: bool,
+    /// Whom the budget is counted for: the account, or the client's address.
+    pub rate_scope: RateScope,
 }
 
 /// How an API words its errors.
@@ -121,7 +123,7 @@ impl HttpClient {
                 },
             },
             409 => Error::Conflict { provider, message: format!("{zone_text}{message}") },
-            429 => Error::RateLimited { provider, retry_after: retry_after(response) },
+            429 => Error::RateLimited { provider, retry_after: retry_after(response), message: String::new() },
             300..=399 => Error::Protocol {
                 provider,
                 message: format!(

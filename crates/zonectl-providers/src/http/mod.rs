@@ -15,6 +15,6 @@ mod retry;
 pub use auth::{Auth, digest};
 pub use client::{HttpClient, Request, Response, check_endpoint, redact_url};
 pub use errors::{About, Api, ErrorFormat, Exchange};
-pub use limiter::RateLimiter;
+pub use limiter::{Acquired, RateLimiter, RateScope};
 pub use paging::Paging;
 pub use retry::{RetryPolicy, retry_after};

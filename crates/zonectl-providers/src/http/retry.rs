@@ -43,26 +43,31 @@ impl Default for RetryPolicy {
 impl HttpClient {
     /// Sends `request`, retrying what is safe to retry within the budget, and returns the
     /// final answer whatever its status. A request that got no answer is an error,
-    /// ambiguous if it was a write that may have reached the server.
+    /// ambiguous if it was a write that may have reached the server. A 429 is waited out
+    /// (see [`HttpClient::rate_limited_wait`]) while the budget allows, and fails at once
+    /// when the server asks for longer.
     pub async fn send(&self, request: &Request) -> Result<Response, Error> {
         let url = self.url(&request.path, &request.query)?;
         let shown = redact_url(&url);
         let started = Instant::now();
         let mut attempt = 0;
+        // 429s are bounded by the time budget (each waits a window); other failures by it
+        // and by the attempts.
+        let mut refused = 0;
         loop {
             attempt += 1;
             if let Some(limiter) = &self.limiter {
-                let waited = limiter.acquire().await;
-                if waited >= Duration::from_secs(1) {
+                let acquired = limiter.acquire().await?;
+                if acquired.waited >= Duration::from_secs(1) && !acquired.server_said {
                     let reason = format!("{} allows {}", self.provider, limiter.describe());
-                    zonectl_core::meter::waited(&self.provider, waited, &reason);
+                    zonectl_core::meter::waited(&self.provider, acquired.waited, &reason);
                     tracing::info!(
                         target: "zonectl::http",
                         provider = %self.provider,
-                        waited_ms = waited.as_millis() as u64,
+                        waited_ms = acquired.waited.as_millis() as u64,
                         "{}: waited {} for the rate limit",
                         self.provider,
-                        show(waited)
+                        show(acquired.waited)
                     );
                 }
             }
@@ -82,12 +87,32 @@ impl HttpClient {
                 self.provider,
                 request.method
             );
+            if let Ok(response) = &outcome {
+                self.note_budget(response).await?;
+                if response.status == StatusCode::TOO_MANY_REQUESTS {
+                    refused += 1;
+                    attempt -= 1;
+                    let wait = self.rate_limited_wait(response, refused);
+                    let left = self.policy.budget.saturating_sub(started.elapsed());
+                    if wait > left {
+                        return Err(Error::RateLimited {
+                            provider: self.provider.clone(),
+                            retry_after: Some(wait),
+                            message: format!(
+                                "the service asks to wait {}, more than the {} left of this request's retry budget",
+                                show(wait),
+                                show(left)
+                            ),
+                        });
+                    }
+                    self.wait_out(wait).await?;
+                    continue;
+                }
+            }
             let (retry, wait) = match &outcome {
                 Ok(response) => {
-                    self.note_budget(response);
                     let status = response.status;
-                    let retry = status == StatusCode::TOO_MANY_REQUESTS
-                        || (status.is_server_error() && request.idempotent)
+                    let retry = (status.is_server_error() && request.idempotent)
                         || (status == StatusCode::CONFLICT && self.api.retry_conflicts);
                     (retry, retry_after(response).filter(|_| retry))
                 }
@@ -106,9 +131,6 @@ impl HttpClient {
                     request.path,
                     show(wait)
                 );
-                if matches!(&outcome, Ok(r) if r.status == StatusCode::TOO_MANY_REQUESTS) {
-                    zonectl_core::meter::waited(&self.provider, wait, "the service answered 429");
-                }
                 tokio::time::sleep(wait).await;
                 continue;
             }
@@ -127,22 +149,79 @@ impl HttpClient {
         }
     }
 
+    /// How long a 429 asks us to hold: the earlier of `Retry-After` and the window's end
+    /// (`X-Ratelimit-Reset`) where the server says; else, where the API documents its window
+    /// (ZoneID's minute), a whole window — by then any window of the server's, fixed or
+    /// sliding, has let go of every request counted so far; else a backoff.
+    pub(super) fn rate_limited_wait(&self, response: &Response, refused: u32) -> Duration {
+        let asked = match (retry_after_header(response), reset_in(response)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let documented = self.limiter.as_ref().map(|l| l.per() + l.per() / 50);
+        asked.or(documented).unwrap_or_else(|| self.backoff(refused)).max(Duration::from_millis(100))
+    }
+
+    /// Holds this request and every other on the budget — of this process and of every
+    /// zonectl sharing the state directory — for `wait`, and says so once.
+    async fn wait_out(&self, wait: Duration) -> Result<(), Error> {
+        let news = match &self.limiter {
+            Some(limiter) => limiter.pause_for(wait).await?,
+            None => true,
+        };
+        let whose = match (self.api.rate_scope, &self.limiter) {
+            (RateScope::Address, Some(l)) => {
+                format!("another client on this address may have spent the {}", l.describe())
+            }
+            (RateScope::Account, Some(l)) => {
+                format!("another client of this account may have spent the {}", l.describe())
+            }
+            (_, None) => "the service's word".to_owned(),
+        };
+        if news {
+            tracing::info!(
+                target: "zonectl::notice",
+                "{}: rate limited by the service; waiting {} ({whose})",
+                self.provider,
+                show(wait)
+            );
+        }
+        zonectl_core::meter::waited(&self.provider, wait, &format!("the service answered 429; {whose}"));
+        match &self.limiter {
+            // The limiter holds the request until the pause ends (or a later one another
+            // sharer set).
+            Some(_) => Ok(()),
+            None => {
+                tokio::time::sleep(wait).await;
+                Ok(())
+            }
+        }
+    }
+
     /// Exponential backoff with full jitter: a random wait up to base × 2^(attempt−1).
     pub(super) fn backoff(&self, attempt: u32) -> Duration {
-        let ceiling = self.policy.base_delay.saturating_mul(1 << (attempt - 1).min(16)).min(self.policy.max_delay);
+        let ceiling =
+            self.policy.base_delay.saturating_mul(1 << attempt.saturating_sub(1).min(16)).min(self.policy.max_delay);
         ceiling.mul_f64(fastrand::f64())
     }
 
-    /// When the server says the budget is spent and when it renews, hold every request
-    /// until then (another client on the account may have spent it).
-    pub(super) fn note_budget(&self, response: &Response) {
-        let Some(limiter) = &self.limiter else { return };
-        let remaining = response.header("x-ratelimit-remaining").and_then(|v| v.trim().parse::<u64>().ok());
+    /// What the server says of the budget: what it counted (other clients' requests
+    /// included) enters our window, and a spent budget with a known renewal holds every
+    /// request until then.
+    pub(super) async fn note_budget(&self, response: &Response) -> Result<(), Error> {
+        let Some(limiter) = &self.limiter else { return Ok(()) };
+        let number = |name: &str| response.header(name).and_then(|v| v.trim().parse::<u64>().ok());
+        let (limit, remaining) = (number("x-ratelimit-limit"), number("x-ratelimit-remaining"));
+        if let (Some(limit), Some(remaining)) = (limit, remaining) {
+            limiter.server_counted((limit.saturating_sub(remaining), limit)).await?;
+        }
         if remaining == Some(0)
+            && response.status != StatusCode::TOO_MANY_REQUESTS
             && let Some(wait) = reset_in(response)
         {
-            limiter.pause_until(Instant::now() + wait.min(self.policy.max_delay));
+            limiter.pause_for(wait.min(self.policy.budget)).await?;
         }
+        Ok(())
     }
 }
 
@@ -150,18 +229,18 @@ impl HttpClient {
 /// on a 429, until `X-Ratelimit-Reset` (a Unix time). Never a panic, whatever the header
 /// holds (`1e30`, `inf`, a date long past).
 pub fn retry_after(response: &Response) -> Option<Duration> {
-    if let Some(value) = response.header("retry-after").map(str::trim) {
-        if let Ok(secs) = value.parse::<f64>() {
-            return Some(Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or(Duration::MAX));
-        }
-        if let Ok(at) = httpdate::parse_http_date(value) {
-            return Some(at.duration_since(SystemTime::now()).unwrap_or_default());
-        }
+    retry_after_header(response)
+        .or_else(|| (response.status == StatusCode::TOO_MANY_REQUESTS).then(|| reset_in(response))?)
+}
+
+/// `Retry-After`, in seconds or as an HTTP date.
+fn retry_after_header(response: &Response) -> Option<Duration> {
+    let value = response.header("retry-after")?.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return Some(Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or(Duration::MAX));
     }
-    if response.status == StatusCode::TOO_MANY_REQUESTS {
-        return reset_in(response);
-    }
-    None
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(SystemTime::now()).unwrap_or_default())
 }
 
 pub(super) fn reset_in(response: &Response) -> Option<Duration> {

@@ -12,7 +12,10 @@
 //! in one `PATCH /zones/{id}/records` (it replaces exactly the name and type pairs given),
 //! and every removed set in one `POST /zones/{id}/records/delete_many` by name and type.
 //! Both are idempotent, so the HTTP layer may repeat them after an ambiguous failure, and
-//! applying N changes costs a constant number of requests, not N.
+//! applying N changes costs a constant number of requests, not N. A narrow edit (`record
+//! add`, a challenge, a dynamic address) creates and deletes single records instead
+//! (`POST …/records`, `DELETE …/records/{id}`): a set written whole from what was read
+//! would erase a value another writer added since.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -28,7 +31,7 @@ use zonectl_core::provider::{
 };
 use zonectl_core::{Error, Name, RData, Record, RecordType, Ttl, Txt};
 
-use crate::http::{About, Api, Auth, ErrorFormat, HttpClient, Paging, Request, RetryPolicy};
+use crate::http::{About, Api, Auth, ErrorFormat, HttpClient, Paging, RateScope, Request, RetryPolicy};
 
 /// The real API.
 pub const DEFAULT_ENDPOINT: &str = "https://api.luadns.com/v1";
@@ -55,6 +58,7 @@ pub const API: Api = Api {
         special: |_| None,
     },
     retry_conflicts: false,
+    rate_scope: RateScope::Account,
 };
 
 /// How to reach an account.
@@ -137,6 +141,14 @@ pub struct LuaDns {
     capabilities: Capabilities,
     zone_ids: Mutex<HashMap<Name, u64>>,
     left_out: LeftOut,
+}
+
+/// How [`Provider::apply`] groups changes into requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Batch {
+    Write,
+    Delete,
+    Single,
 }
 
 /// Types the API takes that the model has.
@@ -239,6 +251,38 @@ impl LuaDns {
         })
     }
 
+    /// Sends one record's change: a create, an update or a delete by id.
+    async fn send_one(&self, zone: &Name, zone_id: u64, change: &Change) -> Result<(), Error> {
+        let id_of = |existing: &Existing| {
+            existing.id.clone().ok_or_else(|| Error::Protocol {
+                provider: self.provider().to_owned(),
+                message: format!("zone {zone}: {} has no id to change it by", existing.record),
+            })
+        };
+        match change {
+            Change::Create(record) => {
+                let request =
+                    Request::json(Method::POST, format!("/zones/{zone_id}/records"), LuaDns::wire(record), false);
+                self.http.call(&request, About::record(zone, record)).await.map(|_| ())
+            }
+            Change::Update { from, to } => {
+                let path = format!("/zones/{zone_id}/records/{}", id_of(from)?);
+                let request = Request::json(Method::PUT, path, LuaDns::wire(to), true);
+                self.http.call(&request, About::record(zone, to)).await.map(|_| ())
+            }
+            Change::Delete(existing) => {
+                let request = Request::delete(format!("/zones/{zone_id}/records/{}", id_of(existing)?));
+                match self.http.call(&request, About::record(zone, &existing.record)).await {
+                    // Gone already (a retry after a lost answer, another writer's cleanup):
+                    // what the delete wanted.
+                    Ok(_) | Err(Error::NotFound { .. }) => Ok(()),
+                    Err(e) => Err(e),
+                }
+            }
+            Change::ReplaceSet { .. } => unreachable!("sets go in batches"),
+        }
+    }
+
     /// Sends one run of writes (one `PATCH`) or of deletes (one `delete_many`).
     async fn send_batch(&self, zone: &Name, zone_id: u64, batch: &[Change]) -> Result<(), Error> {
         let mut records = Vec::new();
@@ -275,6 +319,7 @@ pub fn capabilities(min_ttl: u32) -> Capabilities {
         read_only_types: vec![RecordType::Soa],
         ttl: TtlRule::Range { min: min_ttl, max: i32::MAX as u32, step: 1, default: min_ttl.max(300) },
         bulk: true,
+        record_ops: true,
         owns_soa: true,
         owns_apex_ns: true,
         txt_strings_kept: false,
@@ -358,12 +403,33 @@ impl Provider for LuaDns {
             Ok(id) => id,
             Err(e) => return ApplyReport::not_started(e, changes.len()),
         };
-        // Runs of writes and of deletes, in the engine's order (deletes that must come
-        // first, writes, other deletes): one request each.
-        let is_write = |c: &Change| matches!(c, Change::ReplaceSet { records, .. } if !records.is_empty());
+        // Runs of set writes and of set deletes, in the engine's order (deletes that must
+        // come first, writes, other deletes): one request each. Single records (a narrow
+        // edit's) one request each.
+        let kind = |c: &Change| match c {
+            Change::ReplaceSet { records, .. } if !records.is_empty() => Batch::Write,
+            Change::ReplaceSet { .. } => Batch::Delete,
+            _ => Batch::Single,
+        };
         let mut outcomes = Vec::with_capacity(changes.len());
         let mut stopped = false;
-        for batch in changes.chunk_by(|a, b| is_write(a) == is_write(b)) {
+        for batch in changes.chunk_by(|a, b| kind(a) == kind(b)) {
+            if kind(&batch[0]) == Batch::Single {
+                for change in batch {
+                    if stopped {
+                        outcomes.push(Outcome::NotAttempted);
+                        continue;
+                    }
+                    match self.send_one(zone, zone_id, change).await {
+                        Ok(()) => outcomes.push(Outcome::Done),
+                        Err(e) => {
+                            stopped = true;
+                            outcomes.push(Outcome::from_error(e));
+                        }
+                    }
+                }
+                continue;
+            }
             if stopped {
                 outcomes.extend(batch.iter().map(|_| Outcome::NotAttempted));
                 continue;

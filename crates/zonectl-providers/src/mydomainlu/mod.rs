@@ -30,7 +30,7 @@ use zonectl_core::provider::{
 };
 use zonectl_core::{Error, Name, RData, Record, RecordType, Ttl, Txt};
 
-use crate::http::{About, Api, Auth, ErrorFormat, Exchange, HttpClient, Request, RetryPolicy};
+use crate::http::{About, Api, Auth, ErrorFormat, Exchange, HttpClient, RateScope, Request, RetryPolicy};
 
 /// The real API.
 pub const DEFAULT_ENDPOINT: &str = "https://api.mydomain.lu";
@@ -57,6 +57,7 @@ const API: Api = Api {
         special: order_refused,
     },
     retry_conflicts: false,
+    rate_scope: RateScope::Account,
 };
 
 /// The message of an error body: the first of `errorMsg`, else `message`.

@@ -27,7 +27,7 @@ use zonectl_core::provider::{
 };
 use zonectl_core::{Error, Name, RData, Record, RecordType, Ttl, Txt};
 
-use crate::http::{About, Api, Auth, ErrorFormat, Exchange, HttpClient, Paging, Request, RetryPolicy};
+use crate::http::{About, Api, Auth, ErrorFormat, Exchange, HttpClient, Paging, RateScope, Request, RetryPolicy};
 
 /// The real API.
 pub const DEFAULT_ENDPOINT: &str = "https://admin.vps.org/api/v1";
@@ -54,6 +54,7 @@ pub const API: Api = Api {
         special: read_only_token,
     },
     retry_conflicts: false,
+    rate_scope: RateScope::Account,
 };
 
 /// DRF's error bodies: `{"detail"}`, with `field` where there is one, or `{"field": [...]}`.

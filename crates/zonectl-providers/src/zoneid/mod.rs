@@ -32,7 +32,7 @@ use zonectl_core::provider::{
 };
 use zonectl_core::{Caa, Error, Forward, Name, RData, Record, RecordType, Ttl, Txt};
 
-use crate::http::{About, Api, Auth, ErrorFormat, HttpClient, Paging, Request, Response, RetryPolicy};
+use crate::http::{About, Api, Auth, ErrorFormat, HttpClient, Paging, RateScope, Request, Response, RetryPolicy};
 
 /// The real API.
 pub const DEFAULT_ENDPOINT: &str = "https://api.zone.eu/v2";
@@ -74,6 +74,7 @@ pub const API: Api = Api {
     rate_limit: Some((60, Duration::from_secs(60))),
     errors: ErrorFormat { message: error_message, credentials: "ZONEEE_API_USER / ZONEEE_API_KEY", special: |_| None },
     retry_conflicts: true,
+    rate_scope: RateScope::Address,
 };
 
 /// The human message is in `X-Status-Message`; a 422's body keys the errors by field.
@@ -109,6 +110,7 @@ pub fn capabilities() -> Capabilities {
         ttl: TtlRule::None,
         updates: UpdateStyle::PerRecord,
         bulk: false,
+        record_ops: true,
         asynchronous: false,
         owns_soa: true,
         owns_apex_ns: true,
