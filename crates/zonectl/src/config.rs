@@ -46,6 +46,16 @@ struct File {
     serve: ServeConfig,
     #[serde(default)]
     backups: BackupsConfig,
+    #[serde(default)]
+    locks: LocksConfig,
+}
+
+/// `[locks]`: how long a zonectl waits for another to finish with a zone.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LocksConfig {
+    /// `5m` by default; then the wait ends in an error naming the holder.
+    wait: Option<String>,
 }
 
 /// `[backups]`: how many backups to keep.
@@ -328,6 +338,11 @@ impl Config {
             let settings = (entry.parse)(table).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
             providers.insert(name, ProviderEntry { kind: entry, settings, nameservers, table: written });
         }
+        if let Some(wait) = &parsed.locks.wait {
+            let limit =
+                zonectl_core::duration::parse(wait).map_err(|e| anyhow::anyhow!("{origin}: [locks] wait: {e}"))?;
+            zonectl_core::lock::set_wait_limit(limit);
+        }
         if parsed.backups.keep == 0 {
             bail!("{origin}: [backups] keep = 0 would remove the backup just written; keep at least 1");
         }
@@ -391,6 +406,20 @@ impl Config {
                     bail!("{origin}: zone {name}: target '{target}' is listed twice");
                 }
             }
+            // Where the settings alone say where an instance writes (a zone file directory),
+            // two targets at one place are refused now, before any command runs.
+            let context = self.build_context();
+            let mut places: Vec<(&String, String)> = Vec::new();
+            for target in &zone.targets {
+                let Some(place) = self.providers[target].settings.account(&context) else { continue };
+                if let Some((first, _)) = places.iter().find(|(_, p)| *p == place) {
+                    bail!(
+                        "{origin}: zone {name}: targets '{first}' and '{target}' are one and the same place ({place}); \
+                         list it once"
+                    );
+                }
+                places.push((target, place));
+            }
             if let Some(ratio) = zone.max_change_ratio.filter(|r| !(0.0..=1.0).contains(r)) {
                 bail!("{origin}: zone {name}: max_change_ratio {ratio} is not between 0 and 1");
             }
@@ -404,9 +433,10 @@ impl Config {
     }
 
     fn build_context(&self) -> BuildContext {
-        let progress: Option<zonectl_core::provider::kind::Progress> = std::io::stderr()
-            .is_terminal()
-            .then(|| -> zonectl_core::provider::kind::Progress { Arc::new(|line: &str| eprintln!("  {line}")) });
+        let progress: Option<zonectl_core::provider::kind::Progress> =
+            std::io::stderr().is_terminal().then(|| -> zonectl_core::provider::kind::Progress {
+                Arc::new(|line: &str| crate::status::eprintln(&format!("  {line}")))
+            });
         BuildContext { config_file: self.file.clone(), state_dir: state_dir().ok(), progress }
     }
 

@@ -52,6 +52,6 @@ impl<S: Subscriber> Layer<S> for Stderr {
         let mut message = Message::default();
         event.record(&mut message);
         let prefix = if notice { "zonectl" } else { "debug" };
-        eprintln!("{prefix}: {}", message.0);
+        crate::status::eprintln(&format!("{prefix}: {}", message.0));
     }
 }

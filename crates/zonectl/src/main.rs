@@ -7,6 +7,7 @@ mod config;
 mod log;
 mod registry;
 mod serve;
+mod status;
 
 use std::process::ExitCode;
 

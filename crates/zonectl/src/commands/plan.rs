@@ -130,17 +130,10 @@ fn read_source(ctx: &Session, zone: &ZoneConfig) -> anyhow::Result<Zone> {
 
 /// Two targets that write to one place would apply every change twice.
 fn refuse_one_account_twice(zone: &Name, providers: &[std::sync::Arc<dyn Provider>]) -> anyhow::Result<()> {
-    for (i, a) in providers.iter().enumerate() {
-        if let Some(b) = providers[..i].iter().find(|b| b.account() == a.account()) {
-            bail!(
-                "zone {zone}: targets '{}' and '{}' are one and the same account ({}); list it once",
-                b.name(),
-                a.name(),
-                a.account()
-            );
-        }
+    match zonectl_core::route::one_account_twice(zone, providers) {
+        Some(why) => bail!(why),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Fails, naming each, when a target could not be read.
@@ -254,6 +247,7 @@ pub fn progress(provider: &dyn Provider, plan: &Plan) -> Option<Box<dyn Send>> {
     let show = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(300)).await;
         shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        crate::status::show(&shown);
         shown.enable_steady_tick(Duration::from_millis(100));
     });
     Some(Box::new(Spinner { spinner, show }))
@@ -268,6 +262,7 @@ impl Drop for Spinner {
     fn drop(&mut self) {
         self.show.abort();
         self.spinner.finish_and_clear();
+        crate::status::clear();
     }
 }
 

@@ -46,16 +46,37 @@ impl Emulate {
     /// The requests the emulator of `kind` received (method and path), from its log.
     #[allow(dead_code)]
     pub fn requests(&self, kind: &str) -> Vec<(String, String)> {
+        self.log(kind)
+            .iter()
+            .map(|e| (e["method"].as_str().unwrap().to_owned(), e["path"].as_str().unwrap().to_owned()))
+            .collect()
+    }
+
+    /// The request log of the emulator of `kind`: method, path, status, arrival.
+    #[allow(dead_code)]
+    pub fn log(&self, kind: &str) -> Vec<serde_json::Value> {
+        let body = self.control(kind, "GET", "/_emulator/log", "");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    }
+
+    /// Sends a request to the control surface of the emulator of `kind`; its body.
+    #[allow(dead_code)]
+    pub fn control(&self, kind: &str, method: &str, path: &str, json: &str) -> String {
         let endpoint = self.of(kind)["endpoint"].as_str().unwrap();
         let host = endpoint.trim_start_matches("http://").split('/').next().unwrap();
         let mut stream = std::net::TcpStream::connect(host).unwrap();
         use std::io::{Read as _, Write as _};
-        write!(stream, "GET /_emulator/log HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
+            json.len()
+        )
+        .unwrap();
         let mut answer = String::new();
         stream.read_to_string(&mut answer).unwrap();
-        let body = answer.split_once("\r\n\r\n").unwrap().1;
-        let log: Vec<serde_json::Value> = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
-        log.iter().map(|e| (e["method"].as_str().unwrap().to_owned(), e["path"].as_str().unwrap().to_owned())).collect()
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 2"), "{method} {path}: {head}");
+        body.to_owned()
     }
 
     /// A string field of the JSON line, by JSON pointer (`/env/LUADNS_API_TOKEN`).
