@@ -105,6 +105,34 @@ pub struct Faults {
     pub seed: u64,
 }
 
+impl Faults {
+    /// Refuses faults no test needs and a server must not obey: a latency beyond a minute
+    /// would hold every request (and a shutdown) for it, a share outside 0 to 1 means
+    /// nothing.
+    pub fn check(&self) -> Result<(), String> {
+        const MOST: u64 = 60_000;
+        if self.latency_ms > MOST {
+            return Err(format!("latency_ms {} is more than {MOST} (a minute)", self.latency_ms));
+        }
+        for (name, share) in [
+            ("error_rate", self.error_rate),
+            ("drop_after_commit_rate", self.drop_after_commit_rate),
+            ("conflict_rate", self.conflict_rate),
+        ] {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(format!("{name} {share} is not a share between 0 and 1"));
+            }
+        }
+        if self.rate_limit_burst > 1_000_000 || self.spend_budget > 1_000_000 {
+            return Err("rate_limit_burst and spend_budget are at most 1000000".into());
+        }
+        if self.retry_after.as_ref().is_some_and(|r| r.len() > 64) {
+            return Err("retry_after is at most 64 characters".into());
+        }
+        Ok(())
+    }
+}
+
 /// One request as the emulator saw it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LogEntry {
@@ -294,6 +322,7 @@ impl Drop for Emulator {
 impl Emulator {
     /// Starts `service` on a tokio runtime that must be running.
     pub async fn start<S: Service>(service: S, options: Options) -> std::io::Result<Emulator> {
+        options.faults.check().map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidInput, why))?;
         let service = Arc::new(service);
         let shared = Arc::new(Shared::new(&options));
         let control = Router::new()
@@ -328,7 +357,19 @@ impl Emulator {
             }
             None => None,
         };
-        let server = tokio::spawn(serve(listener, app, options.idle_timeout, options.max_connections));
+        let limits = zonectl_http::Limits {
+            max_connections: options.max_connections,
+            header_timeout: options.idle_timeout,
+            ..zonectl_http::Limits::default()
+        };
+        let server = tokio::spawn(zonectl_http::serve(
+            listener,
+            app,
+            None,
+            limits,
+            zonectl_http::CancellationToken::new(),
+            Arc::new(|_| {}),
+        ));
         Ok(Emulator { addr, base_path: service.base_path(), service, shared, server, dns })
     }
 
@@ -358,7 +399,14 @@ impl Emulator {
     }
 
     /// Sets the faults.
+    ///
+    /// # Panics
+    ///
+    /// On faults [`Faults::check`] refuses: a test that asks for them is wrong.
     pub fn set_faults(&self, faults: Faults) {
+        if let Err(why) = faults.check() {
+            panic!("faults refused: {why}");
+        }
         *self.shared.faults.lock().expect("not poisoned") = FaultState::new(faults);
     }
 
@@ -390,37 +438,6 @@ impl Emulator {
             table.insert("rate_limit".into(), toml::Value::String(format!("{requests} per {}ms", per.as_millis())));
         }
         table
-    }
-}
-
-/// Accepts connections and serves HTTP/1.1 on each: a connection that sends no complete
-/// request head within `idle` (a new one, or a kept-alive one between requests) is closed,
-/// and at most `max` are held, so that idle clients cannot exhaust the file descriptors.
-async fn serve(listener: tokio::net::TcpListener, app: Router, idle: Duration, max: usize) {
-    let slots = Arc::new(tokio::sync::Semaphore::new(max.max(1)));
-    loop {
-        let Ok(slot) = slots.clone().acquire_owned().await else { return };
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            // Out of descriptors or a reset before accept: wait a moment, go on.
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let app = app.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                tower::ServiceExt::oneshot(app.clone(), request)
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(idle)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
-            drop(slot);
-        });
     }
 }
 
@@ -488,12 +505,15 @@ async fn control_faults_get(State(c): State<Control>) -> impl IntoResponse {
     axum::Json(c.shared.faults.lock().expect("not poisoned").faults.clone())
 }
 
-async fn control_faults_put(State(c): State<Control>, axum::Json(faults): axum::Json<Faults>) -> impl IntoResponse {
+async fn control_faults_put(State(c): State<Control>, axum::Json(faults): axum::Json<Faults>) -> Response {
+    if let Err(why) = faults.check() {
+        return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response();
+    }
     *c.shared.faults.lock().expect("not poisoned") = FaultState::new(faults.clone());
     if faults.spend_budget > 0 {
         c.service.spend_budget(&c.shared, faults.spend_budget);
     }
-    axum::Json(faults)
+    axum::Json(faults).into_response()
 }
 
 async fn control_state(State(c): State<Control>) -> impl IntoResponse {
