@@ -269,6 +269,44 @@ fn generate_errors_name_the_line_and_change_nothing() {
     );
 }
 
+/// A file from a pull request cannot make the reader hold more than its record budget:
+/// 200 `$GENERATE` lines of 65,536 records each (13.1 million, 5 GB and 27 s before) stop at
+/// the line that crosses it, and so do plain records and includes.
+#[test]
+fn a_whole_file_has_a_record_budget() {
+    let mut text = String::from("$TTL 300\n");
+    for i in 0..200 {
+        text.push_str(&format!("$GENERATE 0-65535 h{i}-$ A 10.0.0.1\n"));
+    }
+    let err = zonefile::read_str(&text, "t.zone", &origin()).unwrap_err();
+    assert_eq!(
+        messages(&err),
+        ["17: more than 1000000 records in the file and its includes; stopping (--max-records lifts the cap)"],
+        "15 lines of 65,536 fit in a million, the 16th does not"
+    );
+    let small = ReadOptions { max_records: 3, ..origin() };
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "more.zone", "c A 192.0.2.3\nd A 192.0.2.4\n");
+    let main = write(dir.path(), "main.zone", "$TTL 300\na A 192.0.2.1\nb A 192.0.2.2\n$INCLUDE more.zone\n");
+    let err = zonefile::read_file(&main, &small).unwrap_err();
+    assert_eq!(err.diagnostics.len(), 1, "{:?}", messages(&err));
+    assert!(err.diagnostics[0].file.ends_with("more.zone") && err.diagnostics[0].line == 2, "{:?}", err.diagnostics);
+    assert!(zonefile::read_file(&main, &ReadOptions { max_records: 4, ..origin() }).is_ok());
+}
+
+/// A FIFO as the main file would block the reading forever: refused, as for `$INCLUDE`.
+#[test]
+fn the_main_file_must_be_a_regular_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.zone");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let err = zonefile::read_file(&fifo, &origin()).unwrap_err();
+    assert_eq!(messages(&err), ["0: not a regular file (a FIFO, device or directory)"]);
+    let err = zonefile::read_file(dir.path(), &origin()).unwrap_err();
+    assert_eq!(messages(&err), ["0: not a regular file (a FIFO, device or directory)"]);
+}
+
 /// An NS target inside the zone needs an address, as `named-checkzone` and `kzonecheck`
 /// require; a provider reading its own files does not check it, so that a user can still
 /// fix such a zone through the provider.

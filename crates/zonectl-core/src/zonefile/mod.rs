@@ -51,7 +51,14 @@ pub struct ReadOptions {
     /// plans from; off for a provider reading its own files, which a user must be able to
     /// fix with that same provider.
     pub check_glue: bool,
+    /// The most records the file and its includes may hold, `$GENERATE`d ones included: a
+    /// bound on the memory and time an untrusted file can cost ([`DEFAULT_MAX_RECORDS`]).
+    pub max_records: usize,
 }
+
+/// The records a zone file may hold unless told otherwise: more than any zone zonectl's
+/// providers hold, and about 300 MB in memory.
+pub const DEFAULT_MAX_RECORDS: usize = 1_000_000;
 
 impl Default for ReadOptions {
     fn default() -> ReadOptions {
@@ -63,6 +70,7 @@ impl Default for ReadOptions {
             allow_include_anywhere: false,
             refuse_out_of_zone: false,
             check_glue: true,
+            max_records: DEFAULT_MAX_RECORDS,
         }
     }
 }

@@ -39,8 +39,13 @@ const MAX_ENTRY: usize = 1 << 20;
 
 /// Reads, checks and normalizes the zone file at `path`.
 pub fn read_file(path: &Path, options: &ReadOptions) -> Result<Loaded, ZoneFileError> {
-    let file =
-        File::open(path).map_err(|e| ZoneFileError::single(path, 0, format!("cannot read: {}", io_reason(&e))))?;
+    let cannot = |e: std::io::Error| ZoneFileError::single(path, 0, format!("cannot read: {}", io_reason(&e)));
+    // A FIFO or a device would block the reading (or never end): regular files only, as
+    // for `$INCLUDE`.
+    if !std::fs::metadata(path).map_err(cannot)?.is_file() {
+        return Err(ZoneFileError::single(path, 0, "not a regular file (a FIFO, device or directory)".into()));
+    }
+    let file = File::open(path).map_err(cannot)?;
     // About 50 bytes a record: reserving by size saves the copies of a growing vector, and
     // capacity not touched costs no memory.
     let size_hint = file.metadata().map_or(0, |m| m.len() as usize / 40);
@@ -63,6 +68,7 @@ fn read_from(input: impl Read, size_hint: usize, path: &Path, options: &ReadOpti
         fallback_origin: origin_from_file_name(path),
         warned_no_ttl: false,
         had_comments: false,
+        over_budget: false,
         options: options.clone(),
     };
     let mut state = SourceState { origin: None, last_owner: None, last_ttl: None, dollar_ttl: None };
@@ -117,6 +123,8 @@ struct Reader {
     fallback_origin: Option<Name>,
     warned_no_ttl: bool,
     had_comments: bool,
+    /// The file crossed [`ReadOptions::max_records`]: reading stops.
+    over_budget: bool,
     options: ReadOptions,
 }
 
@@ -159,7 +167,25 @@ impl Reader {
     }
 
     fn too_many_errors(&self) -> bool {
-        self.errors > self.options.max_errors
+        self.errors > self.options.max_errors || self.over_budget
+    }
+
+    /// Room for `more` records within [`ReadOptions::max_records`]; past it, the error at
+    /// the line that crossed it, and reading stops.
+    fn room_for(&mut self, more: u64, file: u32, line: u32) -> bool {
+        let max = self.options.max_records;
+        if (self.records.len() as u64).saturating_add(more) <= max as u64 {
+            return true;
+        }
+        if !self.over_budget {
+            self.report(
+                file,
+                line,
+                format!("more than {max} records in the file and its includes; stopping (--max-records lifts the cap)"),
+            );
+            self.over_budget = true;
+        }
+        false
     }
 
     /// Reads one file, `CHUNK` bytes at a time, so that memory holds the records but never
@@ -344,6 +370,10 @@ impl Reader {
                 .into());
         }
         let range = expand::Range::parse(range.raw)?;
+        // Counted before a record is made: a hostile line costs nothing.
+        if !self.room_for(range.len(), file, line) {
+            return Ok(());
+        }
         let owner_template = expand::Template::parse(lhs.raw)?;
         let data_template = expand::Template::parse(rhs.raw)?;
         let (mut owner_text, mut data_text) = (Vec::new(), Vec::new());
@@ -501,6 +531,7 @@ impl Reader {
             return Ok(Err(owner));
         }
         match self.record_fields(file, line, &owner, rest, state) {
+            Ok(_) if !self.room_for(1, file, line) => Ok(Err(owner)),
             Ok((ttl, data)) => {
                 self.records.push(Located { record: Record::new(owner, ttl, data), loc: Loc { file, line } });
                 Ok(Ok(self.records.len() - 1))
