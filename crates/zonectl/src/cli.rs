@@ -599,6 +599,10 @@ pub struct ReadingArgs {
     /// Stop after this many errors.
     #[arg(long, default_value_t = ReadOptions::default().max_errors, value_name = "N")]
     pub max_errors: usize,
+    /// Refuse a file (with its includes and `$GENERATE`s) of more records than this: an
+    /// untrusted file's bound on memory and time.
+    #[arg(long, default_value_t = ReadOptions::default().max_records, value_name = "N")]
+    pub max_records: usize,
     /// Let $INCLUDE read files outside the including file's directory (off by default: a
     /// zone file from a pull request is untrusted input).
     #[arg(long)]

@@ -91,6 +91,12 @@ pub struct ServeConfig {
     /// The RFC 2136 gateway.
     #[serde(default)]
     pub rfc2136: Rfc2136Config,
+    /// Connections each HTTP listener holds at once (256 by default); at the cap the
+    /// oldest idle one is closed to make room.
+    pub max_connections: Option<usize>,
+    /// How long a stop (SIGTERM) lets the work under way finish before cancelling it
+    /// (`30s` by default, Kubernetes' `terminationGracePeriodSeconds`).
+    pub grace_period: Option<String>,
 }
 
 /// `[serve.rfc2136]`: the TSIG keys, and the zones that take unsigned updates from loopback.
@@ -103,6 +109,16 @@ pub struct Rfc2136Config {
     /// Zones that take unsigned updates, from loopback clients only.
     #[serde(default)]
     pub allow_unsigned: Vec<String>,
+    /// The most clock difference a signed request may claim (its fudge is capped at this),
+    /// in seconds: 300 by default, RFC 8945's recommendation; lower is stricter.
+    pub max_fudge: Option<u16>,
+    /// Addresses (`192.0.2.7`, `10.0.0.0/8`, `::1`) whose messages the per-address limit
+    /// does not count. Empty by default: loopback is limited too.
+    #[serde(default)]
+    pub unlimited: Vec<String>,
+    /// Messages an address may send per second (100 by default), and in a burst (twice
+    /// that).
+    pub per_address: Option<u32>,
 }
 
 /// One TSIG key: who may change what.
@@ -125,6 +141,10 @@ pub struct TsigKeyConfig {
     /// Types it may change (`TXT`); every type when absent.
     #[serde(default)]
     pub types: Vec<String>,
+    /// Whether a key limited by `names` or `types` may transfer (AXFR) its zones whole; a
+    /// key without such limits may.
+    #[serde(default)]
+    pub transfer: bool,
 }
 
 impl std::fmt::Debug for TsigKeyConfig {
@@ -359,6 +379,9 @@ impl Config {
             config.providers = Config::builtin()?.providers;
         }
         config.check_zones()?;
+        // The hooks' and the server's sections are checked whoever loads the file.
+        crate::commands::acme_settings(&config, &crate::cli::AcmeArgs::default())?;
+        crate::serve::check_config(&config).map_err(|e| anyhow::anyhow!("{}: {e:#}", config.origin))?;
         Ok(config)
     }
 

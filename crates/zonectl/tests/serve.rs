@@ -1387,3 +1387,297 @@ fn a_startup_error_follows_the_log_format() {
     assert_eq!(line["level"], "ERROR");
     assert!(line["message"].as_str().unwrap().contains("has no [[serve.rfc2136.keys]]"), "{line}");
 }
+
+// ---- A hostile network: bounded work per client, no budget spent by strangers. ----
+
+/// A DNS question as the wire has it: `id`, recursion desired, one question.
+fn dns_question(id: u16, name: &str, qtype: u16) -> Vec<u8> {
+    let mut packet = id.to_be_bytes().to_vec();
+    packet.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+    for label in name.trim_end_matches('.').split('.') {
+        packet.push(label.len() as u8);
+        packet.extend_from_slice(label.as_bytes());
+    }
+    packet.push(0);
+    packet.extend_from_slice(&qtype.to_be_bytes());
+    packet.extend_from_slice(&[0, 1]);
+    packet
+}
+
+/// Sends the questions at once and collects an answer to each (by id), waiting at most
+/// `patience` for the last.
+fn ask_all(port: &str, questions: &[Vec<u8>], patience: Duration) -> BTreeMap<u16, Vec<u8>> {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let target = format!("127.0.0.1:{port}");
+    for question in questions {
+        socket.send_to(question, &target).unwrap();
+    }
+    let mut answers = BTreeMap::new();
+    let until = Instant::now() + patience;
+    let mut buffer = [0u8; 4096];
+    while answers.len() < questions.len() && Instant::now() < until {
+        socket
+            .set_read_timeout(Some(until.saturating_duration_since(Instant::now()).max(Duration::from_millis(1))))
+            .unwrap();
+        if let Ok((n, _)) = socket.recv_from(&mut buffer) {
+            answers.insert(u16::from_be_bytes([buffer[0], buffer[1]]), buffer[..n].to_vec());
+        }
+    }
+    answers
+}
+
+/// The most memory the process has held, in KiB (`VmHWM`).
+fn peak_memory_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches(" kB")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn a_query_stampede_reads_the_provider_once() {
+    let setup = Setup::emulated("luadns", "1").with_keys();
+    let served = setup.serve(&["--rfc2136", "127.0.0.1:0"]);
+    let port = gateway_port(&served);
+    let emulate = setup.emulate.as_ref().unwrap();
+    let zone = setup.zone();
+    // The zones are known (serve asked for them before it listened); now the provider is slow.
+    let reads = || emulate.log("luadns").iter().filter(|e| e["path"].as_str().unwrap().contains("/records")).count();
+    emulate.control("luadns", "PUT", "/_emulator/faults", r#"{"latency_ms": 2000}"#);
+    let before = reads();
+    // 150 questions at once: within the address's burst, every one a cache miss.
+    let questions: Vec<Vec<u8>> = (0..150u16).map(|i| dns_question(i, &format!("h{i}.{zone}"), 1)).collect();
+    let answers = ask_all(&port, &questions, Duration::from_secs(60));
+    assert_eq!(answers.len(), 150, "every question was answered");
+    // One read of each zone the provider holds, however many asked.
+    let held = emulate.of("luadns")["zones"].as_array().unwrap().len();
+    assert_eq!(reads() - before, held, "{:?}", emulate.log("luadns"));
+}
+
+#[test]
+fn a_flood_is_cut_to_bounds_and_memory_stays_flat() {
+    if !common::pebble::have(&["dig"]) {
+        return;
+    }
+    let setup = Setup::zonefile().with_keys();
+    // Loopback unlimited here, so that the flood reaches the in-flight bound itself.
+    let mut config = std::fs::read_to_string(setup.path("zonectl.toml")).unwrap();
+    config.push_str("\n[serve.rfc2136]\nunlimited = [\"127.0.0.0/8\"]\n");
+    std::fs::write(setup.path("zonectl.toml"), config).unwrap();
+    let served = setup.serve(&["--rfc2136", "127.0.0.1:0", "--metrics", "127.0.0.1:0"]);
+    let port = gateway_port(&served);
+    let target = format!("127.0.0.1:{port}");
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    // Eight rounds of 15,000: questions for names that are and are not there, and the
+    // same mutated.
+    for round in 0..8u64 {
+        for i in 0..15_000u64 {
+            let mut packet = dns_question(
+                (i % 65_536) as u16,
+                &format!("n{}.example.com", next() % 1000),
+                1 + (round % 2) as u16 * 15,
+            );
+            if i % 3 == 0 {
+                let at = (next() as usize) % packet.len();
+                packet[at] = next() as u8;
+            }
+            let _ = socket.send_to(&packet, &target);
+        }
+    }
+    let out = Command::new("dig")
+        .args(["+norec", "+tries=3", "+time=2", "-p", &port, "@127.0.0.1", "example.com", "SOA"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("flags: qr aa"), "still answering");
+    // The stated bound: 100 MiB at the worst moment of 120,000 messages.
+    let peak = peak_memory_kib(served.child.id());
+    assert!(peak < 100 * 1024, "{peak} KiB");
+    eprintln!("peak memory over the flood: {peak} KiB");
+}
+
+/// A captured signed UPDATE sent again, and one whose client claims a fudge of 65535 s
+/// for a signature 30,000 s old: both refused, the zone as it was.
+#[test]
+fn replays_and_stretched_fudges_are_refused() {
+    if !common::pebble::have_python("dns.tsig") {
+        return;
+    }
+    let setup = Setup::zonefile().with_keys();
+    let served = setup.serve(&["--rfc2136", "127.0.0.1:0"]);
+    let port = gateway_port(&served);
+    let program = format!(
+        r#"
+import socket, time, dns.message, dns.query, dns.rcode, dns.tsig, dns.tsigkeyring, dns.update
+keyring = dns.tsigkeyring.from_text({{"update-key.": ("hmac-sha256", "{SHA256_SECRET}")}})
+def rcode(wire):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    s.sendto(wire, ("127.0.0.1", {port}))
+    answer = s.recv(4096)
+    return dns.rcode.to_text(answer[3] & 0x0f)
+add = dns.update.UpdateMessage("example.com", keyring=keyring, keyalgorithm="hmac-sha256")
+add.add("replay", 300, "A", "192.0.2.77")
+captured = add.to_wire()
+print("first", rcode(captured))
+delete = dns.update.UpdateMessage("example.com", keyring=keyring, keyalgorithm="hmac-sha256")
+delete.delete("replay", "A")
+print("delete", rcode(delete.to_wire()))
+print("replay", rcode(captured))
+real = time.time
+time.time = lambda: real() - 30000
+old = dns.update.UpdateMessage("example.com", keyring=keyring, keyalgorithm="hmac-sha256")
+old.use_tsig(keyring, keyname="update-key.", fudge=65535, algorithm="hmac-sha256")
+old.add("stretched", 300, "A", "192.0.2.78")
+print("stretched", rcode(old.to_wire()))
+"#
+    );
+    let out = Command::new("/usr/bin/python3").args(["-c", &program]).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(text.trim(), "first NOERROR\ndelete NOERROR\nreplay REFUSED\nstretched NOTAUTH", "{text}");
+    let zone = std::fs::read_to_string(setup.path("zones/example.com.zone")).unwrap();
+    assert!(!zone.contains("replay") && !zone.contains("stretched"), "{zone}");
+}
+
+/// A key for `_acme-challenge.*` TXT records neither transfers the zone nor reads past
+/// its names; a key without limits transfers it.
+#[test]
+fn a_scoped_key_cannot_transfer_or_read_the_rest_of_the_zone() {
+    if !common::pebble::have(&["dig"]) {
+        return;
+    }
+    let setup = Setup::zonefile().with_keys();
+    let served = setup.serve(&["--rfc2136", "127.0.0.1:0"]);
+    let port = gateway_port(&served);
+    let dig = |key: &str, question: &[&str]| {
+        let out = Command::new("dig")
+            .args(["+noall", "+answer", "+comments", "-p", &port, "@127.0.0.1", "-y", key])
+            .args(question)
+            .output()
+            .unwrap();
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    };
+    let scoped = format!("hmac-sha256:acme-only:{SHA256_SECRET}");
+    let full = format!("hmac-sha256:update-key:{SHA256_SECRET}");
+    let refused = dig(&scoped, &["example.com", "AXFR"]);
+    assert!(refused.contains("Transfer failed") && !refused.contains("192.0.2.53"), "{refused}");
+    let asked = dig(&scoped, &["ns1.example.com", "A"]);
+    assert!(asked.contains("status: REFUSED"), "{asked}");
+    let allowed = dig(&scoped, &["_acme-challenge.www.example.com", "TXT"]);
+    assert!(allowed.contains("status: NXDOMAIN"), "within its names: {allowed}");
+    let whole = dig(&full, &["example.com", "AXFR"]);
+    assert!(whole.contains("192.0.2.53"), "{whole}");
+}
+
+#[test]
+fn three_hundred_silent_connections_do_not_keep_a_probe_out() {
+    let setup = Setup::zonefile();
+    let served = setup.serve(&["--metrics", "127.0.0.1:0", "--dyndns", "127.0.0.1:0"]);
+    let address = served.listeners["metrics"].clone();
+    let silent: Vec<std::net::TcpStream> =
+        (0..300).filter_map(|_| std::net::TcpStream::connect(&address).ok()).collect();
+    assert!(silent.len() > 256, "{} connections made", silent.len());
+    // The bound only catches the 10 s a silent connection would otherwise hold a place.
+    let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let health = client.get(format!("{}/healthz", served.url("metrics"))).send().unwrap();
+    assert_eq!(health.status(), 200);
+    drop(silent);
+}
+
+/// SIGTERM with a request half sent and an update waiting on a slow provider: the
+/// process ends within the grace period, saying what it cancelled.
+#[test]
+fn a_stop_ends_within_the_grace_period() {
+    if !common::pebble::have(&["nsupdate"]) {
+        return;
+    }
+    let setup = Setup::emulated("luadns", "1").with_keys();
+    let mut config = std::fs::read_to_string(setup.path("zonectl.toml")).unwrap();
+    config.push_str("\n[serve]\ngrace_period = \"2s\"\n");
+    std::fs::write(setup.path("zonectl.toml"), config).unwrap();
+    let mut served = setup.serve(&["--debug", "--rfc2136", "127.0.0.1:0", "--httpreq", "127.0.0.1:0"]);
+    let (port, zone) = (gateway_port(&served), setup.zone());
+    let emulate = setup.emulate.as_ref().unwrap();
+    emulate.control("luadns", "PUT", "/_emulator/faults", r#"{"latency_ms": 60000}"#);
+    // A request that never finishes its body.
+    let mut half = std::net::TcpStream::connect(&served.listeners["httpreq"]).unwrap();
+    use std::io::Write as _;
+    half.write_all(b"POST /present HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"fqdn\":").unwrap();
+    // An update that waits for the provider.
+    let update = format!("server 127.0.0.1 {port}\nzone {zone}\nupdate add slow.{zone} 300 A 192.0.2.9\nsend\n");
+    let mut nsupdate = Command::new("nsupdate")
+        .args(["-y", &format!("hmac-sha256:update-key:{SHA256_SECRET}")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    nsupdate.stdin.take().unwrap().write_all(update.as_bytes()).unwrap();
+    // Once the update is under way (waiting for the provider), the signal.
+    let started = Instant::now();
+    while !served.log().contains("under way") {
+        assert!(started.elapsed() < Duration::from_secs(30), "the update never started: {}", served.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(Command::new("kill").args(["-TERM", &served.child.id().to_string()]).status().unwrap().success());
+    // The bound only catches a process that does not end (it did not, before).
+    let waited = Instant::now();
+    let exit = loop {
+        if let Some(status) = served.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(waited.elapsed() < Duration::from_secs(30), "still running: {}", served.log());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = nsupdate.kill();
+    let _ = nsupdate.wait();
+    assert_eq!(exit.code(), Some(0), "{}", served.log());
+    let log = served.log();
+    assert!(log.contains("shutting down: 2s passed: cancelled rfc2136: update of"), "{log}");
+    assert!(log.contains("may or may not have been made"), "{log}");
+}
+
+#[test]
+fn strangers_inputs_are_refused_at_the_door() {
+    let setup = Setup::zonefile();
+    let served = setup.serve(&["--dyndns", "127.0.0.1:0", "--external-dns", "127.0.0.1:0"]);
+    let client = reqwest::blocking::Client::new();
+    for address in ["0.0.0.0", "127.0.0.1", "224.0.0.1", "255.255.255.255", "::", "::1", "ff02::1"] {
+        let answer = client
+            .get(format!("{}/nic/update?hostname=home.example.com&myip={address}", served.url("dyndns")))
+            .basic_auth("router", Some("router-password-1"))
+            .send()
+            .unwrap();
+        assert_eq!(answer.text().unwrap().trim(), "dnserr", "{address}");
+    }
+    // A private address is a home network's: taken.
+    let answer = client
+        .get(format!("{}/nic/update?hostname=home.example.com&myip=192.168.1.20", served.url("dyndns")))
+        .basic_auth("router", Some("router-password-1"))
+        .send()
+        .unwrap();
+    assert!(answer.text().unwrap().starts_with("good"), "a private address");
+    for ttl in [json!(-5), json!(1.5), json!("300")] {
+        let body = json!({ "create": [{ "dnsName": "x.example.com", "recordType": "A", "targets": ["192.0.2.1"], "recordTTL": ttl }] });
+        let answer = client
+            .post(format!("{}/records", served.url("external-dns")))
+            .header("content-type", MEDIA)
+            .body(body.to_string())
+            .send()
+            .unwrap();
+        assert_eq!(answer.status(), 400, "recordTTL {ttl}: {}", answer.text().unwrap());
+    }
+    assert!(!std::fs::read_to_string(setup.path("zones/example.com.zone")).unwrap().contains("x "));
+}

@@ -37,7 +37,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => {
             let config = Config::load(cli.config.as_deref())?;
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(crate::serve::run(config, cli.provider, args))
+            let served = runtime.block_on(crate::serve::run(config, cli.provider, args));
+            // What the grace period cancelled is not waited for (a file write on the
+            // blocking pool included): it was reported, and the process ends now.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+            served
         }
         Command::Check { files, reading, strict, output } => {
             check::run(&files, read_options(reading, strict)?, output.output)
@@ -164,9 +168,9 @@ impl Session {
 }
 
 fn read_options(reading: ReadingArgs, strict: bool) -> anyhow::Result<ReadOptions> {
-    let ReadingArgs { origin, max_errors, allow_include_anywhere } = reading;
+    let ReadingArgs { origin, max_errors, max_records, allow_include_anywhere } = reading;
     let origin = origin.map(|o| Name::parse(&o).with_context(|| format!("--origin {o}"))).transpose()?;
-    Ok(ReadOptions { origin, strict, max_errors, allow_include_anywhere, ..ReadOptions::default() })
+    Ok(ReadOptions { origin, strict, max_errors, max_records, allow_include_anywhere, ..ReadOptions::default() })
 }
 
 /// A zone name from the command line.

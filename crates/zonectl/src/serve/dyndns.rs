@@ -129,7 +129,8 @@ async fn set(state: &Arc<ServeState>, name: &Name, addresses: &[IpAddr], user: &
     let filter = RecordFilter { name: Some(name.clone()), rtype: None };
     let transaction = Transaction::edit(route, filter, ddns::ops(name, &wanted, None), options);
     // A task of its own: a client that hangs up does not cut the change short.
-    let outcome = state.tasks.spawn(edit::run(transaction)).await;
+    let what = format!("dyndns: {name} by {user}");
+    let outcome = state.spawn_change(what, edit::run(transaction)).await;
     let report = match outcome {
         Ok(Ok(report)) => report,
         Ok(Err(e)) => {

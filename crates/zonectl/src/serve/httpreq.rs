@@ -44,9 +44,13 @@ async fn handle(state: &Arc<ServeState>, headers: &HeaderMap, body: &[u8], step:
     // A task of its own: lego giving up does not leave a value half placed.
     let task_state = state.clone();
     let task_challenge = challenge.clone();
+    let what = format!(
+        "httpreq: {} {} by {user}",
+        if matches!(step, Step::Present) { "present" } else { "cleanup" },
+        challenge.name
+    );
     let done = state
-        .tasks
-        .spawn(async move {
+        .spawn_change(what, async move {
             let state = task_state;
             let challenges = [task_challenge];
             let placed = match step {

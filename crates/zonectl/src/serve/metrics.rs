@@ -33,6 +33,14 @@ pub struct ListenerLabels {
     pub listener: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusedLabels {
+    pub listener: String,
+    /// `busy` (the listener's in-flight bound), `rate` (the client's per-address rate),
+    /// `connections` (the connection cap), `replay` (a signed request seen before).
+    pub reason: String,
+}
+
 /// The counters the listeners feed.
 #[derive(Default)]
 pub struct Metrics {
@@ -43,10 +51,15 @@ pub struct Metrics {
     pub rate_limit_waits: Family<ProviderLabels, Counter>,
     /// Messages and connections turned away because a listener was full or a client past
     /// its rate.
-    pub refused: Family<ListenerLabels, Counter>,
+    pub refused: Family<RefusedLabels, Counter>,
 }
 
 impl Metrics {
+    /// Counts a message or connection `listener` turned away, and why.
+    pub fn turned_away(&self, listener: &str, reason: &str) {
+        self.refused.get_or_create(&RefusedLabels { listener: listener.into(), reason: reason.into() }).inc();
+    }
+
     /// The text exposition of every counter.
     pub fn encode(&self) -> String {
         let mut registry = Registry::with_prefix("zonectl");

@@ -52,6 +52,56 @@ pub struct ServeState {
     healthy: AtomicBool,
     /// Changes under way, which shutdown waits for.
     tasks: TaskTracker,
+    /// What each change under way is, for a stop that has to cancel it.
+    under_way: std::sync::Mutex<std::collections::BTreeMap<u64, String>>,
+    next_change: std::sync::atomic::AtomicU64,
+}
+
+impl ServeState {
+    /// Runs a change in a task of its own — a client that gives up does not cut it short —
+    /// known as `what` until it ends, so that a stop past the grace period can say what it
+    /// cancelled.
+    pub fn spawn_change<F>(self: &Arc<Self>, what: String, change: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let id = self.next_change.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(target: "zonectl::serve", "{what}: under way");
+        self.under_way.lock().expect("not poisoned").insert(id, what);
+        let state = self.clone();
+        self.tasks.spawn(async move {
+            let done = change.await;
+            state.under_way.lock().expect("not poisoned").remove(&id);
+            done
+        })
+    }
+}
+
+/// Checks `[serve]` whole — users, passwords, keys, limits — as every command that loads
+/// the configuration does: a mistake there is found by `zonectl plan` in CI, not by the
+/// server when it starts.
+pub fn check_config(config: &Config) -> anyhow::Result<()> {
+    let config_dir = config.file.as_ref().and_then(|f| f.parent()).map(PathBuf::from).unwrap_or_default();
+    auth::Users::load("httpreq", &config.serve.httpreq.users, &config_dir, |u| &u.names)?;
+    auth::Users::load("dyndns", &config.serve.dyndns.users, &config_dir, |u| &u.hostnames)?;
+    rfc2136::Gateway::load(&config.serve.rfc2136, &config_dir)?;
+    grace_period(config)?;
+    if config.serve.max_connections == Some(0) {
+        bail!("[serve] max_connections = 0 would serve nobody");
+    }
+    Ok(())
+}
+
+/// How long a stop waits for the work under way unless `[serve] grace_period` says.
+const GRACE_PERIOD: Duration = Duration::from_secs(30);
+
+fn grace_period(config: &Config) -> anyhow::Result<Duration> {
+    match &config.serve.grace_period {
+        Some(text) => zonectl_core::duration::parse(text)
+            .map_err(|e| anyhow::anyhow!("{}: [serve] grace_period: {e}", config.origin)),
+        None => Ok(GRACE_PERIOD),
+    }
 }
 
 use metrics::Metrics;
@@ -205,8 +255,15 @@ pub async fn run(config: Config, only: Option<String>, args: ServeArgs) -> anyho
         metrics,
         healthy: AtomicBool::new(true),
         tasks: TaskTracker::new(),
+        under_way: std::sync::Mutex::default(),
+        next_change: std::sync::atomic::AtomicU64::new(0),
     });
 
+    let limits = zonectl_http::Limits {
+        max_connections: config.serve.max_connections.unwrap_or(zonectl_http::Limits::default().max_connections),
+        ..zonectl_http::Limits::default()
+    };
+    let grace = grace_period(&config)?;
     let shutdown = CancellationToken::new();
     let mut servers = tokio::task::JoinSet::new();
     let mut bound = Vec::new();
@@ -226,16 +283,16 @@ pub async fn run(config: Config, only: Option<String>, args: ServeArgs) -> anyho
         let router = router.layer(middleware::from_fn_with_state((state.clone(), name), log_request));
         let stop = shutdown.clone();
         let tls = if secured { tls.clone() } else { None };
+        let metrics = state.metrics.clone();
+        let on_refused: zonectl_http::OnRefused = Arc::new(move |reason| metrics.turned_away(name, reason));
         // The metrics listener stays up to the end: probes see 503, not a refused connection.
         if name == "metrics" {
             let stop = CancellationToken::new();
-            metrics_server = Some((stop.clone(), tokio::spawn(serve_plain(listener, router, stop))));
+            let server = zonectl_http::serve(listener, router, None, limits, stop.clone(), on_refused);
+            metrics_server = Some((stop, tokio::spawn(server)));
             continue;
         }
-        match tls {
-            Some(acceptor) => servers.spawn(serve_tls(listener, router, acceptor, stop)),
-            None => servers.spawn(serve_plain(listener, router, stop)),
-        };
+        servers.spawn(zonectl_http::serve(listener, router, tls, limits, stop, on_refused));
     }
     let mut gateway_task = None;
     // The zone lists, for a moment: a configuration that routes a zone to several providers
@@ -277,18 +334,43 @@ pub async fn run(config: Config, only: Option<String>, args: ServeArgs) -> anyho
 
     wait_for_signal().await?;
     state.healthy.store(false, Ordering::SeqCst);
-    tracing::info!(target: "zonectl::serve", "shutting down: finishing what is under way");
+    tracing::info!(
+        target: "zonectl::serve",
+        "shutting down: finishing what is under way (at most {})",
+        zonectl_core::duration::show(grace)
+    );
     shutdown.cancel();
-    while servers.join_next().await.is_some() {}
-    if let Some(task) = gateway_task {
-        let _ = task.await;
-    }
     discovery.abort();
-    state.tasks.close();
-    state.tasks.wait().await;
+    let finished = tokio::time::timeout(grace, async {
+        while servers.join_next().await.is_some() {}
+        if let Some(task) = gateway_task {
+            let _ = task.await;
+        }
+        state.tasks.close();
+        state.tasks.wait().await;
+    })
+    .await;
+    if finished.is_err() {
+        let left: Vec<String> = state.under_way.lock().expect("not poisoned").values().cloned().collect();
+        for what in &left {
+            tracing::warn!(
+                target: "zonectl::serve",
+                "shutting down: {} passed: cancelled {what}: it did not finish, and may or may not have been \
+                 made (the zone's next read tells)",
+                zonectl_core::duration::show(grace)
+            );
+        }
+        tracing::warn!(
+            target: "zonectl::serve",
+            "shutting down: {} passed: {} change(s) cancelled, the connections still open closed",
+            zonectl_core::duration::show(grace),
+            left.len()
+        );
+        servers.abort_all();
+    }
     if let Some((stop, server)) = metrics_server {
         stop.cancel();
-        let _ = server.await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), server).await;
     }
     tracing::info!(target: "zonectl::serve", "stopped");
     Ok(ExitCode::SUCCESS)
@@ -454,57 +536,6 @@ async fn log_request(
         );
     }
     response
-}
-
-async fn serve_plain(listener: tokio::net::TcpListener, router: axum::Router, stop: CancellationToken) {
-    let app = router.into_make_service_with_connect_info::<SocketAddr>();
-    let _ = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await;
-}
-
-/// HTTPS: rustls in front of the same router. Shutdown stops accepting and lets the
-/// connections in flight finish their requests.
-async fn serve_tls(
-    listener: tokio::net::TcpListener,
-    router: axum::Router,
-    acceptor: tokio_rustls::TlsAcceptor,
-    stop: CancellationToken,
-) {
-    let connections = TaskTracker::new();
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; }
-            },
-            () = stop.cancelled() => break,
-        };
-        let acceptor = acceptor.clone();
-        let router = router.clone();
-        let stop = stop.clone();
-        connections.spawn(async move {
-            let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await else {
-                return;
-            };
-            let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-                tower::ServiceExt::oneshot(router.clone(), request.map(axum::body::Body::new))
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(30))
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            tokio::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                () = stop.cancelled() => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
-                }
-            }
-        });
-    }
-    connections.close();
-    connections.wait().await;
 }
 
 fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<tokio_rustls::TlsAcceptor> {

@@ -304,9 +304,9 @@ pub async fn apply(State(state): State<Arc<ServeState>>, headers: HeaderMap, bod
     // Applied in a task of its own: a client that gives up (external-dns waits 15 s) does
     // not cut an apply short; its next loop sees the result.
     let task_state = state.clone();
+    let zones: Vec<String> = transactions.iter().map(|t| t.route.zone.to_string()).collect();
     let applied = state
-        .tasks
-        .spawn(async move {
+        .spawn_change(format!("external-dns: POST /records for {}", zones.join(", ")), async move {
             let prepared = edit::prepare(transactions).await.map_err(Failure::from)?;
             let reports = prepared.apply(None).await;
             let mut failure = None;

@@ -17,8 +17,8 @@ use secrecy::{ExposeSecret as _, SecretSlice};
 
 use crate::config::TsigKeyConfig;
 
-/// The fudge we sign with (RFC 8945 recommends 300 s).
-const FUDGE: u16 = 300;
+/// The fudge we sign with, and the most a request may claim (RFC 8945 recommends 300 s).
+pub const FUDGE: u16 = 300;
 
 /// One key, ready to use.
 pub struct Key {
@@ -31,6 +31,8 @@ pub struct Key {
     pub names: Vec<String>,
     /// Types it may change (uppercase); empty: any.
     pub types: Vec<String>,
+    /// Whether it may transfer its zones though `names` or `types` limit it.
+    pub transfer: bool,
 }
 
 impl std::fmt::Debug for Key {
@@ -113,7 +115,21 @@ impl Key {
                 .collect(),
             names: config.names.iter().map(|n| n.trim().trim_end_matches('.').to_ascii_lowercase()).collect(),
             types: config.types.iter().map(|t| t.trim().to_ascii_uppercase()).collect(),
+            transfer: config.transfer,
         })
+    }
+
+    /// Whether the key may change (or ask about) records of type `rtype` (`ANY`: every
+    /// type) at `name` (lowercase, no trailing dot).
+    pub fn may_change(&self, name: &str, rtype: &str) -> bool {
+        let name_ok = self.names.is_empty() || self.names.iter().any(|p| zonectl_core::glob::matches(p, name));
+        let type_ok = self.types.is_empty() || self.types.iter().any(|t| t == rtype);
+        name_ok && type_ok
+    }
+
+    /// Whether the key may transfer its zones whole.
+    pub fn may_transfer(&self) -> bool {
+        (self.names.is_empty() && self.types.is_empty()) || self.transfer
     }
 
     fn mac(&self, data: &[u8]) -> Vec<u8> {
@@ -144,8 +160,8 @@ fn mac(algorithm: &TsigAlgorithm, key: &[u8], data: &[u8]) -> Option<Vec<u8>> {
 pub enum Verdict<'k> {
     /// No TSIG.
     Unsigned,
-    /// Signed with this key; the answer is signed with it too.
-    Signed { key: &'k Key, request_mac: Vec<u8> },
+    /// Signed with this key at `time`; the answer is signed with it too.
+    Signed { key: &'k Key, request_mac: Vec<u8>, time: u64 },
     /// Refused: the answer carries this TSIG error, signed or not as RFC 8945 says.
     Failed { error: TsigError, key_name: DnsName, algorithm: TsigAlgorithm, signed_with: Option<(&'k Key, Vec<u8>)> },
 }
@@ -154,8 +170,10 @@ pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// Checks the TSIG of `raw` (already parsed as `message`) against `keys`.
-pub fn verify<'k>(raw: &[u8], message: &Message, keys: &'k [Key]) -> Verdict<'k> {
+/// Checks the TSIG of `raw` (already parsed as `message`) against `keys`, allowing the
+/// clocks to differ by the request's fudge but never by more than `max_fudge`: a client
+/// cannot stretch the window a captured request may be replayed in.
+pub fn verify<'k>(raw: &[u8], message: &Message, keys: &'k [Key], max_fudge: u16) -> Verdict<'k> {
     let Some(signature) = &message.signature else { return Verdict::Unsigned };
     let key_name = signature.name.to_lowercase();
     let tsig = &signature.data;
@@ -187,7 +205,7 @@ pub fn verify<'k>(raw: &[u8], message: &Message, keys: &'k [Key]) -> Verdict<'k>
             signed_with: None,
         };
     }
-    if now().abs_diff(tsig.time) > u64::from(tsig.fudge) {
+    if now().abs_diff(tsig.time) > u64::from(tsig.fudge.min(max_fudge)) {
         return Verdict::Failed {
             error: TsigError::BadTime,
             key_name,
@@ -195,7 +213,7 @@ pub fn verify<'k>(raw: &[u8], message: &Message, keys: &'k [Key]) -> Verdict<'k>
             signed_with: Some((key, tsig.mac.clone())),
         };
     }
-    Verdict::Signed { key, request_mac: tsig.mac.clone() }
+    Verdict::Signed { key, request_mac: tsig.mac.clone(), time: tsig.time }
 }
 
 /// Signs `response` with `key`, chained to the request's MAC.
@@ -305,6 +323,7 @@ mod signing {
             zones: vec!["example.test".into()],
             names: vec![],
             types: vec![],
+            transfer: false,
         };
         let key = Key::load(&config, Path::new(".")).unwrap();
         let mut answer = Message::response(7, hickory_proto::op::OpCode::Update);
