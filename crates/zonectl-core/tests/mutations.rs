@@ -117,11 +117,8 @@ fn mutated_zone_files_get_answers_not_panics() {
     for case in 0..4000 {
         let pick = dice.below(seeds.len());
         let input = mutate(&mut dice, &seeds[pick]);
-        let options = ReadOptions {
-            origin: Some("example.com".parse().unwrap()),
-            max_records: budget,
-            ..ReadOptions::default()
-        };
+        let options =
+            ReadOptions { origin: Some("example.com".parse().unwrap()), max_records: budget, ..ReadOptions::default() };
         // Through a file (so `$INCLUDE` resolves next to it) or as text.
         let outcome = std::panic::catch_unwind(|| {
             if case % 2 == 0 {

@@ -11,7 +11,8 @@
 //! trailing dot; TXT is raw; TTLs are 60 to 604800 in steps of 60, 3600 when left out;
 //! apex NS records are the domain's `nameservers`, not in `/dns`; ANAME records are listed
 //! but cannot be created; `GET /domains?domain=` is a substring filter; forwards live at
-//! `/forwards/` (with its trailing slash) and collide with A/AAAA/ANAME/CNAME records and
+//! `/forwards` and `/forwards/` (the vendor's Python and JS libraries send the first; a
+//! third-party client the second), a created one is named in `Location`, and they collide with A/AAAA/ANAME/CNAME records and
 //! other forwards (409); dynamic DNS answers 204 and gives the records new ids.
 
 use std::collections::BTreeMap;
@@ -579,7 +580,10 @@ async fn forwards_list(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Pat
     })
 }
 
+/// Created with `Location` naming the forward (the vendor's JS library throws without
+/// one), at `/forwards` or `/forwards/` (the vendor's own libraries send the first).
 async fn forwards_create(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    let host_header = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("api.domeneshop.no").to_owned();
     ctx.respond(&headers, |account| {
         let domain = account.dns_domain(&id)?;
         let forward = forward_input(&body)?;
@@ -587,8 +591,9 @@ async fn forwards_create(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): P
             return Err(conflict);
         }
         let shown = forward.json();
+        let location = format!("http://{host_header}/v0/domains/{}/forwards/{}", domain.id, forward.host);
         domain.forwards.push(forward);
-        answer(StatusCode::CREATED, shown)
+        Ok(Answer { status: StatusCode::CREATED, body: Some(shown), headers: vec![("location", location)] })
     })
 }
 
@@ -776,6 +781,7 @@ impl Service for Domeneshop {
             .route("/v0/domains/{id}/dns", get(dns_list).post(dns_create))
             .route("/v0/domains/{id}/dns/{rid}", get(dns_get).put(dns_put).delete(dns_delete))
             .route("/v0/domains/{id}/forwards/", get(forwards_list).post(forwards_create))
+            .route("/v0/domains/{id}/forwards", get(forwards_list).post(forwards_create))
             .route("/v0/domains/{id}/forwards/{host}", get(forward_get).put(forward_put).delete(forward_delete))
             .route("/v0/dyndns/update", get(dyndns))
             .route("/v0/invoices", get(invoices_list))

@@ -190,12 +190,19 @@ async fn forwards() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.ends_with(&format!("/v0/domains/{id}/forwards/www")), "{location}");
     let (status, list) = client.get(&forwards).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list, json!([{"host": "www", "frame": false, "url": "https://www.example.org/"}]));
-    // Without the trailing slash there is nothing there.
-    let (status, _) = client.get(&format!("/domains/{id}/forwards")).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Without the trailing slash, as the vendor's own libraries send it (domeneshop on
+    // PyPI, `domeneshop/client.py`: `POST /domains/{id}/forwards`): the same forwards.
+    let bare = format!("/domains/{id}/forwards");
+    let (status, same) = client.get(&bare).await;
+    assert_eq!((status, same), (StatusCode::OK, list));
+    let r = client.send(reqwest::Method::POST, &bare, json!({"host": "shop", "url": "https://shop.example/"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert!(r.headers()["location"].to_str().unwrap().ends_with("/forwards/shop"));
     // Another forward, or an address record, at the host: 409. A URL without its scheme: 400.
     let again =
         client.send(reqwest::Method::POST, &forwards, json!({"host": "www", "url": "https://x.example/"})).await;

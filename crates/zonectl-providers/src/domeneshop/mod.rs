@@ -255,7 +255,7 @@ impl Domeneshop {
                 // A create whose answer is lost is checked by reading the host again; only
                 // a record not there is sent again.
                 let (path, body) = match record.rtype() {
-                    RecordType::Url => (format!("/domains/{domain}/forwards/"), forward_wire(zone, record)),
+                    RecordType::Url => (format!("/domains/{domain}/forwards"), forward_wire(zone, record)),
                     _ => (format!("/domains/{domain}/dns"), record_wire(zone, record)),
                 };
                 let request = Request::json(Method::POST, path, body, false);
@@ -302,9 +302,7 @@ impl Domeneshop {
     }
 
     async fn forwards(&self, zone: &Name, domain: u64) -> Result<Vec<Value>, Error> {
-        self.http
-            .get_all(&Request::get(format!("/domains/{domain}/forwards/")), Paging::Single, About::zone(zone))
-            .await
+        self.http.get_all(&Request::get(format!("/domains/{domain}/forwards")), Paging::Single, About::zone(zone)).await
     }
 }
 
