@@ -440,7 +440,7 @@ async fn zone_put(
         if let Some(active) = value.get("active") {
             state.active = active.as_bool().ok_or_else(|| invalid("active", "active must be true or false"))?;
         }
-        answer(StatusCode::OK, zone_json(&base, &zone, state), "Zone updated")
+        answer(StatusCode::CREATED, zone_json(&base, &zone, state), "Zone updated")
     })
 }
 
@@ -562,7 +562,7 @@ async fn record_put(
         }
         let shown = record_json(&base, &zone, &record);
         state.records[at] = record;
-        answer(StatusCode::OK, json!([shown]), "Record updated")
+        answer(StatusCode::CREATED, json!([shown]), "Record updated")
     })
 }
 

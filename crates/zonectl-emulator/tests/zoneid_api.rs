@@ -125,7 +125,8 @@ async fn every_type_through_its_own_endpoints() {
         let mut updated = body.clone();
         updated.as_object_mut().unwrap().extend(change.as_object().unwrap().clone());
         let (status, _, after) = client.call(Method::PUT, &format!("{path}/{id}"), Some(updated.clone())).await;
-        assert_eq!(status, StatusCode::OK, "{rtype}: {after}");
+        // The document's status codes: "201 successful POST/PUT request".
+        assert_eq!(status, StatusCode::CREATED, "{rtype}: {after}");
         for (key, value) in change.as_object().unwrap() {
             assert_eq!(&after[0][key], value, "{rtype}.{key}");
         }
@@ -175,7 +176,7 @@ async fn errors_the_zone_and_system_records() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
     let (status, _, zone) = client.call(Method::PUT, "/dns/example.ee", Some(json!({"ipv6": true}))).await;
-    assert_eq!((status, zone[0]["ipv6"].as_bool()), (StatusCode::OK, Some(true)));
+    assert_eq!((status, zone[0]["ipv6"].as_bool()), (StatusCode::CREATED, Some(true)));
     assert_eq!(client.call(Method::POST, "/dns/example.ee/aaaa", Some(aaaa)).await.0, StatusCode::CREATED);
     assert_eq!(client.call(Method::GET, "/dns/nothere.example/a", None).await.0, StatusCode::NOT_FOUND);
 }
