@@ -91,13 +91,13 @@ pub struct LuaDns {
 struct ZoneRecord {
     id: u64,
     name: String,
+    template_id: u64,
     synced: bool,
     queries_count: u64,
     records_count: usize,
     aliases_count: u64,
     redirects_count: u64,
     forwards_count: u64,
-    template_id: u64,
     records: Option<Vec<RecordJson>>,
 }
 
@@ -111,6 +111,7 @@ struct RecordJson {
     content: String,
     ttl: u32,
     zone_id: u64,
+    generated: bool,
     created_at: String,
     updated_at: String,
 }
@@ -190,6 +191,7 @@ impl Account {
             content: content.to_owned(),
             ttl,
             zone_id,
+            generated: false,
             created_at: now.clone(),
             updated_at: now,
         }
@@ -489,6 +491,7 @@ impl Input {
             content: self.content.clone(),
             ttl: self.ttl,
             zone_id,
+            generated: false,
             created_at: String::new(),
             updated_at: String::new(),
         }
@@ -685,19 +688,37 @@ async fn zones_list(State(ctx): State<Ctx>, headers: HeaderMap, Query(q): Query<
 
 async fn zones_create(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Response {
     ctx.respond(&headers, |account| {
+        // As luadns-go's recorded exchanges have it (`testdata/http/zones.create*`): a missing
+        // name is RequiredError and ValidationError together, a taken one 403 with the
+        // object body, and the new zone comes back with its SOA and four NS records.
         let value = parse_body(&body)?;
         let Some(name) = value.get("name").and_then(Value::as_str) else {
-            return Err(validation("name", "name is required"));
+            return Err(Answer {
+                status: StatusCode::BAD_REQUEST,
+                body: json!([
+                    { "fieldNames": ["name"], "classification": "RequiredError", "message": "Required" },
+                    { "fieldNames": ["name"], "classification": "ValidationError", "message": "invalid name" },
+                ]),
+                headers: Vec::new(),
+            });
         };
         let name = name.trim_end_matches('.').to_ascii_lowercase();
-        if Name::parse(&name).is_err() {
-            return Err(validation("name", "invalid domain name"));
+        if Name::parse(&name).is_err() || !name.contains('.') {
+            return Err(validation("name", "invalid name"));
         }
         if account.zones.values().any(|z| z.name == name) {
-            return Err(validation("name", "zone already exists"));
+            return Err(Answer {
+                status: StatusCode::FORBIDDEN,
+                body: json!({
+                    "status": "Forbidden",
+                    "request_id": format!("{:016x}", rand_id()),
+                    "message": format!("Zone '{name}' is taken already."),
+                }),
+                headers: Vec::new(),
+            });
         }
         let id = account.create_zone(&name);
-        ok(serde_json::to_value(zone_json(id, &account.zones[&id], false)).expect("serializable"))
+        ok(serde_json::to_value(zone_json(id, &account.zones[&id], true)).expect("serializable"))
     })
 }
 
