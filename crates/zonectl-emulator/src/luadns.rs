@@ -356,7 +356,7 @@ impl Ctx {
         };
         let mut response = (answer.status, compact(&answer.body)).into_response();
         let h = response.headers_mut();
-        h.insert("content-type", HeaderValue::from_static("application/json"));
+        h.insert("content-type", HeaderValue::from_static("application/json; charset=utf-8"));
         for (name, value) in rate.into_iter().chain(answer.headers) {
             if let Ok(value) = HeaderValue::from_str(&value) {
                 h.insert(name, value);
@@ -692,6 +692,17 @@ async fn zones_create(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -
         // name is RequiredError and ValidationError together, a taken one 403 with the
         // object body, and the new zone comes back with its SOA and four NS records.
         let value = parse_body(&body)?;
+        if let Some(other) = value.get("name").filter(|n| !n.is_string() && !n.is_null()) {
+            let found = match other {
+                Value::Number(_) => "number",
+                Value::Bool(_) => "bool",
+                Value::Array(_) => "array",
+                _ => "object",
+            };
+            return Err(deserialization(&format!(
+                "json: cannot unmarshal {found} into Go struct field Zone.name of type string"
+            )));
+        }
         let Some(name) = value.get("name").and_then(Value::as_str) else {
             return Err(Answer {
                 status: StatusCode::BAD_REQUEST,
