@@ -101,6 +101,10 @@ pub struct Faults {
     /// The `Retry-After` of the `rate_limit_burst` 429s, as sent (`1e30`, a date); by
     /// default a second of the service's clock.
     pub retry_after: Option<String>,
+    /// Which reading the emulator plays where the API document allows more than one
+    /// (`{"zone_list": "bare"}` for VPS.org): each service lists its own in
+    /// [`Service::readings`], first reading the default; PROVIDERS.md says which is a guess.
+    pub readings: std::collections::BTreeMap<String, String>,
     /// Seed of the fault dice, so a faulty run can be repeated.
     pub seed: u64,
 }
@@ -128,6 +132,24 @@ impl Faults {
         }
         if self.retry_after.as_ref().is_some_and(|r| r.len() > 64) {
             return Err("retry_after is at most 64 characters".into());
+        }
+        Ok(())
+    }
+
+    /// Checks the readings against what a service offers; a name it does not offer is an
+    /// error when `strict` (one emulator asked), else left to the others.
+    fn check_readings(&self, offered: &[(&str, &[&str])], strict: bool) -> Result<(), String> {
+        for (name, value) in &self.readings {
+            let Some((_, values)) = offered.iter().find(|(n, _)| n == name) else {
+                if !strict {
+                    continue;
+                }
+                let names: Vec<&str> = offered.iter().map(|(n, _)| *n).collect();
+                return Err(format!("no reading '{name}' here (there are: {})", names.join(", ")));
+            };
+            if !values.contains(&value.as_str()) {
+                return Err(format!("reading {name} is one of {}, not '{value}'", values.join(", ")));
+            }
         }
         Ok(())
     }
@@ -262,6 +284,11 @@ impl Shared {
         Duration::try_from_secs_f64(real.as_secs_f64() * self.time_scale).unwrap_or(Duration::MAX)
     }
 
+    /// The reading of `name` the emulator plays now (see [`Faults::readings`]), if set.
+    pub fn reading(&self, name: &str) -> Option<String> {
+        self.faults.lock().expect("not poisoned").faults.readings.get(name).cloned()
+    }
+
     /// Seconds since the emulator started, on the scaled clock of the emulated service.
     pub fn service_seconds(&self) -> f64 {
         self.started.elapsed().as_secs_f64() / self.time_scale
@@ -295,6 +322,11 @@ pub trait Service: Send + Sync + 'static {
     }
     /// Another client spends `requests` of the budget now (see [`Faults::spend_budget`]).
     fn spend_budget(&self, _shared: &Shared, _requests: u32) {}
+    /// The readings of the document the service can play ([`Faults::readings`]): a name and
+    /// its values, the default first.
+    fn readings(&self) -> &'static [(&'static str, &'static [&'static str])] {
+        &[]
+    }
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -322,7 +354,11 @@ impl Drop for Emulator {
 impl Emulator {
     /// Starts `service` on a tokio runtime that must be running.
     pub async fn start<S: Service>(service: S, options: Options) -> std::io::Result<Emulator> {
-        options.faults.check().map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidInput, why))?;
+        options
+            .faults
+            .check()
+            .and_then(|()| options.faults.check_readings(service.readings(), false))
+            .map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidInput, why))?;
         let service = Arc::new(service);
         let shared = Arc::new(Shared::new(&options));
         let control = Router::new()
@@ -388,6 +424,11 @@ impl Emulator {
         self.dns.as_ref().map(zonectl_dns::DnsServer::addr)
     }
 
+    /// The readings of its document the emulator can play (see [`Faults::readings`]).
+    pub fn readings(&self) -> &'static [(&'static str, &'static [&'static str])] {
+        self.service.readings()
+    }
+
     /// The requests so far (the most recent ones, up to the log's capacity).
     pub fn request_log(&self) -> Vec<LogEntry> {
         self.shared.log.lock().expect("not poisoned").entries.iter().cloned().collect()
@@ -404,7 +445,7 @@ impl Emulator {
     ///
     /// On faults [`Faults::check`] refuses: a test that asks for them is wrong.
     pub fn set_faults(&self, faults: Faults) {
-        if let Err(why) = faults.check() {
+        if let Err(why) = faults.check().and_then(|()| faults.check_readings(self.service.readings(), true)) {
             panic!("faults refused: {why}");
         }
         *self.shared.faults.lock().expect("not poisoned") = FaultState::new(faults);
@@ -460,6 +501,7 @@ struct Control {
 /// The object-safe part of [`Service`] the control surface needs.
 trait ServiceDyn: Send + Sync {
     fn rate_limit(&self) -> Option<(u32, Duration)>;
+    fn readings(&self) -> &'static [(&'static str, &'static [&'static str])];
     fn spend_budget(&self, shared: &Shared, requests: u32);
     fn dump(&self) -> serde_json::Value;
     fn reset(&self);
@@ -473,6 +515,9 @@ impl<S: Service> ServiceDyn for S {
     }
     fn spend_budget(&self, shared: &Shared, requests: u32) {
         Service::spend_budget(self, shared, requests)
+    }
+    fn readings(&self) -> &'static [(&'static str, &'static [&'static str])] {
+        Service::readings(self)
     }
     fn dump(&self) -> serde_json::Value {
         Service::dump(self)
@@ -506,7 +551,7 @@ async fn control_faults_get(State(c): State<Control>) -> impl IntoResponse {
 }
 
 async fn control_faults_put(State(c): State<Control>, axum::Json(faults): axum::Json<Faults>) -> Response {
-    if let Err(why) = faults.check() {
+    if let Err(why) = faults.check().and_then(|()| faults.check_readings(c.service.readings(), true)) {
         return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response();
     }
     *c.shared.faults.lock().expect("not poisoned") = FaultState::new(faults.clone());

@@ -316,6 +316,10 @@ pub enum Command {
         /// 5 minutes), to reach it in a test without thousands of requests.
         #[arg(long, value_name = "REQUESTS")]
         rate_limit: Option<u32>,
+        /// Where the API document allows two readings, the one to play (`zone_list=bare`
+        /// for VPS.org); README's Emulators section lists them. Repeatable.
+        #[arg(long = "reading", value_name = "NAME=VALUE")]
+        readings: Vec<String>,
         /// Write a zonectl.toml pointing at the emulators (and, with one emulator, the
         /// ACME hooks at its name server).
         #[arg(long, value_name = "FILE")]

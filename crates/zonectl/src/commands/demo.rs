@@ -44,6 +44,11 @@ pub async fn emulate(kinds: &[String], options: Options, write_config: Option<&P
         let running_one = (emulator.start)(one, None).await.with_context(|| format!("{kind} emulator on {addr}"))?;
         running.push(running_one);
     }
+    for name in options.faults.readings.keys() {
+        if !running.iter().any(|e: &zonectl_emulator::Emulator| e.readings().iter().any(|(n, _)| n == name)) {
+            anyhow::bail!("--reading {name}: none of these emulators has that reading");
+        }
+    }
     // The file first: a program that reads the lines may use it at once.
     if let Some(path) = write_config {
         zonectl_core::fs::write_atomically(path, config_for(&running).as_bytes())

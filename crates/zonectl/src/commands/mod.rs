@@ -65,18 +65,27 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Providers { output } => providers::run(output.output),
         #[cfg(feature = "emulators")]
-        Command::Emulate { providers, listen, time_scale, propagation_delay, rate_limit, write_config } => {
+        Command::Emulate { providers, listen, time_scale, propagation_delay, rate_limit, readings, write_config } => {
             if !(time_scale > 0.0 && time_scale <= 1000.0) {
                 anyhow::bail!("--time-scale {time_scale}: must be above 0 and at most 1000");
             }
             let delay = zonectl_core::duration::parse(&propagation_delay)
                 .map_err(|e| anyhow::anyhow!("--propagation-delay: {e}"))?;
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let readings = readings
+                .iter()
+                .map(|r| {
+                    r.split_once('=')
+                        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                        .ok_or_else(|| anyhow::anyhow!("--reading {r}: write it as NAME=VALUE"))
+                })
+                .collect::<anyhow::Result<_>>()?;
             let options = zonectl_emulator::Options {
                 listen,
                 time_scale,
                 propagation_delay: delay,
                 rate_limit,
+                faults: zonectl_emulator::Faults { readings, ..zonectl_emulator::Faults::default() },
                 ..zonectl_emulator::Options::default()
             };
             runtime.block_on(demo::emulate(&providers, options, write_config.as_deref()))
