@@ -664,8 +664,12 @@ impl Service for ZoneId {
             "user": self.seed.user,
             "api_key": self.seed.api_key,
             "zones": zones,
-            // The endpoint as lego's users have it: the DNS root, with its slash.
+            // ZONEEE_ENDPOINT as each lego generation joins it: lego's first zoneee client
+            // (Debian's 4.9.1) appends the domain to the DNS root `…/v2/dns/`; the internal
+            // client of later releases (`providers/dns/zoneee/internal/client.go`: default
+            // `https://api.zone.eu/v2/`, then `JoinPath("dns", domain, "txt")`) wants `…/v2/`.
             "env": { "ZONEEE_API_USER": self.seed.user, "ZONEEE_API_KEY": self.seed.api_key, "ZONEEE_ENDPOINT": format!("{endpoint}/dns/") },
+            "env_current_lego": { "ZONEEE_API_USER": self.seed.user, "ZONEEE_API_KEY": self.seed.api_key, "ZONEEE_ENDPOINT": format!("{endpoint}/") },
         })
     }
 

@@ -55,3 +55,59 @@ fn lego_variables_alone_reach_the_emulator() {
         String::from_utf8_lossy(&list.stdout)
     );
 }
+
+/// Each lego generation joins ZONEEE_ENDPOINT its own way: the first client appends the
+/// domain to `…/v2/dns/`; the internal client of later releases
+/// (`providers/dns/zoneee/internal/client.go`) joins `dns/{domain}/txt` to `…/v2/`. The line
+/// `emulate` prints gives each its value, and zonectl takes both.
+#[test]
+fn each_lego_generation_gets_its_endpoint() {
+    let emulator = Emulate::start(&["zoneid"]);
+    let addr = emulator.get("/endpoint").trim_start_matches("http://").split('/').next().unwrap().to_owned();
+    let auth = format!("{}:{}", emulator.get("/env/ZONEEE_API_USER"), emulator.get("/env/ZONEEE_API_KEY"));
+    let get = |url: &str| {
+        let path = url.trim_start_matches("http://").trim_start_matches(&addr);
+        let basic = data_encoding_free_base64(&auth);
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {basic}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer.lines().next().unwrap_or_default().to_owned()
+    };
+    let first = emulator.get("/env/ZONEEE_ENDPOINT");
+    let current = emulator.get("/env_current_lego/ZONEEE_ENDPOINT");
+    assert!(get(&format!("{first}example.ee/txt")).contains(" 200 "), "the first client's join");
+    assert!(get(&format!("{current}dns/example.ee/txt")).contains(" 200 "), "the internal client's join");
+    assert!(get(&format!("{first}dns/example.ee/txt")).contains(" 404 "), "the mix the issue met");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("zonectl.toml"), "[providers.zone]\nkind = \"zoneee\"\nzones = [\"example.ee\"]\n")
+        .unwrap();
+    for endpoint in [&first, &current] {
+        let out = Command::new(env!("CARGO_BIN_EXE_zonectl"))
+            .args(["record", "list", "example.ee"])
+            .current_dir(dir.path())
+            .env("ZONECTL_STATE_DIR", dir.path().join("state"))
+            .env_remove("ZONECTL_CONFIG")
+            .env("ZONEEE_API_USER", emulator.get("/env/ZONEEE_API_USER"))
+            .env("ZONEEE_API_KEY", emulator.get("/env/ZONEEE_API_KEY"))
+            .env("ZONEEE_ENDPOINT", endpoint)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{endpoint}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+/// Base64 for a Basic header, written here so the test does not lean on the code it checks.
+fn data_encoding_free_base64(text: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in text.as_bytes().chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
+        }
+    }
+    out
+}
