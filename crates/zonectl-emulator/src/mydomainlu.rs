@@ -106,6 +106,11 @@ struct Order {
 struct Account {
     zones: BTreeMap<String, Vec<Rec>>,
     pending: Option<Order>,
+    /// Orders accepted while another ran, under the reading `busy_order=late`: made one
+    /// after the other.
+    queued: std::collections::VecDeque<Order>,
+    /// Orders accepted and dropped while another ran (`busy_order=dropped`).
+    dropped_while_pending: u32,
     completed: Vec<String>,
     /// Orders refused because another was pending: a client that respects the rule keeps
     /// this at zero.
@@ -154,21 +159,25 @@ impl MydomainLu {
 }
 
 impl Account {
-    /// Completes the pending order if its time has come.
+    /// Completes the pending order if its time has come, and the queued ones after it. An
+    /// order finds the zone as the ones before it left it: an add of a record there, or a
+    /// remove of one gone, changes nothing.
     fn settle(&mut self) {
-        let due = self.pending.as_ref().is_some_and(|o| Instant::now() >= o.completes);
-        if !due {
-            return;
-        }
-        let order = self.pending.take().expect("checked");
-        if let Some(records) = self.zones.get_mut(&order.domain) {
-            if order.add {
-                records.push(order.record);
-            } else if let Some(at) = records.iter().position(|r| same(r, &order.record)) {
-                records.remove(at);
+        while self.pending.as_ref().is_some_and(|o| Instant::now() >= o.completes) {
+            let order = self.pending.take().expect("checked");
+            if let Some(records) = self.zones.get_mut(&order.domain) {
+                let at = records.iter().position(|r| same(r, &order.record));
+                match (order.add, at) {
+                    (true, None) => records.push(order.record),
+                    (false, Some(at)) => {
+                        records.remove(at);
+                    }
+                    _ => {}
+                }
             }
+            self.completed.push(order.ticket);
+            self.pending = self.queued.pop_front();
         }
-        self.completed.push(order.ticket);
     }
 }
 
@@ -313,14 +322,28 @@ async fn modify(
     if !account.zones.contains_key(&domain) {
         return not_found(&domain);
     }
+    // The document: an order sent while another runs "will fail". How is not said: refused
+    // at once (2502, the default reading), or accepted with a ticket and dropped, or made
+    // after the one running (`busy_order` = `refused`, `dropped`, `late`).
+    let busy_reading = ctx.shared.reading("busy_order");
     if let Some(pending) = &account.pending {
-        let ticket = pending.ticket.clone();
-        account.refused_while_pending += 1;
-        return failure(
-            2502,
-            "Domain Zone Modify - Command failed",
-            format!("order {ticket} is still being processed for this account; wait for it to complete"),
-        );
+        match busy_reading.as_deref() {
+            Some("dropped") => {
+                account.dropped_while_pending += 1;
+                account.next_ticket += 1;
+                return accepted(&account.next_ticket.to_string());
+            }
+            Some("late") => {}
+            _ => {
+                let ticket = pending.ticket.clone();
+                account.refused_while_pending += 1;
+                return failure(
+                    2502,
+                    "Domain Zone Modify - Command failed",
+                    format!("order {ticket} is still being processed for this account; wait for it to complete"),
+                );
+            }
+        }
     }
     let record = match parse_order(&body, rtype, &domain) {
         Ok(r) => r,
@@ -357,13 +380,25 @@ async fn modify(
     }
     account.next_ticket += 1;
     let ticket = account.next_ticket.to_string();
-    account.pending = Some(Order {
+    // After the last order before it, when it waits behind one (`busy_order=late`).
+    let after = account.queued.back().or(account.pending.as_ref()).map_or_else(Instant::now, |o| o.completes);
+    let order = Order {
         ticket: ticket.clone(),
         domain,
         add,
         record,
-        completes: Instant::now().checked_add(delay).unwrap_or_else(far_future),
-    });
+        completes: after.checked_add(delay).unwrap_or_else(far_future),
+    };
+    if account.pending.is_some() {
+        account.queued.push_back(order);
+    } else {
+        account.pending = Some(order);
+    }
+    accepted(&ticket)
+}
+
+/// 1001, "action pending", with the order's ticket.
+fn accepted(ticket: &str) -> Response {
     axum::Json(json!({
         "code": 1001,
         "message": "Domain Zone Modify - Command completed successfully. Action pending.",
@@ -426,6 +461,13 @@ impl Service for MydomainLu {
                 .collect(),
         });
         zones.collect()
+    }
+
+    /// `busy_order`: what becomes of an order sent while another runs, which the document
+    /// leaves open ("will fail"): `refused` at once with 2502 (a guess, the default),
+    /// `dropped` (accepted with a ticket, never made) or `late` (made after the other).
+    fn readings(&self) -> &'static [(&'static str, &'static [&'static str])] {
+        &[("busy_order", &["refused", "dropped", "late"])]
     }
 
     fn nameservers(&self) -> &'static [&'static str] {

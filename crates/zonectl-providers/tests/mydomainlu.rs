@@ -274,3 +274,41 @@ async fn a_refused_order_names_its_record() {
         "{err}"
     );
 }
+
+/// The document says only that an order sent while another runs "will fail". Whichever way
+/// the service does it — refused at once (2502), accepted with a ticket and dropped, or made
+/// after the other — an apply that meets another tool's running order converges.
+#[tokio::test]
+async fn an_order_meeting_another_tools_order_converges_under_every_reading() {
+    for reading in ["refused", "dropped", "late"] {
+        let readings = [("busy_order".to_owned(), reading.to_owned())].into_iter().collect();
+        let emulator =
+            emulator(&["busy.lu"], Duration::from_millis(60), Faults { readings, ..Faults::default() }).await;
+        // Another tool's order, running as the apply starts (its delay: 60 ms).
+        let seed = Seed::default();
+        let other = reqwest::Client::new()
+            .patch(format!("{}/zones/busy.lu/records/add/TXTRecord", emulator.endpoint()))
+            .basic_auth(&seed.username, Some(&seed.password))
+            .json(&serde_json::json!({"name": "other.busy.lu.", "ttl": "300", "active": "true", "text": "theirs"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(other.status().is_success(), "{reading}");
+        let wait = WaitPolicy { timeout: Duration::from_secs(3), ..quick_wait() };
+        let mdl = provider(&emulator, &["busy.lu"], wait, None);
+        let wanted = hosts("busy.lu", 2);
+        let applied = conformance::plan_and_apply(&mdl, &wanted).await;
+        assert!(applied.report.is_complete(), "{reading}: {:?}", applied.report.outcomes);
+        let held = mdl.list_records(&Name::parse("busy.lu").unwrap()).await.unwrap();
+        for i in 0..2 {
+            let name = format!("h{i}.busy.lu.");
+            assert_eq!(held.iter().filter(|e| e.record.name.as_str() == name).count(), 1, "{reading}: {name} once");
+        }
+        let state = emulator.state();
+        match reading {
+            "refused" => assert!(state["refused_while_pending"].as_u64().unwrap() >= 1, "{reading}: met the order"),
+            "dropped" => assert!(state["dropped_while_pending"].as_u64().unwrap() >= 1, "{reading}: met the order"),
+            _ => assert!(state["completed"].as_array().unwrap().len() >= 3, "{reading}: {state}"),
+        }
+    }
+}

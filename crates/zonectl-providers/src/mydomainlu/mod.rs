@@ -279,29 +279,62 @@ impl MydomainLu {
         let path = format!("/zones/{}/records/{action}/{kind}", Self::domain(zone));
         let about = About::record(zone, record);
         let started = tokio::time::Instant::now();
-        let ticket = loop {
-            // Safe to repeat: a repeated add is refused as existing, a repeated remove as
-            // missing, and both mean the order went through.
-            let request = Request::json(Method::PATCH, path.clone(), body.clone(), true);
-            let response = self.http.send(&request).await?;
-            let answer: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-            match answer["code"].as_u64() {
-                Some(1000 | 1001) => break answer["ticket"].as_str().unwrap_or("?").to_owned(),
-                Some(2302) if add => return Ok(()),
-                Some(2303) if !add => return Ok(()),
-                // Another order of this account (from another tool) is still running.
-                Some(2502) if started.elapsed() < self.wait.timeout => {
-                    tokio::time::sleep(self.wait.first_poll.max(MIN_STEP)).await;
-                    continue;
-                }
-                _ => return Err(self.http.error(&response, &request, about)),
-            }
-        };
+        // The document says only that an order sent while another runs "will fail". It may
+        // be refused at once (2502), or accepted with a ticket and then never made, or made
+        // late: an order that has not shown well past its delay is sent again — safe, since
+        // a repeated add is refused as existing and a repeated remove as missing.
         let what = format!("{action} {} {} {value}", record.name, record.rtype());
-        if let Some(progress) = &self.progress {
-            progress(&format!("order {ticket}: {what}: pending"));
+        let mut earlier: Option<String> = None;
+        loop {
+            let ticket = loop {
+                let request = Request::json(Method::PATCH, path.clone(), body.clone(), true);
+                let response = self.http.send(&request).await?;
+                let answer: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+                match answer["code"].as_u64() {
+                    Some(1000 | 1001) => break answer["ticket"].as_str().unwrap_or("?").to_owned(),
+                    Some(2302) if add => return Ok(()),
+                    Some(2303) if !add => return Ok(()),
+                    // Another order of this account (from another tool) is still running.
+                    Some(2502) if started.elapsed() < self.wait.timeout => {
+                        tokio::time::sleep(self.wait.first_poll.max(MIN_STEP)).await;
+                        continue;
+                    }
+                    // Sent again and the time is up: the first order may still complete.
+                    Some(2502) if earlier.is_some() => {
+                        return Err(self.unconfirmed(zone, earlier.as_deref().unwrap_or("?"), &what, started));
+                    }
+                    _ => return Err(self.http.error(&response, &request, about)),
+                }
+            };
+            if let Some(progress) = &self.progress {
+                progress(&format!("order {ticket}: {what}: pending"));
+            }
+            if self.await_order(zone, add, record, started, &ticket, &what).await? {
+                return Ok(());
+            }
+            tracing::info!(
+                target: "zonectl::notice",
+                "{}: zone {zone}: order {ticket} ({what}) has not shown well past its delay (an order accepted \
+                 while another ran may be dropped); sending it again",
+                self.provider()
+            );
+            earlier = Some(ticket);
         }
-        self.await_order(zone, add, record, started, &ticket, &what).await
+    }
+
+    /// An order not seen done by the end of the wait: it may still complete.
+    fn unconfirmed(&self, zone: &Name, ticket: &str, what: &str, started: tokio::time::Instant) -> Error {
+        Error::Transport {
+            provider: self.provider().to_owned(),
+            message: format!(
+                "zone {zone}: order {ticket} ({what}) not confirmed after {}; it may still complete. The orders \
+                 before it are confirmed, the ones after it were not sent; run apply again, which plans from the \
+                 zone as it is then",
+                show(started.elapsed())
+            ),
+            ambiguous: true,
+            source: None,
+        }
     }
 
     /// Re-reads the zone until the order shows. Until an order's delay is known, re-read
@@ -315,9 +348,13 @@ impl MydomainLu {
         started: tokio::time::Instant,
         ticket: &str,
         what: &str,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let max_poll = self.wait.max_poll.max(MIN_STEP);
         let learned = *self.learned_delay.lock().expect("not poisoned");
+        // Past this without the change, the order is taken for dropped: three delays (one
+        // order of another tool's may run before it), or a sixth of the whole wait while
+        // the delay is not known yet.
+        let resend_after = learned.map_or(self.wait.timeout / 6, |delay| (delay * 3).max(MIN_STEP * 10));
         let (mut pause, step) = match learned {
             Some(delay) => (delay, Some((delay / 20).clamp(MIN_STEP, max_poll))),
             None => (self.wait.first_poll.clamp(MIN_STEP, max_poll), None),
@@ -332,21 +369,14 @@ impl MydomainLu {
                 // Done at the first look: the delay may be shorter than thought.
                 let bound = not_yet.unwrap_or_else(|| accepted.elapsed().mul_f64(0.8));
                 *self.learned_delay.lock().expect("not poisoned") = Some(bound);
-                return Ok(());
+                return Ok(true);
             }
             not_yet = Some(accepted.elapsed());
+            if accepted.elapsed() >= resend_after && started.elapsed() < self.wait.timeout {
+                return Ok(false);
+            }
             if started.elapsed() >= self.wait.timeout {
-                return Err(Error::Transport {
-                    provider: self.provider().to_owned(),
-                    message: format!(
-                        "zone {zone}: order {ticket} ({what}) not confirmed after {}; it may still complete. The orders \
-                         before it are confirmed, the ones after it were not sent; run apply again, which plans from the \
-                         zone as it is then",
-                        show(started.elapsed())
-                    ),
-                    ambiguous: true,
-                    source: None,
-                });
+                return Err(self.unconfirmed(zone, ticket, what, started));
             }
             pause = match step {
                 Some(step) => step,
