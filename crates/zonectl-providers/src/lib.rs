@@ -132,3 +132,21 @@ async fn delete(http: &HttpClient, path: String, about: About<'_>) -> Result<(),
         other => other.map(drop),
     }
 }
+
+/// Why a record whose target is the root cannot be sent where the API document does not say
+/// the service takes one: RFC 7505's null MX (`MX 0 .`) and RFC 2782's SRV `.` ("no service
+/// here"). Refused in the plan, naming the record, rather than met as an apply-time error
+/// (or a value read back wrong) halfway through a change.
+pub(crate) fn root_target(data: &zonectl_core::RData) -> Option<String> {
+    match data {
+        zonectl_core::RData::Mx { exchange, .. } if exchange.as_str() == "." => Some(
+            "a null MX (MX 0 .) cannot be sent there: the API document does not say the service takes a root target"
+                .into(),
+        ),
+        zonectl_core::RData::Srv { target, .. } if target.as_str() == "." => Some(
+            "an SRV with target . cannot be sent there: the API document does not say the service takes a root target"
+                .into(),
+        ),
+        _ => None,
+    }
+}

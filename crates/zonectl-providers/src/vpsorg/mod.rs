@@ -103,6 +103,7 @@ pub fn capabilities() -> Capabilities {
         owns_apex_ns: true,
         txt_strings_kept: false,
         manages_zones: true,
+        data_rule: Some(crate::root_target),
         ..Capabilities::default()
     }
 }
@@ -248,7 +249,8 @@ impl VpsOrg {
 /// The API's form of a record.
 fn record_wire(zone: &Name, record: &Record) -> Value {
     let name = record.name.relative_to(zone).into_owned();
-    let host = |n: &Name| n.as_str().trim_end_matches('.').to_owned();
+    // The root stays `.` (trimmed it would be nothing, and the value read back wrong).
+    let host = |n: &Name| if n.as_str() == "." { ".".to_owned() } else { n.as_str().trim_end_matches('.').to_owned() };
     let (value, priority) = match &record.data {
         RData::Mx { preference, exchange } => (host(exchange), Some(*preference)),
         RData::Srv { priority, weight, port, target } => (format!("{weight} {port} {}", host(target)), Some(*priority)),
@@ -387,6 +389,9 @@ mod tests {
             ("@", "TXT", "\"v=spf1 -all\""),
             ("sub", "NS", "ns1.example.net."),
             ("_sip._tcp", "SRV", "10 5 5060 sip.example.com."),
+            // A root target stays `.` (it was sent as nothing and read back as `0 0 0 0.`).
+            ("_nope._tcp", "SRV", "0 0 0 ."),
+            ("@", "MX", "0 ."),
             ("@", "CAA", "0 issue \"letsencrypt.org\""),
         ];
         for (name, rtype, data) in cases {

@@ -122,7 +122,7 @@ pub fn capabilities() -> Capabilities {
             RData::Url { kind: Forward::Frame, .. } => {
                 Some("a ZoneID URL record redirects (301 or 302); it cannot frame a page".into())
             }
-            _ => None,
+            other => crate::root_target(other),
         }),
         manages_zones: false,
     }
