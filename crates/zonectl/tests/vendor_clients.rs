@@ -1,0 +1,96 @@
+//! The vendors' own client libraries, unmodified, through every operation they have,
+//! against the emulators: what a real client sends must be what the emulator takes, and what
+//! the emulator answers what the client reads. `.ci/run` installs them (pinned) in a virtual
+//! environment under `target/vendor-clients`; a missing one fails CI.
+
+#[allow(dead_code)]
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::Emulate;
+
+/// The Python of the vendor clients' environment, if it can import `module`; if not, whether
+/// that fails the test.
+fn vendor_python(module: &str) -> Option<PathBuf> {
+    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/vendor-clients/bin/python");
+    let found =
+        Command::new(&python).args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success());
+    if found {
+        return Some(python);
+    }
+    if std::env::var("ZONECTL_REQUIRE_CLIENTS").is_ok_and(|v| v == "1") {
+        panic!("{module} is not installed in target/vendor-clients (.ci/run installs it)");
+    }
+    eprintln!("skipped: {module} is not installed in target/vendor-clients (.ci/run installs it)");
+    None
+}
+
+/// Domeneshop's Python library (`domeneshop` 0.4.4 on PyPI): domains, records and forwards,
+/// each created, read, changed and deleted. The library reaches `https://api.domeneshop.no`
+/// only, with no setting for another host; the test alone replaces its connection pool with
+/// one to the emulator (the headers, paths and parsing stay the library's): a TLS emulator
+/// under the vendor's name would need that name to resolve here for the test alone, which
+/// nothing in a test can arrange without touching the machine.
+#[test]
+fn domeneshops_python_library_does_everything_it_can() {
+    let Some(python) = vendor_python("domeneshop") else { return };
+    let emulator = Emulate::start(&["domeneshop"]);
+    let endpoint = emulator.get("/endpoint");
+    let (host, port) = endpoint.trim_start_matches("http://").split('/').next().unwrap().split_once(':').unwrap();
+    let program = format!(
+        r#"
+import json, urllib3, domeneshop
+client = domeneshop.Client("{token}", "{secret}")
+# The test's one change: the connection pool points at the emulator.
+client._http = urllib3.HTTPConnectionPool("{host}", {port}, headers=client._headers)
+domains = client.get_domains()
+print("domains", sorted(d["domain"] for d in domains))
+domain = next(d for d in domains if d["domain"] == "example.com")
+print("domain", client.get_domain(domain["id"])["domain"])
+record_id = client.create_record(domain["id"], {{"host": "vendor", "ttl": 3600, "type": "A", "data": "192.0.2.10"}})
+print("created", client.get_record(domain["id"], record_id)["data"])
+client.modify_record(domain["id"], record_id, {{"host": "vendor", "ttl": 7200, "type": "A", "data": "192.0.2.11"}})
+changed = client.get_record(domain["id"], record_id)
+print("changed", changed["data"], changed["ttl"])
+mx = client.create_record(domain["id"], {{"host": "@", "ttl": 3600, "type": "MX", "data": "mail.example.com", "priority": 10}})
+print("records", sorted(r["host"] + " " + r["type"] for r in client.get_records(domain["id"]) if r["id"] in (record_id, mx)))
+client.delete_record(domain["id"], record_id)
+client.delete_record(domain["id"], mx)
+print("deleted", all(r["id"] not in (record_id, mx) for r in client.get_records(domain["id"])))
+client.create_forward(domain["id"], "go", "https://example.org/", False)
+print("forward", client.get_forward(domain["id"], "go")["url"])
+client.modify_forward(domain["id"], "go", "https://example.net/", True)
+forward = client.get_forward(domain["id"], "go")
+print("forward changed", forward["url"], forward["frame"])
+print("forwards", [f["host"] for f in client.get_forwards(domain["id"])])
+client.delete_forward(domain["id"], "go")
+print("forwards after", [f["host"] for f in client.get_forwards(domain["id"])])
+try:
+    client.get_record(domain["id"], 999999)
+except domeneshop.client.DomeneshopError as e:
+    print("missing", e.status_code)
+"#,
+        token = emulator.get("/token"),
+        secret = emulator.get("/secret"),
+    );
+    let out = Command::new(&python).args(["-c", &program]).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "domains ['example.com', 'example.no', 'parked.example']\n\
+         domain example.com\n\
+         created 192.0.2.10\n\
+         changed 192.0.2.11 7200\n\
+         records ['@ MX', 'vendor A']\n\
+         deleted True\n\
+         forward https://example.org/\n\
+         forward changed https://example.net/ True\n\
+         forwards ['go']\n\
+         forwards after []\n\
+         missing 404",
+        "{text}"
+    );
+}
