@@ -94,3 +94,50 @@ except domeneshop.client.DomeneshopError as e:
         "{text}"
     );
 }
+
+/// Lexicon's LuaDNS provider (`dns-lexicon` 3.25.2 on PyPI), through every operation it has:
+/// authenticate (find the zone), create (and not twice), list, update, delete. Its endpoint
+/// is a constant of the provider object; the test alone sets it to the emulator's.
+#[test]
+fn lexicons_luadns_provider_does_everything_it_can() {
+    let Some(python) = vendor_python("lexicon") else { return };
+    let emulator = Emulate::start(&["luadns"]);
+    let program = format!(
+        r#"
+from lexicon.config import ConfigResolver
+from lexicon._private.providers.luadns import Provider
+config = ConfigResolver().with_dict({{"provider_name": "luadns", "domain": "example.com", "ttl": 300,
+    "luadns": {{"auth_username": "{user}", "auth_token": "{token}"}}}})
+provider = Provider(config)
+# The test's one change: the endpoint.
+provider.api_endpoint = "{endpoint}"
+provider.authenticate()
+print("created", provider.create_record("TXT", "lexicon", "first"))
+records = provider.list_records("TXT", "lexicon")
+print("listed", [(r["name"], r["content"], r["ttl"]) for r in records])
+provider.create_record("TXT", "lexicon", "first")
+print("not twice", len(provider.list_records("TXT", "lexicon")))
+print("updated", provider.update_record(records[0]["id"], "TXT", "lexicon", "second"))
+print("now", [r["content"] for r in provider.list_records("TXT", "lexicon")])
+print("deleted", provider.delete_record(None, "TXT", "lexicon", "second"))
+print("left", provider.list_records("TXT", "lexicon"))
+"#,
+        user = emulator.get("/username"),
+        token = emulator.get("/api_key"),
+        endpoint = emulator.get("/endpoint"),
+    );
+    let out = Command::new(&python).args(["-c", &program]).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "created True\n\
+         listed [('lexicon.example.com', 'first', 300)]\n\
+         not twice 1\n\
+         updated True\n\
+         now ['second']\n\
+         deleted True\n\
+         left []",
+        "{text}"
+    );
+}
