@@ -191,3 +191,40 @@ fn dehydrated_obtains_a_certificate_through_the_contrib_hook_at_every_provider()
         (out, run.path("dehydrated/certs").join(&zone).join("cert.pem"))
     });
 }
+
+/// lego's own `zoneee` provider (Debian's lego), unchanged, against the ZoneID emulator
+/// through the variables `zonectl emulate` prints for it: the certificate is issued, and the
+/// challenge records lego made and removed leave the zone as it was. (lego's `luadns` and
+/// `domeneshop` providers have no endpoint setting: they reach the vendors' hosts only.)
+#[test]
+fn legos_own_zoneee_provider_obtains_a_certificate_from_the_emulator() {
+    if !have(&["pebble", "lego"]) {
+        return;
+    }
+    let run = Run::start("zoneid");
+    let zone = run.zone();
+    let before = run.export();
+    let out = run
+        .command("lego")
+        .env("LEGO_CA_CERTIFICATES", &run.tls.ca)
+        .env("ZONEEE_API_USER", run.emulate.get("/env/ZONEEE_API_USER"))
+        .env("ZONEEE_API_KEY", run.emulate.get("/env/ZONEEE_API_KEY"))
+        .env("ZONEEE_ENDPOINT", run.emulate.get("/env/ZONEEE_ENDPOINT"))
+        .env("ZONEEE_PROPAGATION_TIMEOUT", "60")
+        .env("ZONEEE_POLLING_INTERVAL", "1")
+        .args(["--server", &run.pebble.directory, "--email", "hostmaster@example.org", "--accept-tos"])
+        .args(["--dns", "zoneee", "--dns.disable-cp", "--dns.resolvers", &run.emulate.get("/dns")])
+        .args(["-d", &zone, "--path"])
+        .arg(run.path("lego"))
+        .arg("run")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let certificate = run.path("lego").join("certificates").join(format!("{zone}.crt"));
+    assert!(names_in(&certificate).contains(&zone), "{:?}", names_in(&certificate));
+    let writes: Vec<(String, String)> =
+        run.emulate.requests("zoneid").into_iter().filter(|(m, _)| m != "GET").collect();
+    assert!(writes.iter().any(|(m, p)| m == "POST" && p.ends_with("/txt")), "lego made its record: {writes:?}");
+    assert!(writes.iter().any(|(m, _)| m == "DELETE"), "and removed it: {writes:?}");
+    assert_eq!(run.export(), before, "the zone is as it was");
+}
