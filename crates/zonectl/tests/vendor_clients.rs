@@ -141,3 +141,55 @@ print("left", provider.list_records("TXT", "lexicon"))
         "{text}"
     );
 }
+
+/// The DNS calls of the `vps-mcp` client (0.1.0 on PyPI, VPS.org's MCP server), unchanged,
+/// through `VPS_API_URL`: every DNS tool it has — zones listed, made, read and deleted,
+/// records made, changed and deleted.
+#[test]
+fn the_vps_mcp_clients_dns_tools_do_everything_they_can() {
+    let Some(python) = vendor_python("vps_mcp.server") else { return };
+    let emulator = Emulate::start(&["vpsorg"]);
+    let program = r#"
+import asyncio, re
+import vps_mcp.server as s
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+async def main():
+    listed = await s.list_dns_zones()
+    print("zones", sorted(re.findall(r"DNS Zone: (\S+)", listed)))
+    made = await s.create_dns_zone("vendor.example")
+    zone = re.search(UUID, made).group(0)
+    print("made", "DNS zone created." in made)
+    a = await s.create_dns_record(zone, "A", "www", "192.0.2.5", 600)
+    record = re.search("uuid: (" + UUID + ")", a).group(1)
+    mx = await s.create_dns_record(zone, "MX", "@", "mail.vendor.example", 3600, 10)
+    print("mx", "priority: 10" in mx)
+    changed = await s.update_dns_record(record, value="192.0.2.6", ttl=900)
+    print("changed", "value: 192.0.2.6" in changed and "ttl: 900" in changed)
+    shown = await s.get_dns_zone(zone)
+    print("records", sorted(re.findall(r"^\s+(A|MX)\s+(\S+)\s+-> (\S+)", shown, re.M)))
+    print("deleted record", "deleted" in await s.delete_dns_record(record))
+    print("deleted zone", "deleted" in await s.delete_dns_zone(zone))
+    print("zones after", sorted(re.findall(r"DNS Zone: (\S+)", await s.list_dns_zones())))
+asyncio.run(main())
+"#;
+    let out = Command::new(&python)
+        .args(["-c", program])
+        .env("VPS_API_TOKEN", emulator.get("/token"))
+        .env("VPS_API_URL", emulator.get("/endpoint"))
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "zones ['example.com', 'example.org']\n\
+         made True\n\
+         mx True\n\
+         changed True\n\
+         records [('A', 'www', '192.0.2.6'), ('MX', '@', 'mail.vendor.example')]\n\
+         deleted record True\n\
+         deleted zone True\n\
+         zones after ['example.com', 'example.org']",
+        "{text}"
+    );
+}
