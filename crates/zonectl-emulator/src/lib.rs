@@ -202,6 +202,9 @@ pub struct Options {
     /// The request budget per window, for services that keep one and let it be set
     /// (LuaDNS); `None` keeps the documented one.
     pub rate_limit: Option<u32>,
+    /// Serve HTTPS with this certificate chain and key (PEM): for a client that reaches the
+    /// vendor's host name only, with a test CA and a name resolved here for the test alone.
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 impl Default for Options {
@@ -216,6 +219,7 @@ impl Default for Options {
             dns: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
             propagation_delay: Duration::ZERO,
             rate_limit: None,
+            tls: None,
         }
     }
 }
@@ -332,6 +336,7 @@ pub trait Service: Send + Sync + 'static {
 /// A running emulator. Dropping it stops the server.
 pub struct Emulator {
     addr: SocketAddr,
+    scheme: &'static str,
     service: Arc<dyn ServiceDyn>,
     base_path: &'static str,
     shared: Arc<Shared>,
@@ -398,20 +403,28 @@ impl Emulator {
             header_timeout: options.idle_timeout,
             ..zonectl_http::Limits::default()
         };
+        let tls = match &options.tls {
+            Some((cert, key)) => Some(
+                zonectl_http::tls_acceptor(cert, key)
+                    .map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidInput, why))?,
+            ),
+            None => None,
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let server = tokio::spawn(zonectl_http::serve(
             listener,
             app,
-            None,
+            tls,
             limits,
             zonectl_http::CancellationToken::new(),
             Arc::new(|_| {}),
         ));
-        Ok(Emulator { addr, base_path: service.base_path(), service, shared, server, dns })
+        Ok(Emulator { addr, scheme, base_path: service.base_path(), service, shared, server, dns })
     }
 
     /// The API's base URL, as a provider's `endpoint` setting takes it.
     pub fn endpoint(&self) -> String {
-        format!("http://{}{}", self.addr, self.base_path)
+        format!("{}://{}{}", self.scheme, self.addr, self.base_path)
     }
 
     /// The server's address.

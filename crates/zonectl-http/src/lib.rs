@@ -47,6 +47,25 @@ impl Default for Limits {
     }
 }
 
+/// A TLS acceptor from a PEM certificate chain and key (`--tls-cert`, `--tls-key`); the
+/// error says which file is wrong, in words.
+pub fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> Result<tokio_rustls::TlsAcceptor, String> {
+    use rustls_pki_types::pem::PemObject as _;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("--tls-cert {}: {e}", cert.display()))?;
+    if chain.is_empty() {
+        return Err(format!("--tls-cert {}: no certificate in it", cert.display()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("--tls-key {}: {e}", key.display()))?;
+    let config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| format!("--tls-cert and --tls-key do not make a TLS configuration: {e}"))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
 /// Called with why a connection was turned away (`connections`: every one open has a
 /// request under way), for a metric.
 pub type OnRefused = Arc<dyn Fn(&'static str) + Send + Sync>;

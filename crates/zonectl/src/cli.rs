@@ -320,6 +320,13 @@ pub enum Command {
         /// for VPS.org); README's Emulators section lists them. Repeatable.
         #[arg(long = "reading", value_name = "NAME=VALUE")]
         readings: Vec<String>,
+        /// Serve HTTPS with this certificate chain (PEM), for a client that reaches only the
+        /// vendor's host name (with a test CA and that name resolved here).
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's key (PEM).
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
         /// Write a zonectl.toml pointing at the emulators (and, with one emulator, the
         /// ACME hooks at its name server).
         #[arg(long, value_name = "FILE")]

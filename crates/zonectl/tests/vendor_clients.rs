@@ -193,3 +193,71 @@ asyncio.run(main())
         "{text}"
     );
 }
+
+/// Whether this process may bind port 443 and make a mount namespace (root, as CI is); if
+/// not, whether that fails the test.
+fn may_stand_in_for_a_vendor() -> bool {
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let tools = ["unshare", "mount"].iter().all(|t| {
+        Command::new("sh").args(["-c", &format!("command -v {t}")]).output().is_ok_and(|o| o.status.success())
+    });
+    if root && tools {
+        return true;
+    }
+    if std::env::var("ZONECTL_REQUIRE_CLIENTS").is_ok_and(|v| v == "1") {
+        panic!("standing in for a vendor's host needs root, unshare and mount");
+    }
+    eprintln!("skipped: standing in for a vendor's host needs root, unshare and mount");
+    false
+}
+
+/// Lexicon's LuaDNS provider with nothing changed at all: it reaches `https://api.luadns.com`,
+/// which is the emulator here — HTTPS on port 443 of a loopback address of its own, with the
+/// test CA (which the client is told to trust, as `REQUESTS_CA_BUNDLE` lets any requests
+/// user), and the name resolved to it in a mount namespace whose `/etc/hosts` says so, for
+/// that one process.
+#[test]
+fn lexicon_reaches_the_luadns_emulator_under_the_vendors_own_name() {
+    let Some(python) = vendor_python("lexicon") else { return };
+    if !may_stand_in_for_a_vendor() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tls = common::pebble::tls(dir.path());
+    let (cert, key) = (tls.cert.to_str().unwrap(), tls.key.to_str().unwrap());
+    let emulator = Emulate::start(&["luadns", "--listen", "127.0.0.2:443", "--tls-cert", cert, "--tls-key", key]);
+    let hosts = dir.path().join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 localhost\n127.0.0.2 api.luadns.com\n").unwrap();
+    let program = format!(
+        r#"
+from lexicon.config import ConfigResolver
+from lexicon._private.providers.luadns import Provider
+config = ConfigResolver().with_dict({{"provider_name": "luadns", "domain": "example.com", "ttl": 300,
+    "luadns": {{"auth_username": "{user}", "auth_token": "{token}"}}}})
+provider = Provider(config)
+print("endpoint", provider.api_endpoint)
+provider.authenticate()
+provider.create_record("TXT", "vendor-name", "reached")
+print("listed", [r["content"] for r in provider.list_records("TXT", "vendor-name")])
+provider.delete_record(None, "TXT", "vendor-name", "reached")
+print("left", provider.list_records("TXT", "vendor-name"))
+"#,
+        user = emulator.get("/username"),
+        token = emulator.get("/api_key"),
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c", r#"mount --bind "$HOSTS_FILE" /etc/hosts && exec "$@""#, "sh"])
+        .arg(&python)
+        .args(["-c", &program])
+        .env("HOSTS_FILE", &hosts)
+        .env("REQUESTS_CA_BUNDLE", &tls.ca)
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "endpoint https://api.luadns.com/v1\nlisted ['reached']\nleft []",
+        "{text}"
+    );
+}

@@ -65,7 +65,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Providers { output } => providers::run(output.output),
         #[cfg(feature = "emulators")]
-        Command::Emulate { providers, listen, time_scale, propagation_delay, rate_limit, readings, write_config } => {
+        Command::Emulate {
+            providers,
+            listen,
+            time_scale,
+            propagation_delay,
+            rate_limit,
+            readings,
+            tls_cert,
+            tls_key,
+            write_config,
+        } => {
             if !(time_scale > 0.0 && time_scale <= 1000.0) {
                 anyhow::bail!("--time-scale {time_scale}: must be above 0 and at most 1000");
             }
@@ -86,6 +96,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 propagation_delay: delay,
                 rate_limit,
                 faults: zonectl_emulator::Faults { readings, ..zonectl_emulator::Faults::default() },
+                tls: tls_cert.zip(tls_key),
                 ..zonectl_emulator::Options::default()
             };
             runtime.block_on(demo::emulate(&providers, options, write_config.as_deref()))

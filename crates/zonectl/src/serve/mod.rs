@@ -208,7 +208,7 @@ pub async fn run(config: Config, only: Option<String>, args: ServeArgs) -> anyho
         );
     }
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
+        (Some(cert), Some(key)) => Some(zonectl_http::tls_acceptor(cert, key).map_err(anyhow::Error::msg)?),
         (None, None) => None,
         _ => bail!("--tls-cert and --tls-key go together"),
     };
@@ -536,22 +536,4 @@ async fn log_request(
         );
     }
     response
-}
-
-fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
-    use rustls_pki_types::pem::PemObject as _;
-    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-    let chain = CertificateDer::pem_file_iter(cert)
-        .with_context(|| format!("--tls-cert {}", cert.display()))?
-        .collect::<Result<Vec<_>, _>>()
-        .with_context(|| format!("--tls-cert {}", cert.display()))?;
-    if chain.is_empty() {
-        bail!("--tls-cert {}: no certificate in it", cert.display());
-    }
-    let key = PrivateKeyDer::from_pem_file(key).with_context(|| format!("--tls-key {}", key.display()))?;
-    let config = tokio_rustls::rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .context("--tls-cert and --tls-key do not make a TLS configuration")?;
-    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
