@@ -261,6 +261,11 @@ fn compact(value: &Value) -> String {
 }
 
 impl Ctx {
+    /// The account's minimum TTL: the seed's, or the package the reading `min_ttl` says.
+    fn min_ttl(&self) -> u32 {
+        self.shared.reading("min_ttl").and_then(|t| t.parse().ok()).unwrap_or(self.service.seed.min_ttl)
+    }
+
     /// Authentication, the Accept check and the rate limit, before any handler runs.
     fn admit(
         &self,
@@ -605,6 +610,13 @@ impl Service for LuaDns {
         Some((self.seed.rate_limit, Duration::from_secs_f64(RATE_WINDOW)))
     }
 
+    /// `min_ttl`: the account's package. A free one's minimum is 300 (`GET /users/me`
+    /// reports it; the seed's default); a paid package allows lower (`60`). Whether a TTL
+    /// below it is refused (as here) or raised is not documented.
+    fn readings(&self) -> &'static [(&'static str, &'static [&'static str])] {
+        &[("min_ttl", &["300", "60"])]
+    }
+
     fn spend_budget(&self, shared: &Shared, requests: u32) {
         let mut account = self.state.lock().expect("not poisoned");
         account.roll_window(shared);
@@ -659,10 +671,11 @@ impl Service for LuaDns {
 
 async fn users_me(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
     let seed = ctx.service.seed.clone();
+    let min_ttl = ctx.min_ttl();
     ctx.respond(&headers, |_| {
         ok(json!({
             "email": seed.email, "name": "Emulated User", "repo_uri": "", "api_enabled": true, "tfa": false,
-            "deploy_key": "", "ttl": seed.min_ttl, "package": "Emulated", "name_servers": NAME_SERVERS,
+            "deploy_key": "", "ttl": min_ttl, "package": "Emulated", "name_servers": NAME_SERVERS,
         }))
     })
 }
@@ -804,7 +817,7 @@ fn add_records(account: &mut Account, zone_id: u64, values: &[Value], min_ttl: u
 }
 
 async fn record_create(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
-    let min_ttl = ctx.service.seed.min_ttl;
+    let min_ttl = ctx.min_ttl();
     ctx.respond_in(&headers, Some(&id), |account| {
         let zone_id = existing_zone(account, &id)?;
         let value = parse_body(&body)?;
@@ -819,7 +832,7 @@ async fn records_create_many(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let min_ttl = ctx.service.seed.min_ttl;
+    let min_ttl = ctx.min_ttl();
     ctx.respond_bulk(&headers, &id, &body, |account, zone_id, values| {
         let created = add_records(account, zone_id, &values, min_ttl)?;
         ok(serde_json::to_value(created).expect("serializable"))
@@ -829,7 +842,7 @@ async fn records_create_many(
 /// `PATCH /zones/{id}/records`: each name and type pair given is replaced by the records
 /// given for it; other records are untouched. All or none.
 async fn records_patch(State(ctx): State<Ctx>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
-    let min_ttl = ctx.service.seed.min_ttl;
+    let min_ttl = ctx.min_ttl();
     ctx.respond_bulk(&headers, &id, &body, |account, zone_id, values| {
         let zone = &account.zones[&zone_id];
         let inputs: Vec<Input> = values.iter().map(|v| check_input(v, zone, min_ttl)).collect::<Result<_, _>>()?;
@@ -901,7 +914,7 @@ async fn record_update(
     Path((id, rid)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let min_ttl = ctx.service.seed.min_ttl;
+    let min_ttl = ctx.min_ttl();
     ctx.respond_in(&headers, Some(&id), |account| {
         let zone_id = existing_zone(account, &id)?;
         let zone = &account.zones[&zone_id];

@@ -261,3 +261,71 @@ print("left", provider.list_records("TXT", "vendor-name"))
         "{text}"
     );
 }
+
+/// certbot with LuaDNS's own plugin (`certbot-dns-luadns` 5.8.0, on Lexicon), unchanged,
+/// obtains a certificate from pebble: the plugin reaches `https://api.luadns.com`, which is
+/// the emulator under that name (as above), and pebble checks the challenge at the
+/// emulator's name server. The plugin sends TTL 60 (certbot's Lexicon base), below a free
+/// account's minimum of 300: the emulator plays a paid package (`min_ttl=60`).
+#[test]
+fn certbot_with_the_luadns_plugin_obtains_a_certificate() {
+    let Some(python) = vendor_python("certbot_dns_luadns") else { return };
+    if !common::pebble::have(&["pebble"]) || !may_stand_in_for_a_vendor() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tls = common::pebble::tls(dir.path());
+    let (cert, key) = (tls.cert.to_str().unwrap(), tls.key.to_str().unwrap());
+    let emulator = Emulate::start(&[
+        "luadns",
+        "--listen",
+        "127.0.0.3:443",
+        "--tls-cert",
+        cert,
+        "--tls-key",
+        key,
+        "--time-scale",
+        "0.01",
+        "--reading",
+        "min_ttl=60",
+    ]);
+    let pebble = common::pebble::pebble(dir.path(), &tls, &emulator.get("/dns"));
+    let hosts = dir.path().join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 localhost\n127.0.0.3 api.luadns.com\n").unwrap();
+    let credentials = dir.path().join("luadns.ini");
+    std::fs::write(
+        &credentials,
+        format!("dns_luadns_email = {}\ndns_luadns_token = {}\n", emulator.get("/username"), emulator.get("/api_key")),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let certbot = python.with_file_name("certbot");
+    let zone = emulator.get("/zones/0");
+    let out = Command::new("timeout")
+        .args(["300", "unshare", "-m", "sh", "-c", r#"mount --bind "$HOSTS_FILE" /etc/hosts && exec "$@""#, "sh"])
+        .arg(&certbot)
+        .args(["certonly", "--non-interactive", "--agree-tos", "--no-eff-email", "-m", "hostmaster@example.org"])
+        .args(["--server", &pebble.directory, "--authenticator", "dns-luadns"])
+        .arg("--dns-luadns-credentials")
+        .arg(&credentials)
+        .args(["--dns-luadns-propagation-seconds", "1"])
+        .arg("--config-dir")
+        .arg(dir.path().join("certbot/config"))
+        .arg("--work-dir")
+        .arg(dir.path().join("certbot/work"))
+        .arg("--logs-dir")
+        .arg(dir.path().join("certbot/logs"))
+        .args(["-d", &zone])
+        .env("HOSTS_FILE", &hosts)
+        .env("REQUESTS_CA_BUNDLE", &tls.ca)
+        .output()
+        .unwrap();
+    let log = std::fs::read_to_string(dir.path().join("certbot/logs/letsencrypt.log")).unwrap_or_default();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}\n{}", log.lines().filter(|l| l.contains("luadns") || l.contains("http")).collect::<Vec<_>>().join("\n"));
+    let certificate = dir.path().join("certbot/config/live").join(&zone).join("cert.pem");
+    assert!(common::pebble::names_in(&certificate).contains(&zone), "{text}");
+}
