@@ -325,7 +325,70 @@ fn certbot_with_the_luadns_plugin_obtains_a_certificate() {
         .unwrap();
     let log = std::fs::read_to_string(dir.path().join("certbot/logs/letsencrypt.log")).unwrap_or_default();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{text}\n{}", log.lines().filter(|l| l.contains("luadns") || l.contains("http")).collect::<Vec<_>>().join("\n"));
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        log.lines().filter(|l| l.contains("luadns") || l.contains("http")).collect::<Vec<_>>().join("\n")
+    );
     let certificate = dir.path().join("certbot/config/live").join(&zone).join("cert.pem");
     assert!(common::pebble::names_in(&certificate).contains(&zone), "{text}");
+}
+
+/// lego's own `luadns` provider (Debian's lego, 4.9.1), unchanged, against the emulator under
+/// `https://api.luadns.com`: it lists the zones and then fails, "no matching zone found for
+/// domain", because that release compares the zone with a trailing dot to LuaDNS's names
+/// without one — exactly what its users met at the real service (go-acme/lego#1795, fixed by
+/// #1796 after 4.9). The emulator answers as the service did; with this lego, use zonectl's
+/// hook (`--dns exec`), which the certificate tests run at every provider.
+#[test]
+fn debians_lego_luadns_provider_meets_its_known_zone_matching_bug_as_at_the_real_service() {
+    if !common::pebble::have(&["pebble", "lego"]) || !may_stand_in_for_a_vendor() {
+        return;
+    }
+    let version = Command::new("lego").arg("--version").output().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let tls = common::pebble::tls(dir.path());
+    let (cert, key) = (tls.cert.to_str().unwrap(), tls.key.to_str().unwrap());
+    let emulator = Emulate::start(&[
+        "luadns",
+        "--listen",
+        "127.0.0.4:443",
+        "--tls-cert",
+        cert,
+        "--tls-key",
+        key,
+        "--time-scale",
+        "0.01",
+    ]);
+    let pebble = common::pebble::pebble(dir.path(), &tls, &emulator.get("/dns"));
+    let hosts = dir.path().join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 localhost\n127.0.0.4 api.luadns.com\n").unwrap();
+    let zone = emulator.get("/zones/0");
+    let out = Command::new("timeout")
+        .args(["300", "unshare", "-m", "sh", "-c", r#"mount --bind "$HOSTS_FILE" /etc/hosts && exec "$@""#, "sh"])
+        .arg("lego")
+        .args(["--server", &pebble.directory, "--email", "hostmaster@example.org", "--accept-tos"])
+        .args(["--dns", "luadns", "--dns.disable-cp", "--dns.resolvers", &emulator.get("/dns")])
+        .args(["-d", &zone, "--path"])
+        .arg(dir.path().join("lego"))
+        .arg("run")
+        .env("HOSTS_FILE", &hosts)
+        .env("LEGO_CA_CERTIFICATES", &tls.ca)
+        .env("SSL_CERT_FILE", &tls.ca)
+        .env("LUADNS_API_USERNAME", emulator.get("/username"))
+        .env("LUADNS_API_TOKEN", emulator.get("/api_key"))
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if out.status.success() {
+        // A lego with the fix (#1796): the certificate, as from any other provider.
+        let certificate = dir.path().join("lego/certificates").join(format!("{zone}.crt"));
+        assert!(common::pebble::names_in(&certificate).contains(&zone), "{text}");
+        return;
+    }
+    assert!(
+        text.contains(&format!("luadns: no matching zone found for domain {zone}")),
+        "{}: {text}",
+        String::from_utf8_lossy(&version.stdout)
+    );
 }
