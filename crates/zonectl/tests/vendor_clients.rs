@@ -392,3 +392,52 @@ fn debians_lego_luadns_provider_meets_its_known_zone_matching_bug_as_at_the_real
         String::from_utf8_lossy(&version.stdout)
     );
 }
+
+/// lego's own `domeneshop` provider (Debian's lego), unchanged, obtains a certificate from
+/// pebble through the emulator under `https://api.domeneshop.no` (as above): the record it
+/// makes, and removes, are the emulator's.
+#[test]
+fn legos_own_domeneshop_provider_obtains_a_certificate_from_the_emulator() {
+    if !common::pebble::have(&["pebble", "lego"]) || !may_stand_in_for_a_vendor() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tls = common::pebble::tls(dir.path());
+    let (cert, key) = (tls.cert.to_str().unwrap(), tls.key.to_str().unwrap());
+    let emulator = Emulate::start(&[
+        "domeneshop",
+        "--listen",
+        "127.0.0.5:443",
+        "--tls-cert",
+        cert,
+        "--tls-key",
+        key,
+        "--time-scale",
+        "0.01",
+    ]);
+    let pebble = common::pebble::pebble(dir.path(), &tls, &emulator.get("/dns"));
+    let hosts = dir.path().join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 localhost\n127.0.0.5 api.domeneshop.no\n").unwrap();
+    let zone = emulator.get("/zones/0");
+    let out = Command::new("timeout")
+        .args(["300", "unshare", "-m", "sh", "-c", r#"mount --bind "$HOSTS_FILE" /etc/hosts && exec "$@""#, "sh"])
+        .arg("lego")
+        .args(["--server", &pebble.directory, "--email", "hostmaster@example.org", "--accept-tos"])
+        .args(["--dns", "domeneshop", "--dns.disable-cp", "--dns.resolvers", &emulator.get("/dns")])
+        .args(["-d", &zone, "--path"])
+        .arg(dir.path().join("lego"))
+        .arg("run")
+        .env("HOSTS_FILE", &hosts)
+        .env("LEGO_CA_CERTIFICATES", &tls.ca)
+        .env("SSL_CERT_FILE", &tls.ca)
+        .env("DOMENESHOP_API_TOKEN", emulator.get("/token"))
+        .env("DOMENESHOP_API_SECRET", emulator.get("/secret"))
+        .env("DOMENESHOP_PROPAGATION_TIMEOUT", "60")
+        .env("DOMENESHOP_POLLING_INTERVAL", "1")
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    let certificate = dir.path().join("lego/certificates").join(format!("{zone}.crt"));
+    assert!(common::pebble::names_in(&certificate).contains(&zone), "{text}");
+}
