@@ -441,3 +441,80 @@ fn legos_own_domeneshop_provider_obtains_a_certificate_from_the_emulator() {
     let certificate = dir.path().join("lego/certificates").join(format!("{zone}.crt"));
     assert!(common::pebble::names_in(&certificate).contains(&zone), "{text}");
 }
+
+/// certbot with Domeneshop's plugin (`certbot-dns-domeneshop` 0.2.9, on the `domeneshop`
+/// library), unchanged, obtains a certificate through the emulator under
+/// `https://api.domeneshop.no`. The library trusts certifi's bundle only (no environment
+/// setting reaches it): the test alone, through a `sitecustomize` on `PYTHONPATH`, points
+/// `certifi.where()` at the test CA — a change of trust, not of the client.
+#[test]
+fn certbot_with_the_domeneshop_plugin_obtains_a_certificate() {
+    let Some(python) = vendor_python("certbot_dns_domeneshop") else { return };
+    if !common::pebble::have(&["pebble"]) || !may_stand_in_for_a_vendor() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tls = common::pebble::tls(dir.path());
+    let (cert, key) = (tls.cert.to_str().unwrap(), tls.key.to_str().unwrap());
+    let emulator = Emulate::start(&[
+        "domeneshop",
+        "--listen",
+        "127.0.0.6:443",
+        "--tls-cert",
+        cert,
+        "--tls-key",
+        key,
+        "--time-scale",
+        "0.01",
+    ]);
+    let pebble = common::pebble::pebble(dir.path(), &tls, &emulator.get("/dns"));
+    let hosts = dir.path().join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 localhost\n127.0.0.6 api.domeneshop.no\n").unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir(&site).unwrap();
+    std::fs::write(
+        site.join("sitecustomize.py"),
+        "import os, certifi\ncertifi.where = lambda: os.environ[\"ZONECTL_TEST_CA\"]\n",
+    )
+    .unwrap();
+    let credentials = dir.path().join("domeneshop.ini");
+    std::fs::write(
+        &credentials,
+        format!(
+            "dns_domeneshop_client_token = {}\ndns_domeneshop_client_secret = {}\n",
+            emulator.get("/token"),
+            emulator.get("/secret")
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let zone = emulator.get("/zones/0");
+    let out = Command::new("timeout")
+        .args(["300", "unshare", "-m", "sh", "-c", r#"mount --bind "$HOSTS_FILE" /etc/hosts && exec "$@""#, "sh"])
+        .arg(python.with_file_name("certbot"))
+        .args(["certonly", "--non-interactive", "--agree-tos", "--no-eff-email", "-m", "hostmaster@example.org"])
+        .args(["--server", &pebble.directory, "--authenticator", "dns-domeneshop"])
+        .arg("--dns-domeneshop-credentials")
+        .arg(&credentials)
+        .args(["--dns-domeneshop-propagation-seconds", "1"])
+        .arg("--config-dir")
+        .arg(dir.path().join("certbot/config"))
+        .arg("--work-dir")
+        .arg(dir.path().join("certbot/work"))
+        .arg("--logs-dir")
+        .arg(dir.path().join("certbot/logs"))
+        .args(["-d", &zone])
+        .env("HOSTS_FILE", &hosts)
+        .env("REQUESTS_CA_BUNDLE", &tls.ca)
+        .env("ZONECTL_TEST_CA", &tls.ca)
+        .env("PYTHONPATH", &site)
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    let certificate = dir.path().join("certbot/config/live").join(&zone).join("cert.pem");
+    assert!(common::pebble::names_in(&certificate).contains(&zone), "{text}");
+}
