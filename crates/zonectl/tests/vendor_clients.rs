@@ -6,8 +6,8 @@
 #[allow(dead_code)]
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use common::Emulate;
 
@@ -27,24 +27,20 @@ fn vendor_python(module: &str) -> Option<PathBuf> {
     None
 }
 
-/// Domeneshop's Python library (`domeneshop` 0.4.4 on PyPI): domains, records and forwards,
-/// each created, read, changed and deleted. The library reaches `https://api.domeneshop.no`
-/// only, with no setting for another host; the test alone replaces its connection pool with
-/// one to the emulator (the headers, paths and parsing stay the library's): a TLS emulator
-/// under the vendor's name would need that name to resolve here for the test alone, which
-/// nothing in a test can arrange without touching the machine.
+/// Domeneshop's Python library (`domeneshop` 0.4.4 on PyPI), unchanged: domains, records and
+/// forwards, each created, read, changed and deleted. It reaches `https://api.domeneshop.no`
+/// only, which is the emulator here (see [`vendor_host`]); it trusts certifi's bundle only,
+/// so the test points `certifi.where()` at the test CA (a change of trust, not of the
+/// client). The library has no dynamic DNS call.
 #[test]
 fn domeneshops_python_library_does_everything_it_can() {
     let Some(python) = vendor_python("domeneshop") else { return };
-    let emulator = Emulate::start(&["domeneshop"]);
-    let endpoint = emulator.get("/endpoint");
-    let (host, port) = endpoint.trim_start_matches("http://").split('/').next().unwrap().split_once(':').unwrap();
+    let Some(vendor) = vendor_host("domeneshop", "api.domeneshop.no", "127.0.0.7", &[]) else { return };
+    let emulator = &vendor.emulator;
     let program = format!(
         r#"
-import json, urllib3, domeneshop
+import domeneshop
 client = domeneshop.Client("{token}", "{secret}")
-# The test's one change: the connection pool points at the emulator.
-client._http = urllib3.HTTPConnectionPool("{host}", {port}, headers=client._headers)
 domains = client.get_domains()
 print("domains", sorted(d["domain"] for d in domains))
 domain = next(d for d in domains if d["domain"] == "example.com")
@@ -75,7 +71,7 @@ except domeneshop.client.DomeneshopError as e:
         token = emulator.get("/token"),
         secret = emulator.get("/secret"),
     );
-    let out = Command::new(&python).args(["-c", &program]).output().unwrap();
+    let out = vendor.command(&python).args(["-c", &program]).output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{text}");
     assert_eq!(
@@ -93,6 +89,57 @@ except domeneshop.client.DomeneshopError as e:
          missing 404",
         "{text}"
     );
+}
+
+/// An emulator standing in for a vendor's API host: HTTPS on port 443 of a loopback
+/// address of its own, with the test CA; the clients run in a mount namespace whose
+/// `/etc/hosts` names that address for the host — for them alone — and trust the test CA
+/// (`REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, and certifi's bundle through a `sitecustomize`).
+struct VendorHost {
+    emulator: Emulate,
+    dir: tempfile::TempDir,
+    tls: common::pebble::Tls,
+    hosts: PathBuf,
+}
+
+fn vendor_host(kind: &str, host: &str, address: &str, more: &[&str]) -> Option<VendorHost> {
+    if !may_stand_in_for_a_vendor() {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tls = common::pebble::tls(dir.path());
+    let (cert, key) = (tls.cert.to_str().unwrap().to_owned(), tls.key.to_str().unwrap().to_owned());
+    let listen = format!("{address}:443");
+    let mut args = vec![kind, "--listen", &listen, "--tls-cert", &cert, "--tls-key", &key, "--time-scale", "0.01"];
+    args.extend(more);
+    let emulator = Emulate::start(&args);
+    let hosts = dir.path().join("hosts");
+    std::fs::write(&hosts, format!("127.0.0.1 localhost\n{address} {host}\n")).unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir(&site).unwrap();
+    std::fs::write(
+        site.join("sitecustomize.py"),
+        "import os, certifi\ncertifi.where = lambda: os.environ[\"ZONECTL_TEST_CA\"]\n",
+    )
+    .unwrap();
+    Some(VendorHost { emulator, dir, tls, hosts })
+}
+
+impl VendorHost {
+    /// `program`, with the vendor's host resolved to the emulator and the test CA trusted.
+    fn command(&self, program: &Path) -> Command {
+        let mut command = Command::new("timeout");
+        command
+            .args(["300", "unshare", "-m", "sh", "-c", r#"mount --bind "$HOSTS_FILE" /etc/hosts && exec "$@""#, "sh"])
+            .arg(program)
+            .env("HOSTS_FILE", &self.hosts)
+            .env("REQUESTS_CA_BUNDLE", &self.tls.ca)
+            .env("SSL_CERT_FILE", &self.tls.ca)
+            .env("LEGO_CA_CERTIFICATES", &self.tls.ca)
+            .env("ZONECTL_TEST_CA", &self.tls.ca)
+            .env("PYTHONPATH", self.dir.path().join("site"));
+        command
+    }
 }
 
 /// Lexicon's LuaDNS provider (`dns-lexicon` 3.25.2 on PyPI), through every operation it has:
@@ -212,22 +259,11 @@ fn may_stand_in_for_a_vendor() -> bool {
 }
 
 /// Lexicon's LuaDNS provider with nothing changed at all: it reaches `https://api.luadns.com`,
-/// which is the emulator here — HTTPS on port 443 of a loopback address of its own, with the
-/// test CA (which the client is told to trust, as `REQUESTS_CA_BUNDLE` lets any requests
-/// user), and the name resolved to it in a mount namespace whose `/etc/hosts` says so, for
-/// that one process.
+/// which is the emulator here (see [`vendor_host`]).
 #[test]
 fn lexicon_reaches_the_luadns_emulator_under_the_vendors_own_name() {
     let Some(python) = vendor_python("lexicon") else { return };
-    if !may_stand_in_for_a_vendor() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let tls = common::pebble::tls(dir.path());
-    let (cert, key) = (tls.cert.to_str().unwrap(), tls.key.to_str().unwrap());
-    let emulator = Emulate::start(&["luadns", "--listen", "127.0.0.2:443", "--tls-cert", cert, "--tls-key", key]);
-    let hosts = dir.path().join("hosts");
-    std::fs::write(&hosts, "127.0.0.1 localhost\n127.0.0.2 api.luadns.com\n").unwrap();
+    let Some(vendor) = vendor_host("luadns", "api.luadns.com", "127.0.0.2", &[]) else { return };
     let program = format!(
         r#"
 from lexicon.config import ConfigResolver
@@ -242,17 +278,10 @@ print("listed", [r["content"] for r in provider.list_records("TXT", "vendor-name
 provider.delete_record(None, "TXT", "vendor-name", "reached")
 print("left", provider.list_records("TXT", "vendor-name"))
 "#,
-        user = emulator.get("/username"),
-        token = emulator.get("/api_key"),
+        user = vendor.emulator.get("/username"),
+        token = vendor.emulator.get("/api_key"),
     );
-    let out = Command::new("unshare")
-        .args(["-m", "sh", "-c", r#"mount --bind "$HOSTS_FILE" /etc/hosts && exec "$@""#, "sh"])
-        .arg(&python)
-        .args(["-c", &program])
-        .env("HOSTS_FILE", &hosts)
-        .env("REQUESTS_CA_BUNDLE", &tls.ca)
-        .output()
-        .unwrap();
+    let out = vendor.command(&python).args(["-c", &program]).output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{text}");
     assert_eq!(
@@ -262,76 +291,92 @@ print("left", provider.list_records("TXT", "vendor-name"))
     );
 }
 
-/// certbot with LuaDNS's own plugin (`certbot-dns-luadns` 5.8.0, on Lexicon), unchanged,
-/// obtains a certificate from pebble: the plugin reaches `https://api.luadns.com`, which is
-/// the emulator under that name (as above), and pebble checks the challenge at the
-/// emulator's name server. The plugin sends TTL 60 (certbot's Lexicon base), below a free
-/// account's minimum of 300: the emulator plays a paid package (`min_ttl=60`).
+/// certbot with a DNS plugin obtains a certificate for the emulator's first zone from
+/// pebble, which checks the challenge at the emulator's name server.
+fn certbot_obtains(vendor: &VendorHost, certbot: &Path, plugin: &str, credentials: &str) {
+    let pebble = common::pebble::pebble(vendor.dir.path(), &vendor.tls, &vendor.emulator.get("/dns"));
+    let ini = vendor.dir.path().join("credentials.ini");
+    std::fs::write(&ini, credentials).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&ini, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let zone = vendor.emulator.get("/zones/0");
+    let work = |name: &str| vendor.dir.path().join("certbot").join(name);
+    let out = vendor
+        .command(certbot)
+        .args(["certonly", "--non-interactive", "--agree-tos", "--no-eff-email", "-m", "hostmaster@example.org"])
+        .args(["--server", &pebble.directory, "--authenticator", &format!("dns-{plugin}")])
+        .arg(format!("--dns-{plugin}-credentials"))
+        .arg(&ini)
+        .args([&format!("--dns-{plugin}-propagation-seconds"), "1"])
+        .arg("--config-dir")
+        .arg(work("config"))
+        .arg("--work-dir")
+        .arg(work("work"))
+        .arg("--logs-dir")
+        .arg(work("logs"))
+        .args(["-d", &zone])
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    let certificate = work("config").join("live").join(&zone).join("cert.pem");
+    assert!(common::pebble::names_in(&certificate).contains(&zone), "{text}");
+}
+
+/// certbot with LuaDNS's own plugin (`certbot-dns-luadns` 5.8.0, on Lexicon), unchanged.
+/// The plugin sends TTL 60 (certbot's Lexicon base), below a free account's minimum of 300:
+/// the emulator plays a paid package (`min_ttl=60`).
 #[test]
 fn certbot_with_the_luadns_plugin_obtains_a_certificate() {
     let Some(python) = vendor_python("certbot_dns_luadns") else { return };
-    if !common::pebble::have(&["pebble"]) || !may_stand_in_for_a_vendor() {
+    if !common::pebble::have(&["pebble"]) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let tls = common::pebble::tls(dir.path());
-    let (cert, key) = (tls.cert.to_str().unwrap(), tls.key.to_str().unwrap());
-    let emulator = Emulate::start(&[
-        "luadns",
-        "--listen",
-        "127.0.0.3:443",
-        "--tls-cert",
-        cert,
-        "--tls-key",
-        key,
-        "--time-scale",
-        "0.01",
-        "--reading",
-        "min_ttl=60",
-    ]);
-    let pebble = common::pebble::pebble(dir.path(), &tls, &emulator.get("/dns"));
-    let hosts = dir.path().join("hosts");
-    std::fs::write(&hosts, "127.0.0.1 localhost\n127.0.0.3 api.luadns.com\n").unwrap();
-    let credentials = dir.path().join("luadns.ini");
-    std::fs::write(
-        &credentials,
-        format!("dns_luadns_email = {}\ndns_luadns_token = {}\n", emulator.get("/username"), emulator.get("/api_key")),
-    )
-    .unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    let certbot = python.with_file_name("certbot");
-    let zone = emulator.get("/zones/0");
-    let out = Command::new("timeout")
-        .args(["300", "unshare", "-m", "sh", "-c", r#"mount --bind "$HOSTS_FILE" /etc/hosts && exec "$@""#, "sh"])
-        .arg(&certbot)
-        .args(["certonly", "--non-interactive", "--agree-tos", "--no-eff-email", "-m", "hostmaster@example.org"])
-        .args(["--server", &pebble.directory, "--authenticator", "dns-luadns"])
-        .arg("--dns-luadns-credentials")
-        .arg(&credentials)
-        .args(["--dns-luadns-propagation-seconds", "1"])
-        .arg("--config-dir")
-        .arg(dir.path().join("certbot/config"))
-        .arg("--work-dir")
-        .arg(dir.path().join("certbot/work"))
-        .arg("--logs-dir")
-        .arg(dir.path().join("certbot/logs"))
-        .args(["-d", &zone])
-        .env("HOSTS_FILE", &hosts)
-        .env("REQUESTS_CA_BUNDLE", &tls.ca)
-        .output()
-        .unwrap();
-    let log = std::fs::read_to_string(dir.path().join("certbot/logs/letsencrypt.log")).unwrap_or_default();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        log.lines().filter(|l| l.contains("luadns") || l.contains("http")).collect::<Vec<_>>().join("\n")
+    let Some(vendor) = vendor_host("luadns", "api.luadns.com", "127.0.0.3", &["--reading", "min_ttl=60"]) else {
+        return;
+    };
+    let credentials = format!(
+        "dns_luadns_email = {}\ndns_luadns_token = {}\n",
+        vendor.emulator.get("/username"),
+        vendor.emulator.get("/api_key")
     );
-    let certificate = dir.path().join("certbot/config/live").join(&zone).join("cert.pem");
-    assert!(common::pebble::names_in(&certificate).contains(&zone), "{text}");
+    certbot_obtains(&vendor, &python.with_file_name("certbot"), "luadns", &credentials);
+}
+
+/// certbot with Domeneshop's plugin (`certbot-dns-domeneshop` 0.2.9, on the `domeneshop`
+/// library), unchanged.
+#[test]
+fn certbot_with_the_domeneshop_plugin_obtains_a_certificate() {
+    let Some(python) = vendor_python("certbot_dns_domeneshop") else { return };
+    if !common::pebble::have(&["pebble"]) {
+        return;
+    }
+    let Some(vendor) = vendor_host("domeneshop", "api.domeneshop.no", "127.0.0.6", &[]) else { return };
+    let credentials = format!(
+        "dns_domeneshop_client_token = {}\ndns_domeneshop_client_secret = {}\n",
+        vendor.emulator.get("/token"),
+        vendor.emulator.get("/secret")
+    );
+    certbot_obtains(&vendor, &python.with_file_name("certbot"), "domeneshop", &credentials);
+}
+
+/// Debian's lego with its own DNS provider `provider`, `env` its credentials; the output.
+fn lego_run(vendor: &VendorHost, provider: &str, env: &[(&str, String)]) -> (Output, PathBuf) {
+    let pebble = common::pebble::pebble(vendor.dir.path(), &vendor.tls, &vendor.emulator.get("/dns"));
+    let zone = vendor.emulator.get("/zones/0");
+    let mut command = vendor.command(Path::new("lego"));
+    command
+        .args(["--server", &pebble.directory, "--email", "hostmaster@example.org", "--accept-tos"])
+        .args(["--dns", provider, "--dns.disable-cp", "--dns.resolvers", &vendor.emulator.get("/dns")])
+        .args(["-d", &zone, "--path"])
+        .arg(vendor.dir.path().join("lego"));
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let out = command.arg("run").output().unwrap();
+    (out, vendor.dir.path().join("lego/certificates").join(format!("{zone}.crt")))
 }
 
 /// lego's own `luadns` provider (Debian's lego, 4.9.1), unchanged, against the emulator under
@@ -342,179 +387,42 @@ fn certbot_with_the_luadns_plugin_obtains_a_certificate() {
 /// hook (`--dns exec`), which the certificate tests run at every provider.
 #[test]
 fn debians_lego_luadns_provider_meets_its_known_zone_matching_bug_as_at_the_real_service() {
-    if !common::pebble::have(&["pebble", "lego"]) || !may_stand_in_for_a_vendor() {
+    if !common::pebble::have(&["pebble", "lego"]) {
         return;
     }
-    let version = Command::new("lego").arg("--version").output().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let tls = common::pebble::tls(dir.path());
-    let (cert, key) = (tls.cert.to_str().unwrap(), tls.key.to_str().unwrap());
-    let emulator = Emulate::start(&[
-        "luadns",
-        "--listen",
-        "127.0.0.4:443",
-        "--tls-cert",
-        cert,
-        "--tls-key",
-        key,
-        "--time-scale",
-        "0.01",
-    ]);
-    let pebble = common::pebble::pebble(dir.path(), &tls, &emulator.get("/dns"));
-    let hosts = dir.path().join("hosts");
-    std::fs::write(&hosts, "127.0.0.1 localhost\n127.0.0.4 api.luadns.com\n").unwrap();
-    let zone = emulator.get("/zones/0");
-    let out = Command::new("timeout")
-        .args(["300", "unshare", "-m", "sh", "-c", r#"mount --bind "$HOSTS_FILE" /etc/hosts && exec "$@""#, "sh"])
-        .arg("lego")
-        .args(["--server", &pebble.directory, "--email", "hostmaster@example.org", "--accept-tos"])
-        .args(["--dns", "luadns", "--dns.disable-cp", "--dns.resolvers", &emulator.get("/dns")])
-        .args(["-d", &zone, "--path"])
-        .arg(dir.path().join("lego"))
-        .arg("run")
-        .env("HOSTS_FILE", &hosts)
-        .env("LEGO_CA_CERTIFICATES", &tls.ca)
-        .env("SSL_CERT_FILE", &tls.ca)
-        .env("LUADNS_API_USERNAME", emulator.get("/username"))
-        .env("LUADNS_API_TOKEN", emulator.get("/api_key"))
-        .output()
-        .unwrap();
+    let Some(vendor) = vendor_host("luadns", "api.luadns.com", "127.0.0.4", &[]) else { return };
+    let env = [
+        ("LUADNS_API_USERNAME", vendor.emulator.get("/username")),
+        ("LUADNS_API_TOKEN", vendor.emulator.get("/api_key")),
+    ];
+    let (out, certificate) = lego_run(&vendor, "luadns", &env);
+    let zone = vendor.emulator.get("/zones/0");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     if out.status.success() {
         // A lego with the fix (#1796): the certificate, as from any other provider.
-        let certificate = dir.path().join("lego/certificates").join(format!("{zone}.crt"));
         assert!(common::pebble::names_in(&certificate).contains(&zone), "{text}");
         return;
     }
-    assert!(
-        text.contains(&format!("luadns: no matching zone found for domain {zone}")),
-        "{}: {text}",
-        String::from_utf8_lossy(&version.stdout)
-    );
+    assert!(text.contains(&format!("luadns: no matching zone found for domain {zone}")), "{text}");
 }
 
-/// lego's own `domeneshop` provider (Debian's lego), unchanged, obtains a certificate from
-/// pebble through the emulator under `https://api.domeneshop.no` (as above): the record it
-/// makes, and removes, are the emulator's.
+/// lego's own `domeneshop` provider (Debian's lego), unchanged, obtains a certificate through
+/// the emulator under `https://api.domeneshop.no`.
 #[test]
 fn legos_own_domeneshop_provider_obtains_a_certificate_from_the_emulator() {
-    if !common::pebble::have(&["pebble", "lego"]) || !may_stand_in_for_a_vendor() {
+    if !common::pebble::have(&["pebble", "lego"]) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let tls = common::pebble::tls(dir.path());
-    let (cert, key) = (tls.cert.to_str().unwrap(), tls.key.to_str().unwrap());
-    let emulator = Emulate::start(&[
-        "domeneshop",
-        "--listen",
-        "127.0.0.5:443",
-        "--tls-cert",
-        cert,
-        "--tls-key",
-        key,
-        "--time-scale",
-        "0.01",
-    ]);
-    let pebble = common::pebble::pebble(dir.path(), &tls, &emulator.get("/dns"));
-    let hosts = dir.path().join("hosts");
-    std::fs::write(&hosts, "127.0.0.1 localhost\n127.0.0.5 api.domeneshop.no\n").unwrap();
-    let zone = emulator.get("/zones/0");
-    let out = Command::new("timeout")
-        .args(["300", "unshare", "-m", "sh", "-c", r#"mount --bind "$HOSTS_FILE" /etc/hosts && exec "$@""#, "sh"])
-        .arg("lego")
-        .args(["--server", &pebble.directory, "--email", "hostmaster@example.org", "--accept-tos"])
-        .args(["--dns", "domeneshop", "--dns.disable-cp", "--dns.resolvers", &emulator.get("/dns")])
-        .args(["-d", &zone, "--path"])
-        .arg(dir.path().join("lego"))
-        .arg("run")
-        .env("HOSTS_FILE", &hosts)
-        .env("LEGO_CA_CERTIFICATES", &tls.ca)
-        .env("SSL_CERT_FILE", &tls.ca)
-        .env("DOMENESHOP_API_TOKEN", emulator.get("/token"))
-        .env("DOMENESHOP_API_SECRET", emulator.get("/secret"))
-        .env("DOMENESHOP_PROPAGATION_TIMEOUT", "60")
-        .env("DOMENESHOP_POLLING_INTERVAL", "1")
-        .output()
-        .unwrap();
+    let Some(vendor) = vendor_host("domeneshop", "api.domeneshop.no", "127.0.0.5", &[]) else { return };
+    let env = [
+        ("DOMENESHOP_API_TOKEN", vendor.emulator.get("/token")),
+        ("DOMENESHOP_API_SECRET", vendor.emulator.get("/secret")),
+        ("DOMENESHOP_PROPAGATION_TIMEOUT", "60".to_owned()),
+        ("DOMENESHOP_POLLING_INTERVAL", "1".to_owned()),
+    ];
+    let (out, certificate) = lego_run(&vendor, "domeneshop", &env);
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{text}");
-    let certificate = dir.path().join("lego/certificates").join(format!("{zone}.crt"));
-    assert!(common::pebble::names_in(&certificate).contains(&zone), "{text}");
-}
-
-/// certbot with Domeneshop's plugin (`certbot-dns-domeneshop` 0.2.9, on the `domeneshop`
-/// library), unchanged, obtains a certificate through the emulator under
-/// `https://api.domeneshop.no`. The library trusts certifi's bundle only (no environment
-/// setting reaches it): the test alone, through a `sitecustomize` on `PYTHONPATH`, points
-/// `certifi.where()` at the test CA — a change of trust, not of the client.
-#[test]
-fn certbot_with_the_domeneshop_plugin_obtains_a_certificate() {
-    let Some(python) = vendor_python("certbot_dns_domeneshop") else { return };
-    if !common::pebble::have(&["pebble"]) || !may_stand_in_for_a_vendor() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let tls = common::pebble::tls(dir.path());
-    let (cert, key) = (tls.cert.to_str().unwrap(), tls.key.to_str().unwrap());
-    let emulator = Emulate::start(&[
-        "domeneshop",
-        "--listen",
-        "127.0.0.6:443",
-        "--tls-cert",
-        cert,
-        "--tls-key",
-        key,
-        "--time-scale",
-        "0.01",
-    ]);
-    let pebble = common::pebble::pebble(dir.path(), &tls, &emulator.get("/dns"));
-    let hosts = dir.path().join("hosts");
-    std::fs::write(&hosts, "127.0.0.1 localhost\n127.0.0.6 api.domeneshop.no\n").unwrap();
-    let site = dir.path().join("site");
-    std::fs::create_dir(&site).unwrap();
-    std::fs::write(
-        site.join("sitecustomize.py"),
-        "import os, certifi\ncertifi.where = lambda: os.environ[\"ZONECTL_TEST_CA\"]\n",
-    )
-    .unwrap();
-    let credentials = dir.path().join("domeneshop.ini");
-    std::fs::write(
-        &credentials,
-        format!(
-            "dns_domeneshop_client_token = {}\ndns_domeneshop_client_secret = {}\n",
-            emulator.get("/token"),
-            emulator.get("/secret")
-        ),
-    )
-    .unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    let zone = emulator.get("/zones/0");
-    let out = Command::new("timeout")
-        .args(["300", "unshare", "-m", "sh", "-c", r#"mount --bind "$HOSTS_FILE" /etc/hosts && exec "$@""#, "sh"])
-        .arg(python.with_file_name("certbot"))
-        .args(["certonly", "--non-interactive", "--agree-tos", "--no-eff-email", "-m", "hostmaster@example.org"])
-        .args(["--server", &pebble.directory, "--authenticator", "dns-domeneshop"])
-        .arg("--dns-domeneshop-credentials")
-        .arg(&credentials)
-        .args(["--dns-domeneshop-propagation-seconds", "1"])
-        .arg("--config-dir")
-        .arg(dir.path().join("certbot/config"))
-        .arg("--work-dir")
-        .arg(dir.path().join("certbot/work"))
-        .arg("--logs-dir")
-        .arg(dir.path().join("certbot/logs"))
-        .args(["-d", &zone])
-        .env("HOSTS_FILE", &hosts)
-        .env("REQUESTS_CA_BUNDLE", &tls.ca)
-        .env("ZONECTL_TEST_CA", &tls.ca)
-        .env("PYTHONPATH", &site)
-        .output()
-        .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{text}");
-    let certificate = dir.path().join("certbot/config/live").join(&zone).join("cert.pem");
+    let zone = vendor.emulator.get("/zones/0");
     assert!(common::pebble::names_in(&certificate).contains(&zone), "{text}");
 }
