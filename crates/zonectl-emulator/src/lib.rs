@@ -461,7 +461,12 @@ impl Emulator {
         if let Err(why) = faults.check().and_then(|()| faults.check_readings(self.service.readings(), true)) {
             panic!("faults refused: {why}");
         }
+        let spend = faults.spend_budget;
         *self.shared.faults.lock().expect("not poisoned") = FaultState::new(faults);
+        // As through `PUT /_emulator/faults`: another client spends the budget now.
+        if spend > 0 {
+            self.service.spend_budget(&self.shared, spend);
+        }
     }
 
     /// The provider's state as JSON (as `GET /_emulator/state` shows it).
@@ -678,6 +683,27 @@ fn dropped_after(committed: Response) -> Response {
         Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other("connection dropped after commit"))
     });
     Response::from_parts(parts, Body::from_stream(failing))
+}
+
+/// Whether a service takes a record whose target is the root — RFC 7505's null MX (`MX 0 .`),
+/// RFC 2782's SRV `.` — where its document is silent (ZoneID, VPS.org): the reading
+/// `root_target`, `refused` (as an invalid hostname; the default) or `accepted`. Either is a
+/// guess; zonectl refuses to send one there in the plan and reads one made elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RootTarget {
+    Refused,
+    Accepted,
+}
+
+impl RootTarget {
+    pub(crate) const READING: (&'static str, &'static [&'static str]) = ("root_target", &["refused", "accepted"]);
+
+    pub(crate) fn of(shared: &Shared) -> RootTarget {
+        match shared.reading(Self::READING.0).as_deref() {
+            Some("accepted") => RootTarget::Accepted,
+            _ => RootTarget::Refused,
+        }
+    }
 }
 
 #[cfg(test)]

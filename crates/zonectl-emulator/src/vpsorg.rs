@@ -10,9 +10,11 @@
 //! `/dns-records/{uuid}/` (PUT, PATCH, DELETE); `GET /dns-records/?zone=&record_type=` lists
 //! across zones. Records are `{uuid, record_type, name, value, ttl, priority, created_at}`,
 //! names relative (`@` the apex), TTL 3600 by default, `priority` required for MX and SRV
-//! (400 with `detail`, `error_code`, `field`) and null otherwise. A new zone gets the
-//! provider's NS records. Another account's zone or record is 404. A throttle answers 429
-//! with `Retry-After`.
+//! (400 with `detail`, `error_code`, `field`) and null otherwise. A new zone has no records
+//! (the document's example; the reading `new_zone=ns` gives it the provider's NS records).
+//! Another account's zone or record is 404. A throttle (600 a minute per token, a guess: the
+//! document names no limit) answers 429 with `Retry-After`, or without it under the reading
+//! `throttle=bare`.
 
 #![allow(clippy::result_large_err)]
 
@@ -30,7 +32,7 @@ use serde_json::{Value, json};
 use zonectl_core::{Name, RData, RecordType};
 
 use crate::dns::{DnsRecord, DnsZone, fqdn};
-use crate::{Emulator, EmulatorKind, Service, Shared, timestamp};
+use crate::{Emulator, EmulatorKind, RootTarget, Service, Shared, timestamp};
 
 /// The registry's entry.
 pub static KIND: EmulatorKind = EmulatorKind {
@@ -266,11 +268,18 @@ impl Ctx {
                 }
                 window.1 += 1;
                 if window.1 > THROTTLE {
-                    let wait = self.shared.scaled(Duration::from_secs(60)).as_secs().max(1);
+                    // No document word on a limit: DRF's throttle, with `Retry-After`, is a
+                    // guess; the reading `throttle=bare` answers the 429 without it.
+                    let left = 60.0 - self.shared.service_seconds() % 60.0;
+                    let wait = self.shared.scaled(Duration::from_secs_f64(left)).as_secs_f64().ceil().max(1.0) as u64;
+                    let headers = match self.shared.reading("throttle").as_deref() {
+                        Some("bare") => Vec::new(),
+                        _ => vec![("retry-after", wait.to_string())],
+                    };
                     Answer {
                         status: StatusCode::TOO_MANY_REQUESTS,
                         body: json!({ "detail": format!("Request was throttled. Expected available in {wait} seconds.") }),
-                        headers: vec![("retry-after", wait.to_string())],
+                        headers,
                     }
                 } else if t == seed.read_only_token && scope != "dns:list" {
                     detail(StatusCode::FORBIDDEN, &format!("Token lacks {scope} permission"))
@@ -331,7 +340,7 @@ fn page(items: Vec<Value>, query: &BTreeMap<String, String>, base: &str, default
 }
 
 /// Reads and checks a record body: all fields for a create or PUT, any for a PATCH.
-fn record_input(domain: &str, old: Option<&Rec>, body: &Bytes) -> Result<Rec, Answer> {
+fn record_input(domain: &str, old: Option<&Rec>, body: &Bytes, root_target: RootTarget) -> Result<Rec, Answer> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| detail(StatusCode::BAD_REQUEST, &format!("JSON parse error - {e}")))?;
     let object =
@@ -396,7 +405,7 @@ fn record_input(domain: &str, old: Option<&Rec>, body: &Bytes) -> Result<Rec, An
     if needs_priority && priority.is_none() {
         return Err(field_error("priority", &format!("{rtype} records require a priority value")));
     }
-    check_value(&rtype, &value)?;
+    check_value(&rtype, &value, root_target)?;
     Ok(Rec {
         uuid: String::new(),
         record_type: rtype,
@@ -408,9 +417,11 @@ fn record_input(domain: &str, old: Option<&Rec>, body: &Bytes) -> Result<Rec, An
     })
 }
 
-fn check_value(rtype: &str, value: &str) -> Result<(), Answer> {
+fn check_value(rtype: &str, value: &str, root_target: RootTarget) -> Result<(), Answer> {
     let bad = |what: &str| Err(field_error("value", &format!("Enter a valid {what}.")));
-    let host = |v: &str| Name::parse(v).is_ok() && !v.is_empty();
+    // A root target (null MX, SRV `.`) only under the reading that takes one.
+    let root_ok = root_target == RootTarget::Accepted && matches!(rtype, "MX" | "SRV");
+    let host = |v: &str| !v.is_empty() && (v != "." || root_ok) && Name::parse(v).is_ok();
     match rtype {
         "A" if value.parse::<std::net::Ipv4Addr>().is_err() => bad("IPv4 address"),
         "AAAA" if value.parse::<std::net::Ipv6Addr>().is_err() => bad("IPv6 address"),
@@ -451,6 +462,7 @@ async fn api(State(ctx): State<Ctx>, Query(query): Query<BTreeMap<String, String
     let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
     let base = |host: &str| format!("http://{host}{path}");
     let seed = ctx.service.seed.clone();
+    let root_target = RootTarget::of(&ctx.shared);
     ctx.respond(&method, &headers, |account, host| match (&method, segments.as_slice()) {
         (&Method::GET, ["dns-zones"]) => {
             let zones: Vec<Value> = account
@@ -499,7 +511,7 @@ async fn api(State(ctx): State<Ctx>, Query(query): Query<BTreeMap<String, String
         }
         (&Method::POST, ["dns-zones", uuid, "records"]) => {
             let at = account.zone(uuid)?;
-            let mut record = record_input(&account.zones[at].domain.clone(), None, &body)?;
+            let mut record = record_input(&account.zones[at].domain.clone(), None, &body, root_target)?;
             record.uuid = account.uuid();
             let shown = record.json();
             account.zones[at].records.push(record);
@@ -524,7 +536,8 @@ async fn api(State(ctx): State<Ctx>, Query(query): Query<BTreeMap<String, String
             let (z, r) = account.record(uuid)?;
             let old = account.zones[z].records[r].clone();
             let partial = *m == Method::PATCH;
-            let mut record = record_input(&account.zones[z].domain.clone(), partial.then_some(&old), &body)?;
+            let mut record =
+                record_input(&account.zones[z].domain.clone(), partial.then_some(&old), &body, root_target)?;
             record.uuid = old.uuid;
             record.created_at = old.created_at;
             let shown = record.json();
@@ -589,7 +602,23 @@ impl Service for VpsOrg {
     /// (DRF's `{count,next,previous,results}`) or `bare`. `new_zone`: `empty` as the
     /// document shows a created zone, or `ns` (the provider's NS records come with it).
     fn readings(&self) -> &'static [(&'static str, &'static [&'static str])] {
-        &[("zone_list", &["paged", "bare"]), ("new_zone", &["empty", "ns"])]
+        &[
+            ("zone_list", &["paged", "bare"]),
+            ("new_zone", &["empty", "ns"]),
+            RootTarget::READING,
+            ("throttle", &["retry_after", "bare"]),
+        ]
+    }
+
+    /// Another client of the full token spends `requests` of its minute.
+    fn spend_budget(&self, shared: &Shared, requests: u32) {
+        let mut account = self.state.lock().expect("not poisoned");
+        let minute = (shared.service_seconds() / 60.0) as u64;
+        let window = account.windows.entry(self.seed.token.clone()).or_insert((minute, 0));
+        if window.0 != minute {
+            *window = (minute, 0);
+        }
+        window.1 = window.1.saturating_add(requests);
     }
 
     fn dump(&self) -> Value {

@@ -3,15 +3,15 @@
 //!
 //! One endpoint family per record type (`/dns/{zone}/{type}[/{id}]`, the type in lower
 //! case); every success body an array, single resources as one element; POST answers 201,
-//! PUT 200, DELETE 204; ids are JSON strings; `resource_url` absolute; names absolute
+//! PUT 201 (the document's status table), DELETE 204; ids are JSON strings; `resource_url` absolute; names absolute
 //! without a trailing dot, the apex being the zone name; no TTL at all; the provider's NS
 //! records are system records (`delete: false, modify: false`) that refuse change; a zone
 //! with `ipv6: false` refuses AAAA; validation failures are 422 with errors keyed by the
 //! resource's own fields, a duplicate 422 `{"name":"zone_conflict"}`; the human message is
 //! always in `X-Status-Message`; 60 requests a minute per client address with
-//! `X-Ratelimit-Limit` / `X-Ratelimit-Remaining` on every answer and 429 past it (no
-//! `Retry-After`: whether the real one sends it is unverified, so clients must not need
-//! it); pager headers (`x-pager-*`) when the client asks for pages (or always, with
+//! `X-Ratelimit-Limit` / `X-Ratelimit-Remaining` on every answer and 429 past it (without
+//! `Retry-After` by default: whether the real one sends it is unverified, so the reading
+//! `throttle=retry_after` sends it and clients are tested under both); pager headers (`x-pager-*`) when the client asks for pages (or always, with
 //! [`Seed::page_size`]), and `x-order-by` / `x-order-dir` sorting. A package limit answers
 //! 402 ([`Seed::max_records`]); a concurrent request 409 (the framework's `conflict_rate`).
 
@@ -33,7 +33,7 @@ use serde_json::{Map, Value, json};
 use zonectl_core::Name;
 
 use crate::dns::{DnsRecord, DnsZone, fqdn};
-use crate::{Emulator, EmulatorKind, Service, Shared, basic_auth};
+use crate::{Emulator, EmulatorKind, RootTarget, Service, Shared, basic_auth};
 
 /// The registry's entry.
 pub static KIND: EmulatorKind = EmulatorKind {
@@ -223,7 +223,16 @@ impl Ctx {
         let over = count > RATE_LIMIT;
         let answer = if over {
             account.throttled += 1;
-            failure(StatusCode::TOO_MANY_REQUESTS, json!([]), "Too many requests")
+            let mut refused = failure(StatusCode::TOO_MANY_REQUESTS, json!([]), "Too many requests");
+            // Whether the real service says when to come back is unverified: the reading
+            // `throttle` is `bare` (no `Retry-After`, the default) or `retry_after` (what is
+            // left of the minute).
+            if self.shared.reading("throttle").as_deref() == Some("retry_after") {
+                let left = 60.0 - self.shared.service_seconds() % 60.0;
+                let wait = self.shared.scaled(std::time::Duration::from_secs_f64(left)).as_secs_f64().ceil().max(1.0);
+                refused.headers.push(("retry-after", (wait as u64).to_string()));
+            }
+            refused
         } else if basic_auth(headers).is_none_or(|(user, key)| user != seed.user || key != seed.api_key) {
             failure(StatusCode::UNAUTHORIZED, json!([]), "Unauthorized")
         } else {
@@ -301,7 +310,15 @@ fn number(object: &Map<String, Value>, field: &str, max: u64, default: Option<u6
 }
 
 /// Reads and checks a record body of `rtype` for `zone`.
-fn record_input(zone_name: &str, zone: &ZoneState, rtype: &str, body: &Bytes) -> Result<Rec, Answer> {
+/// `root_target`: whether a root target (null MX, SRV `.`) is taken — the emulator's
+/// reading `root_target`, `refused` by default. The document is silent; both are guesses.
+fn record_input(
+    zone_name: &str,
+    zone: &ZoneState,
+    rtype: &str,
+    body: &Bytes,
+    root_target: RootTarget,
+) -> Result<Rec, Answer> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| failure(StatusCode::BAD_REQUEST, json!([]), &format!("Invalid JSON: {e}")))?;
     let object = value.as_object().ok_or_else(|| failure(StatusCode::BAD_REQUEST, json!([]), "Expected an object"))?;
@@ -318,6 +335,12 @@ fn record_input(zone_name: &str, zone: &ZoneState, rtype: &str, body: &Bytes) ->
         .and_then(Value::as_str)
         .ok_or_else(|| invalid("destination", "destination is required"))?;
     let host = |d: &str| {
+        if d.is_empty() || d == "." {
+            return match (rtype, root_target) {
+                ("mx" | "srv", RootTarget::Accepted) => Ok(".".to_owned()),
+                _ => Err(invalid("destination", "invalid hostname")),
+            };
+        }
         Name::parse(d)
             .map(|_| d.trim_end_matches('.').to_owned())
             .map_err(|_| invalid("destination", "invalid hostname"))
@@ -501,11 +524,12 @@ async fn record_create(
     body: Bytes,
 ) -> Response {
     let base = base(&headers);
+    let root_target = RootTarget::of(&ctx.shared);
     ctx.respond(&headers, peer, |account, seed| {
         let rtype = rtype_of(&rtype)?;
         let next = account.next_id + 1;
         let state = zone_of(account, &zone)?;
-        let mut record = record_input(&zone, state, &rtype, &body)?;
+        let mut record = record_input(&zone, state, &rtype, &body, root_target)?;
         if let Some(refused) = conflict(state, &record, None) {
             return Err(refused);
         }
@@ -548,6 +572,7 @@ async fn record_put(
     body: Bytes,
 ) -> Response {
     let base = base(&headers);
+    let root_target = RootTarget::of(&ctx.shared);
     ctx.respond(&headers, peer, |account, _| {
         let rtype = rtype_of(&rtype)?;
         let state = zone_of(account, &zone)?;
@@ -555,7 +580,7 @@ async fn record_put(
         if state.records[at].system {
             return Err(failure(StatusCode::FORBIDDEN, json!([]), "System record can not be modified"));
         }
-        let mut record = record_input(&zone, state, &rtype, &body)?;
+        let mut record = record_input(&zone, state, &rtype, &body, root_target)?;
         record.id = state.records[at].id;
         if let Some(refused) = conflict(state, &record, Some(record.id)) {
             return Err(refused);
@@ -585,6 +610,10 @@ async fn record_delete(
 }
 
 impl Service for ZoneId {
+    fn readings(&self) -> &'static [(&'static str, &'static [&'static str])] {
+        &[RootTarget::READING, ("throttle", &["bare", "retry_after"])]
+    }
+
     fn dns_zones(&self) -> Vec<DnsZone> {
         let state = self.state.lock().expect("not poisoned");
         let zones = state.zones.iter().filter(|(_, z)| z.active).map(|(name, zone)| {

@@ -136,3 +136,127 @@ async fn zones_are_made_listed_and_deleted() {
         assert!(!vps.list_zones().await.unwrap().contains(&new));
     }
 }
+
+/// A root target — RFC 7505's null MX, RFC 2782's SRV `.` — on which the document is silent,
+/// under both of the emulator's readings (`root_target` = `refused` | `accepted`): zonectl
+/// never sends one (the plan refuses it, naming each record), and one that another client
+/// made where the service takes it is read as written (`.`, not `0 0 0 0.`), kept by a plan
+/// that holds it, and deleted by one that does not.
+#[tokio::test]
+async fn root_targets_under_either_reading() {
+    for reading in ["refused", "accepted"] {
+        let emulator = emulator(Seed::default()).await;
+        emulator.set_faults(Faults { readings: [("root_target".into(), reading.into())].into(), ..Faults::default() });
+        let vps = provider(&emulator, &Seed::default().token);
+        // Another client, with the API's own fields.
+        let http = reqwest::Client::new();
+        let token = Seed::default().token;
+        let zones: serde_json::Value = http
+            .get(format!("{}/dns-zones/?domain=example.com", emulator.endpoint()))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let uuid = zones["results"][0]["uuid"].as_str().unwrap().to_owned();
+        let mut sent = Vec::new();
+        for (rtype, name, value, priority) in [("MX", "@", ".", 0), ("SRV", "_nope._tcp", "0 0 .", 0)] {
+            let body = serde_json::json!({ "record_type": rtype, "name": name, "value": value, "priority": priority, "ttl": 3600 });
+            let answer = http
+                .post(format!("{}/dns-zones/{uuid}/records/", emulator.endpoint()))
+                .bearer_auth(&token)
+                .json(&body)
+                .send();
+            sent.push(answer.await.unwrap().status().as_u16());
+        }
+        let null_mx = record_of("@", RecordType::Mx, "0 .");
+        let srv = record_of("_nope._tcp", RecordType::Srv, "0 0 0 .");
+        let current = vps.list_records(&origin()).await.unwrap();
+        let held: Vec<bool> = [&null_mx, &srv].iter().map(|r| current.iter().any(|e| e.record == **r)).collect();
+        let expected = if reading == "accepted" {
+            (vec![201, 201], vec![true, true])
+        } else {
+            (vec![400, 400], vec![false, false])
+        };
+        assert_eq!((sent, held.clone()), expected, "{reading}: {current:?}");
+        let records = |extra: Vec<Record>, drop: Option<&Record>| {
+            let mut all: Vec<Record> = current.iter().map(|e| e.record.clone()).filter(|r| Some(r) != drop).collect();
+            all.extend(extra);
+            Zone::from_records(origin(), all)
+        };
+        let options = PlanOptions::default();
+        if held[0] {
+            // Kept as read: nothing to do; deleted when the zone no longer has it.
+            assert!(
+                plan::plan(vps.name(), vps.capabilities(), &records(vec![], None), current.clone(), &options)
+                    .unwrap()
+                    .is_empty()
+            );
+            let without = records(vec![], Some(&null_mx));
+            let planned = plan::plan(vps.name(), vps.capabilities(), &without, current.clone(), &options).unwrap();
+            assert_eq!(planned.operations.len(), 1);
+            plan::apply(&vps, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap();
+            assert_converged(&vps, &without, &options).await;
+        } else {
+            // Adding them is refused in the plan, each record named.
+            let refused =
+                plan::plan(vps.name(), vps.capabilities(), &records(vec![null_mx, srv], None), current, &options)
+                    .unwrap_err();
+            let Error::Refused { problems, .. } = refused else { panic!("{refused}") };
+            let refused = problems.join("\n");
+            assert!(
+                refused.contains("@ MX 0 .: a null MX") && refused.contains("_nope._tcp SRV 0 0 0 .: an SRV"),
+                "{refused}"
+            );
+        }
+    }
+}
+
+fn record_of(name: &str, rtype: RecordType, data: &str) -> Record {
+    Record::new(
+        Name::parse_relative(name, &origin()).unwrap(),
+        Ttl::from_secs(3600).unwrap(),
+        RData::parse(rtype, data, Some(&origin())).unwrap(),
+    )
+}
+
+/// The document names no rate limit; the emulator's throttle (DRF's, 429 with
+/// `Retry-After`) is a guess, and the reading `throttle=bare` answers the 429 without the
+/// header. Either way a client whose token's minute another client spent waits and goes
+/// through; told when, it is refused once.
+#[tokio::test]
+async fn a_throttle_is_waited_out_with_or_without_retry_after() {
+    for throttle in ["retry_after", "bare"] {
+        let options = Options { time_scale: 0.01, ..Options::default() };
+        let emulator = Emulator::start(Emulated::new(Seed::default()), options).await.unwrap();
+        let token = Seed::default().token;
+        let vps = provider(&emulator, &token);
+        let readings: std::collections::BTreeMap<String, String> =
+            [("throttle".to_owned(), throttle.to_owned())].into();
+        let mut probed = None;
+        for _ in 0..3 {
+            emulator.set_faults(Faults { spend_budget: 600, readings: readings.clone(), ..Faults::default() });
+            let probe = reqwest::Client::new()
+                .get(format!("{}/dns-zones/", emulator.endpoint()))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            if probe.status() == 429 {
+                probed = Some(probe.headers().contains_key("retry-after"));
+                break;
+            }
+        }
+        assert_eq!(probed, Some(throttle == "retry_after"), "{throttle}: a 429, with Retry-After as the reading says");
+        emulator.clear_log();
+        assert_eq!(vps.list_zones().await.unwrap().len(), 2, "{throttle}");
+        let refused = emulator.request_log().iter().filter(|e| e.status == 429).count();
+        if throttle == "retry_after" {
+            assert_eq!(refused, 1, "told when, the client waited that long");
+        } else {
+            assert!(refused >= 1, "the client met the throttle");
+        }
+    }
+}

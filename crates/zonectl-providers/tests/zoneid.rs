@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use zonectl_core::conformance::{self, assert_converged};
 use zonectl_core::plan::{self, ApplyOptions, PlanOptions};
 use zonectl_core::provider::{Provider, RecordFilter};
-use zonectl_core::{Name, RData, Record, RecordType, Ttl, Zone};
+use zonectl_core::{Error, Name, RData, Record, RecordType, Ttl, Zone};
 use zonectl_emulator::zoneid::{Seed, ZoneId as Emulated};
 use zonectl_emulator::{Emulator, Faults, Options};
 use zonectl_providers::zoneid::{ZoneId, ZoneIdConfig};
@@ -218,4 +218,118 @@ async fn a_package_limit_is_payment_required() {
         failed[0],
         "zone: permission denied: zone example.com.: payment required: Package upgrade required for more records"
     );
+}
+
+/// A root target — RFC 7505's null MX, RFC 2782's SRV `.` — on which the document is silent,
+/// under both of the emulator's readings (`root_target` = `refused` | `accepted`): zonectl
+/// never sends one (the plan refuses it, naming each record), and one that another client
+/// made where the service takes it is read as written, kept by a plan that holds it, and
+/// deleted by one that does not.
+#[tokio::test]
+async fn root_targets_under_either_reading() {
+    for reading in ["refused", "accepted"] {
+        let faults = Faults { readings: [("root_target".into(), reading.into())].into(), ..Faults::default() };
+        let emulator = emulator(Seed::default(), faults).await;
+        let zone = provider(&emulator);
+        let seed = Seed::default();
+        // Another client, with the API's own fields.
+        let sent = reqwest::Client::new()
+            .post(format!("{}/dns/example.com/mx", emulator.endpoint()))
+            .basic_auth(&seed.user, Some(&seed.api_key))
+            .json(&serde_json::json!({ "name": "example.com", "destination": ".", "priority": 0 }))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        let null_mx = record("@", RecordType::Mx, "0 .");
+        let current = zone.list_records(&origin()).await.unwrap();
+        let held = current.iter().any(|e| e.record.name == origin() && e.record.data == null_mx.data);
+        let expected = if reading == "accepted" { (201, true) } else { (422, false) };
+        assert_eq!((sent, held), expected, "{reading}");
+        let records = |extra: Vec<Record>| {
+            let mut all: Vec<Record> = current.iter().map(|e| e.record.clone()).collect();
+            all.extend(extra);
+            Zone::from_records(origin(), all)
+        };
+        // Adding one is refused in the plan, each record named.
+        let srv = record("_nope._tcp", RecordType::Srv, "0 0 0 .");
+        let adding = if held { vec![srv] } else { vec![null_mx.clone(), srv] };
+        let refused =
+            plan::plan(zone.name(), zone.capabilities(), &records(adding), current.clone(), &PlanOptions::default())
+                .unwrap_err();
+        let Error::Refused { problems, .. } = refused else { panic!("{reading}: {refused}") };
+        let refused = problems.join("\n");
+        assert!(refused.contains("_nope._tcp SRV 0 0 0 .: an SRV with target ."), "{reading}: {refused}");
+        assert_eq!(refused.contains("@ MX 0 .: a null MX"), !held, "{reading}: {refused}");
+        if held {
+            // Kept as read: nothing to do.
+            let kept = plan::plan(
+                zone.name(),
+                zone.capabilities(),
+                &records(vec![]),
+                current.clone(),
+                &PlanOptions::default(),
+            );
+            assert!(kept.unwrap().is_empty(), "{reading}");
+            // Deleted when the zone no longer has it.
+            let without: Vec<Record> =
+                current.iter().map(|e| e.record.clone()).filter(|r| r.data != null_mx.data).collect();
+            let without = Zone::from_records(origin(), without);
+            let planned =
+                plan::plan(zone.name(), zone.capabilities(), &without, current.clone(), &PlanOptions::default())
+                    .unwrap();
+            assert_eq!(planned.operations.len(), 1);
+            plan::apply(&zone, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap();
+            assert_converged(&zone, &without, &PlanOptions::default()).await;
+        }
+    }
+}
+
+/// Another client on this address spends the minute, and ZoneID answers 429 — with or
+/// without `Retry-After`: whether the real service sends it is unverified, so the emulator
+/// plays both (the reading `throttle`). Either way the client waits for the minute and goes
+/// through, refused no more often than it had requests in flight.
+#[tokio::test]
+async fn a_spent_minute_is_waited_out_with_or_without_retry_after() {
+    // A minute of 3 s: the spend, the probe and the client's read fall in one minute.
+    let scale = 0.05;
+    for throttle in ["bare", "retry_after"] {
+        let emulator =
+            Emulator::start(Emulated::new(Seed::default()), Options { time_scale: scale, ..Options::default() })
+                .await
+                .unwrap();
+        let seed = Seed::default();
+        let mut config = ZoneIdConfig::new(seed.user.clone(), SecretString::from(seed.api_key.clone()));
+        config.endpoint = Some(format!("{}/dns/", emulator.endpoint()));
+        config.retry = fast_retries();
+        config.rate_limit = (60, Duration::from_secs_f64(60.0 * scale));
+        let zone = ZoneId::new("zone", config, None).unwrap();
+        let readings: std::collections::BTreeMap<String, String> =
+            [("throttle".to_owned(), throttle.to_owned())].into();
+        let mut probed = None;
+        for _ in 0..3 {
+            emulator.set_faults(Faults { spend_budget: 60, readings: readings.clone(), ..Faults::default() });
+            let probe = reqwest::Client::new()
+                .get(format!("{}/dns/example.com/a", emulator.endpoint()))
+                .basic_auth(&seed.user, Some(&seed.api_key))
+                .send()
+                .await
+                .unwrap();
+            if probe.status() == 429 {
+                probed = Some(probe.headers().contains_key("retry-after"));
+                break;
+            }
+        }
+        assert_eq!(probed, Some(throttle == "retry_after"), "{throttle}: a 429, with Retry-After as the reading says");
+        emulator.clear_log();
+        let records = zone.list_records(&origin()).await.unwrap();
+        assert!(records.iter().any(|e| e.record.rtype() == RecordType::Ns), "{throttle}");
+        // A read per type, all in flight when the first 429 came: each refused once at
+        // most, and sent again once, after the wait.
+        let log = emulator.request_log();
+        let refused = log.iter().filter(|e| e.status == 429).count();
+        assert!((1..=11).contains(&refused), "{throttle}: {refused} refused");
+        assert_eq!(log.len(), 11 + refused, "{throttle}: every refused read sent again once");
+    }
 }
