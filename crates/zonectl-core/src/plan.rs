@@ -268,7 +268,7 @@ fn notes(provider: &str, caps: &Capabilities, manages_records: bool, operations:
 /// The provider's records (in zone order) grouped into the sets the plan manages.
 fn current_sets<'a>(current: &'a [Existing], managed: impl Fn(&Name, RecordType) -> bool) -> Vec<Set<'a, Existing>> {
     current
-        .chunk_by(|a, b| a.record.name == b.record.name && a.record.rtype() == b.record.rtype())
+        .chunk_by(|a, b| a.record.same_set(&b.record))
         .filter(|set| managed(&set[0].record.name, set[0].record.rtype()))
         .map(|set| Set {
             name: &set[0].record.name,
@@ -298,7 +298,37 @@ fn comparable(caps: &Capabilities, data: &RData) -> RData {
             soa.serial = 0;
             RData::Soa(soa)
         }
+        // Zone files keep a CAA tag as written (`ISSUE`), providers often in lower case
+        // (Domeneshop by number, ZoneID): no change to plan for the case alone.
+        RData::Caa(caa) if caa.tag.bytes().any(|b| b.is_ascii_uppercase()) => {
+            let mut caa = caa.clone();
+            caa.tag = caa.tag.to_ascii_lowercase().into();
+            RData::Caa(caa)
+        }
         other => other.clone(),
+    }
+}
+
+trait Covered {
+    fn data(&self) -> &RData;
+}
+
+impl Covered for Existing {
+    fn data(&self) -> &RData {
+        &self.record.data
+    }
+}
+
+impl Covered for Record {
+    fn data(&self) -> &RData {
+        &self.data
+    }
+}
+
+impl<T: Covered> Set<'_, T> {
+    /// The type the set's RRSIGs (or SIGs) cover: two such sets at one name are two sets.
+    fn covered(&self) -> Option<u16> {
+        self.records[0].data().covered_type()
     }
 }
 
@@ -309,7 +339,7 @@ fn pair_sets<'a>(current: &'a [Set<'a, Existing>], desired: &'a [Set<'a, Record>
     let (mut i, mut j) = (0, 0);
     while i < current.len() || j < desired.len() {
         let order = match (current.get(i), desired.get(j)) {
-            (Some(c), Some(d)) => c.name.cmp(d.name).then(c.rtype.cmp(&d.rtype)),
+            (Some(c), Some(d)) => c.name.cmp(d.name).then(c.rtype.cmp(&d.rtype)).then(c.covered().cmp(&d.covered())),
             (Some(_), None) => Ordering::Less,
             (None, _) => Ordering::Greater,
         };

@@ -41,6 +41,15 @@ impl Record {
         })
     }
 
+    /// Whether `other` is of this record's set: the same name and type, and for RRSIG and
+    /// SIG the same covered type ([`RData::covered_type`]). Records in zone order keep each
+    /// set together.
+    pub fn same_set(&self, other: &Record) -> bool {
+        self.name == other.name
+            && self.rtype() == other.rtype()
+            && self.data.covered_type() == other.data.covered_type()
+    }
+
     /// Zone order: by name (canonical), then type (SOA, NS, then by code), then data.
     /// The TTL is not part of the order.
     pub fn zone_order(&self, other: &Record) -> Ordering {
@@ -152,7 +161,7 @@ impl Zone {
 
     /// The records grouped by record set, borrowed.
     pub fn record_set_slices(&self) -> impl Iterator<Item = &[Record]> + '_ {
-        self.records.chunk_by(|a, b| a.name == b.name && a.rtype() == b.rtype())
+        self.records.chunk_by(Record::same_set)
     }
 
     /// Adds a record, keeping the zone's order and rules; a record already present is not
@@ -166,7 +175,7 @@ impl Zone {
             .into_iter()
             .flatten()
             .filter_map(|i| self.records.get(i))
-            .find(|r| r.name == record.name && r.rtype() == record.rtype())
+            .find(|r| r.same_set(&record))
         {
             record.ttl = sibling.ttl;
         }
@@ -176,7 +185,7 @@ impl Zone {
 
 /// Gives every record of a set the lowest TTL found in the set.
 fn unify_set_ttls(records: &mut [Record]) {
-    for set in records.chunk_by_mut(|a, b| a.name == b.name && a.rtype() == b.rtype()) {
+    for set in records.chunk_by_mut(|a, b| a.same_set(b)) {
         let lowest = set.iter().map(|r| r.ttl).min().expect("chunks are never empty");
         for r in set {
             r.ttl = lowest;

@@ -304,3 +304,37 @@ async fn zonefile_provider_reads_its_own_file_without_the_glue_check() {
     let planned = plan_for(&p, &fixed).await.unwrap();
     plan::apply(&p, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap();
 }
+
+/// RRSIG sets are keyed by the type they cover, in the plan and in a `zonefile` apply: a
+/// re-signed NS set changes the RRSIG over NS alone, with its own TTL, and the RRSIG over
+/// NSEC at the same name stays as it was.
+#[tokio::test]
+async fn a_re_signed_set_changes_only_its_own_rrsigs() {
+    let sig = |covered: &str, ttl: u32, expires: &str| {
+        format!("@ {ttl} RRSIG {covered} 8 2 {ttl} {expires} 20261201000000 12345 example.com. AAECAwQFBgcICQ==\n")
+    };
+    let apex = "@ 86400 SOA ns1 host 1 2 3 4 86400\n@ 518400 NS ns1.example.net.\n@ 86400 NSEC www NS SOA RRSIG NSEC\n";
+    let held =
+        zone_of(&format!("{apex}{}{}", sig("NS", 518400, "20261231000000"), sig("NSEC", 86400, "20261231000000")));
+    let dir = tempfile::tempdir().unwrap();
+    let p = ZoneFiles::new("files", dir.path()).with_today(|| (2026, 11, 22));
+    let first = plan_for(&p, &held).await.unwrap();
+    plan::apply(&p, &first, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap();
+    assert!(plan_for(&p, &held).await.unwrap().is_empty(), "each RRSIG keeps its TTL: nothing to change");
+    let resigned =
+        zone_of(&format!("{apex}{}{}", sig("NS", 518400, "20270131000000"), sig("NSEC", 86400, "20261231000000")));
+    let planned = plan_for(&p, &resigned).await.unwrap();
+    let changed: Vec<(String, String)> =
+        planned.changes.iter().map(|c| (c.rtype.to_string(), c.after.as_ref().unwrap().data[0].to_string())).collect();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert!(changed[0].1.starts_with("NS 8 2 518400 20270131000000"), "{changed:?}");
+    plan::apply(&p, &planned, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap();
+    assert!(plan_for(&p, &resigned).await.unwrap().is_empty());
+    let text = std::fs::read_to_string(dir.path().join("example.com.zone")).unwrap();
+    let ttls: Vec<&str> = text
+        .lines()
+        .filter(|l| l.split_whitespace().nth(3) == Some("RRSIG"))
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(ttls, ["518400", "86400"], "{text}");
+}

@@ -345,3 +345,79 @@ fn glue_from_wildcards_and_other_delegations() {
     assert!(err.to_string().contains("NS target a.ns of @ has no address records"), "{err}");
     assert!(read("$TTL 300\n@ NS ns.d\nd NS ns.example.net.\n").is_ok());
 }
+
+/// A signed zone's RRSIGs at one name as NSD, Knot and ldns write them: each has the TTL of
+/// the set it covers (RFC 4034 section 3), so the RRSIG over NS keeps 518400 and the one
+/// over NSEC 86400 — one RRSIG set per covered type, with no "TTL differs" warning; two
+/// RRSIGs over one type still share one TTL, as any set does.
+#[test]
+fn rrsig_sets_are_keyed_by_the_type_they_cover() {
+    let sig = |covered: &str, labels: u8| {
+        format!("RRSIG {covered} 8 {labels} 518400 20261231000000 20261201000000 12345 example.com. AAECAwQFBgcICQ==")
+    };
+    let text = format!(
+        "$ORIGIN example.com.\n\
+         @ 86400 SOA ns1 hostmaster 1 7200 3600 1209600 86400\n\
+         @ 518400 NS ns1\n\
+         @ 518400 {}\n\
+         @ 86400 NSEC ns1 NS SOA RRSIG NSEC\n\
+         @ 86400 {}\n\
+         @ 86400 {}\n\
+         ns1 3600 A 192.0.2.1\n\
+         ns1 3600 {}\n\
+         ns1 300 RRSIG A 8 3 3600 20261231000000 20261201000000 54321 example.com. AAECAwQFBgcICQ==\n",
+        sig("NS", 2),
+        sig("NSEC", 2),
+        sig("SOA", 2),
+        sig("A", 3)
+    );
+    let loaded = zonefile::read_str(&text, "signed.zone", &origin()).unwrap();
+    let rrsig_ttls: Vec<(String, u32, String)> = loaded
+        .zone
+        .records()
+        .iter()
+        .filter(|r| r.rtype().mnemonic() == "RRSIG")
+        .map(|r| (r.name.to_string(), r.ttl.as_secs(), r.data.to_string().split(' ').next().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        rrsig_ttls,
+        [
+            ("example.com.".to_owned(), 518400, "NS".to_owned()),
+            ("example.com.".to_owned(), 86400, "SOA".to_owned()),
+            ("example.com.".to_owned(), 86400, "NSEC".to_owned()),
+            ("ns1.example.com.".to_owned(), 300, "A".to_owned()),
+            ("ns1.example.com.".to_owned(), 300, "A".to_owned()),
+        ]
+    );
+    let warned: Vec<&str> = loaded.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert_eq!(warned.iter().filter(|m| m.contains("differs")).count(), 1, "only the two over A at ns1: {warned:?}");
+    assert!(warned.iter().any(|m| m.contains("in the RRSIG set at ns1")), "{warned:?}");
+    // Written and read again, nothing moves.
+    let again = zonefile::read_str(&zonefile::to_string(&loaded.zone), "again.zone", &origin()).unwrap();
+    assert_eq!(again.zone, loaded.zone);
+}
+
+/// A CAA tag keeps the case it was written in, as BIND keeps it (`ISSUE` stays `ISSUE`).
+#[test]
+fn caa_tags_keep_their_case() {
+    let text = "$ORIGIN example.com.\n$TTL 300\n@ CAA 0 ISSUE \"ca.example.net\"\n@ CAA 0 issueWild \";\"\n";
+    let loaded = zonefile::read_str(text, "caa.zone", &origin()).unwrap();
+    assert_eq!(lines(&loaded), ["@ 300 CAA 0 ISSUE \"ca.example.net\"", "@ 300 CAA 0 issueWild \";\""]);
+}
+
+/// RFC 6672 section 2.4: one DNAME per owner name; BIND and Knot refuse a second.
+#[test]
+fn a_second_dname_at_a_name_is_refused() {
+    let text = "$ORIGIN example.com.\n$TTL 300\nold DNAME new.example.net.\nold DNAME other.example.net.\n";
+    let err = zonefile::read_str(text, "dname.zone", &origin()).unwrap_err();
+    let errors: Vec<String> = err
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| format!("{}: {}", d.line, d.message))
+        .collect();
+    assert_eq!(errors, ["4: more than one DNAME at old (the other at line 3); a name has one DNAME at most"]);
+    // The same DNAME twice is a duplicate, merged with a warning, not a second DNAME.
+    let twice = "$ORIGIN example.com.\n$TTL 300\nold DNAME new.example.net.\nold DNAME new.example.net.\n";
+    assert!(zonefile::read_str(twice, "dname.zone", &origin()).is_ok());
+}

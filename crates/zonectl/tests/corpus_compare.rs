@@ -137,3 +137,63 @@ fn verdicts_and_meaning_agree_with_bind_and_knot() {
     eprintln!("{} files: BIND and Knot agree on {agreed}; meaning compared on {compared}", entries.len());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A zone signed by BIND's own signer (not written here): each RRSIG has the TTL of the
+/// set it covers (RFC 4034 section 3) — 518400 over the apex NS, the SOA minimum over
+/// NSEC — and `zonectl fmt` keeps every one, as BIND reads both files.
+#[test]
+fn a_zone_signed_by_dnssec_signzone_keeps_its_meaning() {
+    if !have(&["dnssec-keygen", "dnssec-signzone", "named-checkzone"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let zone = dir.path().join("example.zone");
+    std::fs::write(
+        &zone,
+        "$ORIGIN example.\n$TTL 3600\n\
+         @ 86400 SOA ns1 hostmaster 1 7200 3600 1209600 300\n\
+         @ 518400 NS ns1\n\
+         ns1 A 192.0.2.1\n\
+         www 300 A 192.0.2.2\n\
+         @ MX 10 mail\nmail A 192.0.2.3\n\
+         @ CAA 0 ISSUE \"ca.example.net\"\n",
+    )
+    .unwrap();
+    for extra in [&[][..], &["-f", "KSK"][..]] {
+        let key = Command::new("dnssec-keygen")
+            .args(["-q", "-K"])
+            .arg(dir.path())
+            .args(["-a", "ECDSAP256SHA256"])
+            .args(extra)
+            .arg("example.")
+            .output()
+            .unwrap();
+        assert!(key.status.success(), "{}", String::from_utf8_lossy(&key.stderr));
+    }
+    let signed = dir.path().join("example.zone.signed");
+    let sign = Command::new("dnssec-signzone")
+        .args(["-q", "-S", "-K"])
+        .arg(dir.path())
+        .args(["-o", "example.", "-f"])
+        .arg(&signed)
+        .arg(&zone)
+        .output()
+        .unwrap();
+    assert!(sign.status.success(), "{}", String::from_utf8_lossy(&sign.stderr));
+    let before = bind_dump("example", &signed).expect("BIND reads its own signed zone");
+    // The case this is about: RRSIGs with different TTLs at one name.
+    let apex_rrsig_ttls: std::collections::BTreeSet<&str> = before
+        .iter()
+        .filter(|l| l.starts_with("example. ") && l.contains(" RRSIG "))
+        .map(|l| l.split(' ').nth(1).unwrap())
+        .collect();
+    assert!(apex_rrsig_ttls.len() >= 2, "{apex_rrsig_ttls:?}");
+    let checked = zonectl(&["check", "--strict", "--origin", "example"], &signed);
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+    assert!(!String::from_utf8_lossy(&checked.stderr).contains("differs"), "no TTL warning for RRSIGs");
+    let formatted = zonectl(&["fmt", "--origin", "example"], &signed);
+    assert!(formatted.status.success());
+    let written = dir.path().join("formatted.zone");
+    std::fs::write(&written, &formatted.stdout).unwrap();
+    assert_eq!(bind_dump("example", &written).expect("BIND reads what fmt wrote"), before);
+}

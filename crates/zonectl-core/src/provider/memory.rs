@@ -1,6 +1,9 @@
 //! `memory`: zones held in memory, for tests and as the reference behaviour of a provider.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+
+use foldhash::fast::FixedState;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -9,6 +12,7 @@ use super::{ApplyReport, Capabilities, Change, Existing, Provider, UpdateStyle, 
 use crate::error::{Error, Result};
 use crate::name::Name;
 use crate::record::{Record, Zone};
+use crate::rtype::RecordType;
 
 /// The registry's entry: `kind = "memory"`, zones that live as long as the process.
 pub static KIND: ProviderKind = ProviderKind {
@@ -81,10 +85,9 @@ impl InMemory {
 
     /// Adds a zone holding `zone`'s records, replacing any of the same name.
     pub fn put_zone(&self, zone: &Zone) {
-        let mut state = ZoneState::default();
-        for record in zone.records() {
-            state.records.push(Existing { record: record.clone(), id: Some(self.new_id()) });
-        }
+        let state = ZoneState::from_records(
+            zone.records().iter().map(|r| Existing { record: r.clone(), id: Some(self.new_id()) }),
+        );
         self.zones.lock().expect("not poisoned").insert(zone.origin().clone(), state);
     }
 
@@ -100,37 +103,111 @@ impl InMemory {
     }
 }
 
+/// A record set's key: its owner name and type, and the type an RRSIG or SIG set covers.
+type SetKey = (Name, RecordType, Option<u16>);
+
+fn key_of(record: &Record) -> SetKey {
+    (record.name.clone(), record.rtype(), record.data.covered_type())
+}
+
 /// The records of one zone, and the rules every provider enforces on changes to them.
+///
+/// Records are kept by set, so that each change finds what it touches without a scan: a
+/// zone file's apply of k changes to n records is O(n + k), not O(n·k) (16k changed sets
+/// took 2.9 s and 32k took 12.6 s with one list scanned per change).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct ZoneState {
-    pub records: Vec<Existing>,
+    sets: HashMap<SetKey, Vec<Existing>, FixedState>,
+    /// Each key once, in the order its set first appeared: listings keep the order records
+    /// were added in, whatever the hasher does.
+    order: Vec<SetKey>,
 }
 
 impl ZoneState {
+    /// The state holding `records`.
+    pub fn from_records(records: impl IntoIterator<Item = Existing>) -> ZoneState {
+        let mut state = ZoneState::default();
+        for existing in records {
+            state.push(existing);
+        }
+        state
+    }
+
+    /// Adds a record to its set.
+    pub fn push(&mut self, existing: Existing) {
+        let key = key_of(&existing.record);
+        match self.sets.entry(key) {
+            Entry::Occupied(mut set) => set.get_mut().push(existing),
+            Entry::Vacant(vacant) => {
+                self.order.push(vacant.key().clone());
+                vacant.insert(vec![existing]);
+            }
+        }
+    }
+
+    /// Every record, set by set in the order the sets first appeared.
+    pub fn records(&self) -> impl Iterator<Item = &Existing> {
+        self.order.iter().flat_map(|key| self.sets.get(key).into_iter().flatten())
+    }
+
+    /// Every record, as [`ZoneState::records`] orders them.
+    pub fn into_records(mut self) -> Vec<Existing> {
+        let mut all = Vec::with_capacity(self.sets.values().map(Vec::len).sum());
+        for key in &self.order {
+            all.extend(self.sets.remove(key).into_iter().flatten());
+        }
+        all
+    }
+
+    fn set_mut(&mut self, record: &Record) -> Option<&mut Vec<Existing>> {
+        // A borrowed key would need the tuple built anyway: a name clone per change is the
+        // price of an owned key.
+        self.sets.get_mut(&key_of(record))
+    }
+
     /// Applies one change, refusing what a careful provider refuses: a duplicate create, a
     /// delete or update of a record that is not there, and a record set replaced that no
     /// longer holds what the plan read (another edit came between: planning again is the
     /// only safe answer).
     pub fn apply(&mut self, provider: &str, change: &Change, mut new_id: impl FnMut() -> Option<String>) -> Result<()> {
         let not_found = |r: &Record| Error::NotFound { provider: provider.to_owned(), what: format!("record {r}") };
+        // Where the record with this name and data is in its set (the TTL is not part of
+        // identity).
+        let position = |set: &[Existing], record: &Record| set.iter().position(|e| e.record.data == record.data);
         match change {
             Change::Create(record) => {
-                if self.position(record).is_some() {
+                let exists = self.set_mut(record).is_some_and(|set| position(set, record).is_some());
+                if exists {
                     return Err(Error::Conflict { provider: provider.to_owned(), message: format!("{record} exists") });
                 }
-                self.records.push(Existing { record: record.clone(), id: new_id() });
+                self.push(Existing { record: record.clone(), id: new_id() });
             }
             Change::Update { from, to } => {
-                let at = self.position(&from.record).ok_or_else(|| not_found(&from.record))?;
-                self.records[at].record = to.clone();
+                let from = &from.record;
+                let set = self.set_mut(from).ok_or_else(|| not_found(from))?;
+                let at = position(set, from).ok_or_else(|| not_found(from))?;
+                if to.same_set(from) {
+                    set[at].record = to.clone();
+                } else {
+                    // Another name or type: the record moves to that set.
+                    let mut moved = set.remove(at);
+                    moved.record = to.clone();
+                    self.push(moved);
+                }
             }
             Change::Delete(existing) => {
-                let at = self.position(&existing.record).ok_or_else(|| not_found(&existing.record))?;
-                self.records.swap_remove(at);
+                let record = &existing.record;
+                let set = self.set_mut(record).ok_or_else(|| not_found(record))?;
+                let at = position(set, record).ok_or_else(|| not_found(record))?;
+                set.remove(at);
             }
             Change::ReplaceSet { name, rtype, from, records } => {
-                let in_set = |r: &Record| r.name == *name && r.rtype() == *rtype;
-                let mut held: Vec<&Record> = self.records.iter().map(|e| &e.record).filter(|r| in_set(r)).collect();
+                // An RRSIG set is the RRSIGs over one type: every record read and written
+                // covers it.
+                let covered = from.iter().map(|e| &e.record).chain(records).find_map(|r| r.data.covered_type());
+                let key = (name.clone(), *rtype, covered);
+                let held_now = self.sets.get(&key).map_or(&[][..], Vec::as_slice);
+                let mut held: Vec<&Record> = held_now.iter().map(|e| &e.record).collect();
                 let mut read: Vec<&Record> = from.iter().map(|e| &e.record).collect();
                 held.sort_by(|a, b| a.zone_order(b));
                 read.sort_by(|a, b| a.zone_order(b));
@@ -142,18 +219,15 @@ impl ZoneState {
                         ),
                     });
                 }
-                self.records.retain(|e| !in_set(&e.record));
+                if let Some(set) = self.sets.get_mut(&key) {
+                    set.clear();
+                }
                 for record in records {
-                    self.records.push(Existing { record: record.clone(), id: new_id() });
+                    self.push(Existing { record: record.clone(), id: new_id() });
                 }
             }
         }
         Ok(())
-    }
-
-    /// Where the record with this name and data is (the TTL is not part of identity).
-    fn position(&self, record: &Record) -> Option<usize> {
-        self.records.iter().position(|e| e.record.name == record.name && e.record.data == record.data)
     }
 }
 
@@ -176,7 +250,7 @@ impl Provider for InMemory {
         let state = zones
             .get(zone)
             .ok_or_else(|| Error::NotFound { provider: self.name.clone(), what: format!("zone {zone}") })?;
-        Ok(state.records.clone())
+        Ok(state.records().cloned().collect())
     }
 
     async fn apply(&self, zone: &Name, changes: &[Change]) -> ApplyReport {

@@ -237,14 +237,14 @@ impl Provider for ZoneFiles {
             Ok(current) => current,
             Err(e) => return ApplyReport::not_started(e, changes.len()),
         };
-        let mut state = ZoneState { records: current.into_records().into_iter().map(Existing::from).collect() };
+        let mut state = ZoneState::from_records(current.into_records().into_iter().map(Existing::from));
         let mut report =
             apply_each(changes, |change| std::future::ready(state.apply(&self.name, change, || None))).await;
         if !report.outcomes.iter().any(|o| matches!(o, Outcome::Done)) {
             return report;
         }
         // The changes are made in memory; they reach the file together, or not at all.
-        let records: Vec<_> = state.records.into_iter().map(|e| e.record).collect();
+        let records: Vec<_> = state.into_records().into_iter().map(|e| e.record).collect();
         let (this, owned) = (self.clone(), zone.clone());
         if let Err(e) = blocking(&self.name, move || this.write_changed(&owned, records)).await {
             for outcome in &mut report.outcomes {

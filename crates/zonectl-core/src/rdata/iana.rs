@@ -103,6 +103,9 @@ pub(crate) fn write(code: u16, wire: &[u8], f: &mut impl fmt::Write) -> Option<f
     let mut text = String::new();
     let mut writer = TokenWriter { out: &mut text, written: 0, root_after, token: String::new() };
     data.fmt(&mut writer).ok()?;
+    if form == 46 {
+        text = with_signature_dates(&text);
+    }
     // What `domain` prints must read back as the same data (names aside, whose case
     // reading folds); where it does not (an empty NSEC3 hash prints as nothing), the data
     // is written in generic form instead.
@@ -112,6 +115,25 @@ pub(crate) fn write(code: u16, wire: &[u8], f: &mut impl fmt::Write) -> Option<f
         return None;
     }
     Some(f.write_str(&text))
+}
+
+/// An RRSIG's (or SIG's) expiration and inception, the fifth and sixth fields, as
+/// `YYYYMMDDHHmmSS` in UTC: the form RFC 4034 section 3.2 gives and BIND, Knot and ldns
+/// write, where `domain` prints seconds since 1970 (which readers take too, but which no
+/// one reads at a glance).
+fn with_signature_dates(text: &str) -> String {
+    let mut fields: Vec<String> = text.splitn(7, ' ').map(str::to_owned).collect();
+    for field in fields.iter_mut().skip(4).take(2) {
+        let date = field
+            .parse::<u32>()
+            .ok()
+            .and_then(|secs| jiff::Timestamp::from_second(i64::from(secs)).ok())
+            .map(|t| t.strftime("%Y%m%d%H%M%S").to_string());
+        if let Some(date) = date {
+            *field = date;
+        }
+    }
+    fields.join(" ")
 }
 
 /// Whether `normalized` is `wire` with only what `domain` drops on reading removed:

@@ -295,6 +295,17 @@ pub(crate) fn write_quoted(f: &mut impl fmt::Write, s: &[u8]) -> fmt::Result {
 }
 
 impl RData {
+    /// The type an RRSIG (RFC 4034 section 3.1) or SIG (RFC 2535) covers, its data's first
+    /// field. It is part of the set's identity: each RRSIG has the TTL of the set it covers
+    /// (RFC 4034 section 3), so the RRSIGs at one name over NS and over NSEC are two sets
+    /// with two TTLs, not one.
+    pub fn covered_type(&self) -> Option<u16> {
+        match self {
+            RData::Unknown { rtype: 46 | 24, data } if data.len() >= 2 => Some(u16::from_be_bytes([data[0], data[1]])),
+            _ => None,
+        }
+    }
+
     /// The record type of this data.
     pub fn rtype(&self) -> RecordType {
         match self {
@@ -400,7 +411,9 @@ impl RData {
                     return Err(format!("invalid CAA tag '{tag}' (1 to 15 letters and digits)"));
                 }
                 let value = fields.take("value")?.octets()?.into_owned().into_boxed_slice();
-                RData::Caa(Box::new(Caa { flags, tag: tag.to_ascii_lowercase().into(), value }))
+                // The tag as written: BIND keeps `ISSUE` as `ISSUE` (the plan compares tags
+                // without case, for providers that keep them in lower case).
+                RData::Caa(Box::new(Caa { flags, tag: tag.into(), value }))
             }
             RecordType::Sshfp => RData::Sshfp {
                 algorithm: fields.int("algorithm")?,
@@ -657,7 +670,8 @@ mod tests {
         round_trip("MX", "10 mail", "10 mail.example.com.");
         round_trip("TXT", r#""v=spf1 -all""#, r#""v=spf1 -all""#);
         round_trip("SRV", "10 5 5060 sip", "10 5 5060 sip.example.com.");
-        round_trip("CAA", r#"0 ISSUE "letsencrypt.org""#, r#"0 issue "letsencrypt.org""#);
+        // The tag keeps its case, as BIND keeps it.
+        round_trip("CAA", r#"0 ISSUE "letsencrypt.org""#, r#"0 ISSUE "letsencrypt.org""#);
         // BIND's other CAA forms: an unquoted value, an empty one, flags 128.
         round_trip("CAA", "0 issue ca.example.net", r#"0 issue "ca.example.net""#);
         round_trip("CAA", r#"0 issue """#, r#"0 issue """#);
@@ -710,8 +724,8 @@ mod tests {
         round_trip(
             "RRSIG",
             "A RSASHA1 3 86400 20030322173103 20030220173103 2642 example.com. oJB1W6WNGv+ldvQ3WDG0MQkg5IEhjRip8WTrPYGv07h108dUKGMeDPKijVCHX3DDKdfb+v6oB9wfuh3DTJXUAfI/M0zmO/zz8bW0Rznl8O3tGNazPwQKkRN20XPXV6nwwfoXmJQbsLNrLfkGJ5D6fwFm8nN+6pBzeDQfsS3Ap3o=",
-            // RFC 4034 section 3.2 allows seconds since the epoch; BIND reads them too.
-            "A 5 3 86400 1048354263 1045762263 2642 example.com. oJB1W6WNGv+ldvQ3WDG0MQkg5IEhjRip8WTrPYGv07h108dUKGMeDPKijVCHX3DDKdfb+v6oB9wfuh3DTJXUAfI/M0zmO/zz8bW0Rznl8O3tGNazPwQKkRN20XPXV6nwwfoXmJQbsLNrLfkGJ5D6fwFm8nN+6pBzeDQfsS3Ap3o=",
+            // RFC 4034 section 3.3's example, its dates written back as it writes them.
+            "A 5 3 86400 20030322173103 20030220173103 2642 example.com. oJB1W6WNGv+ldvQ3WDG0MQkg5IEhjRip8WTrPYGv07h108dUKGMeDPKijVCHX3DDKdfb+v6oB9wfuh3DTJXUAfI/M0zmO/zz8bW0Rznl8O3tGNazPwQKkRN20XPXV6nwwfoXmJQbsLNrLfkGJ5D6fwFm8nN+6pBzeDQfsS3Ap3o=",
         );
         round_trip("HTTPS", "1 . alpn=h2,h3 port=8443", r#"1 . alpn="h2,h3" port=8443"#);
         // RFC 9460 appendix D: a quoted value right after `key=` is the same parameter.

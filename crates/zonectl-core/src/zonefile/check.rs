@@ -57,7 +57,7 @@ pub(super) fn check(
 
     for at_name in records.chunk_by(|a, b| a.record.name == b.record.name) {
         check_name(&origin, at_name, &mut report);
-        for set in at_name.chunk_by(|a, b| a.record.rtype() == b.record.rtype()) {
+        for set in at_name.chunk_by(|a, b| a.record.same_set(&b.record)) {
             check_set(&origin, set, &mut report);
         }
     }
@@ -113,6 +113,19 @@ fn check_name(origin: &Name, at_name: &[Located], report: &mut Report<'_>) {
                 format!("more than one CNAME at {} (the other at {at})", shown()),
             );
         }
+    }
+    // RFC 6672 section 2.4: "There MUST NOT be more than one DNAME RR per owner name"
+    // (BIND and Knot refuse the zone).
+    let mut dnames = at_name.iter().filter(|l| l.record.rtype() == RecordType::Other(39));
+    if let Some(first) = dnames.next()
+        && let Some(second) = dnames.find(|l| l.record.data != first.record.data)
+    {
+        let at = line_of(report.files, second.loc, first.loc);
+        report.push(
+            Some(second.loc),
+            Severity::Error,
+            format!("more than one DNAME at {} (the other at {at}); a name has one DNAME at most", shown()),
+        );
     }
     if name == origin {
         for ds in at_name.iter().filter(|l| l.record.rtype() == RecordType::Ds) {

@@ -181,7 +181,7 @@ fn data_rule(data: &RData) -> Option<String> {
 
 /// CAA tags as Domeneshop numbers them.
 fn caa_code(tag: &str) -> Option<u8> {
-    match tag {
+    match tag.to_ascii_lowercase().as_str() {
         "issue" => Some(0),
         "issuewild" => Some(1),
         "iodef" => Some(2),
