@@ -208,7 +208,7 @@ impl RecordType {
     /// only in RFC 3597 generic form.
     pub fn has_presentation_form(self) -> bool {
         match self {
-            RecordType::Other(code) => crate::rdata::form_of(code).is_some(),
+            RecordType::Other(code) => crate::rdata::has_form(code),
             _ => true,
         }
     }

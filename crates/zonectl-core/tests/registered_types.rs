@@ -38,11 +38,31 @@ fn wire_name(rng: &mut fastrand::Rng, out: &mut Vec<u8>) {
 }
 
 /// Random wire data made of the pieces record data is made of: integers, names,
-/// character-strings, type bitmaps and opaque octets.
+/// character-strings (some of them decimal numbers, as X25 and GPOS hold), type bitmaps,
+/// a LOC body (RFC 1876's sizes and angles in range) and opaque octets.
 fn random_wire(rng: &mut fastrand::Rng) -> Vec<u8> {
     let mut out = Vec::new();
+    // GPOS is three decimal strings; a run of them is otherwise too rare to find.
+    if rng.u8(0..16) == 0 {
+        for _ in 0..3 {
+            decimal_string(rng, &mut out);
+        }
+        return out;
+    }
     for _ in 0..rng.usize(1..=6) {
-        match rng.u8(0..7) {
+        match rng.u8(0..9) {
+            7 => decimal_string(rng, &mut out),
+            8 => {
+                let size = |rng: &mut fastrand::Rng| rng.u8(0..=9) << 4 | rng.u8(0..=9);
+                out.push(0);
+                for _ in 0..3 {
+                    let byte = size(rng);
+                    out.push(byte);
+                }
+                out.extend_from_slice(&((1u32 << 31) - 324_000_000 + rng.u32(..=648_000_000)).to_be_bytes());
+                out.extend_from_slice(&((1u32 << 31) - 648_000_000 + rng.u32(..=1_296_000_000)).to_be_bytes());
+                out.extend_from_slice(&rng.u32(..).to_be_bytes());
+            }
             0 => out.push(rng.u8(..)),
             1 => out.extend_from_slice(&rng.u16(..4).to_be_bytes()),
             2 => out.extend_from_slice(&rng.u32(..).to_be_bytes()),
@@ -63,6 +83,20 @@ fn random_wire(rng: &mut fastrand::Rng) -> Vec<u8> {
         }
     }
     out
+}
+
+/// A character-string holding a decimal number: digits, maybe a sign and a point.
+fn decimal_string(rng: &mut fastrand::Rng, out: &mut Vec<u8>) {
+    let mut text = String::new();
+    if rng.bool() {
+        text.push('-');
+    }
+    text.extend((0..rng.usize(4..=8)).map(|_| char::from(rng.u8(b'0'..=b'9'))));
+    if rng.bool() {
+        text.insert(text.len() - 2, '.');
+    }
+    out.push(text.len() as u8);
+    out.extend_from_slice(text.as_bytes());
 }
 
 /// Whether the data prints in the type's own form (and not as `\#`, which is what the

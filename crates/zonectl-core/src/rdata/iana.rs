@@ -59,6 +59,9 @@ pub(crate) fn form_of(code: u16) -> Option<u16> {
 /// Reads the presentation form of type `code` from `tokens` into wire form. `Ok(None)`
 /// when no crate knows the type's form (only `\#` is readable then).
 pub(crate) fn scan(code: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Result<Option<Vec<u8>>, String> {
+    if let Some(read) = super::forms::scan(code, tokens, origin) {
+        return read.map(Some);
+    }
     let Some(form) = form_of(code) else { return Ok(None) };
     if matches!(form, 64 | 65) && !tokens.first().is_some_and(|t| !t.quoted && t.raw == b"\\#") {
         return super::svcb::scan(tokens, origin).map(Some);
@@ -80,6 +83,9 @@ pub(crate) fn scan(code: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Re
 /// Writes wire-form data of type `code` in its presentation form. `None` when no crate
 /// knows the form, or the data is not valid for it (the caller writes `\#` form then).
 pub(crate) fn write(code: u16, wire: &[u8], f: &mut impl fmt::Write) -> Option<fmt::Result> {
+    if super::forms::handles(code) {
+        return super::forms::write(code, wire).map(|text| f.write_str(&text));
+    }
     let form = form_of(code)?;
     if matches!(form, 64 | 65) {
         let mut text = String::new();

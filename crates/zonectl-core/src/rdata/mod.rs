@@ -4,11 +4,18 @@
 use std::fmt::{self, Write as _};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+mod forms;
 mod iana;
 mod svcb;
 mod wire;
 
 pub(crate) use iana::form_of;
+
+/// Whether a type without a typed variant has a presentation form zonectl reads and
+/// prints (else only RFC 3597's `\#` form).
+pub(crate) fn has_form(code: u16) -> bool {
+    form_of(code).is_some() || forms::handles(code)
+}
 
 use crate::lexer::{Token, tokenize};
 use crate::name::Name;
@@ -552,7 +559,10 @@ impl<'a> Fields<'_, 'a> {
         if data.len() != usize::from(len) {
             return Err(format!("generic data of {rtype} is {} octets, but its length says {len}", data.len()));
         }
-        if iana::form_of(code).is_none() {
+        // Data of a type whose form is read here but that it cannot hold (a WKS bitmap
+        // with trailing zero octets, say) is kept as written, as it was before the form
+        // was known.
+        if iana::form_of(code).is_none() && (!forms::handles(code) || iana::to_text(code, &data).is_none()) {
             return Ok(RData::Unknown { rtype: code, data });
         }
         let text = iana::to_text(code, &data).ok_or_else(|| format!("generic data is not valid {rtype} data"))?;
@@ -756,11 +766,17 @@ mod tests {
             parse("DS", "60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118").unwrap()
         );
         assert_eq!(parse("DS", "1 ecdsap256sha256 sha256 aa").unwrap().to_string(), "1 13 2 AA");
-        // A type no crate knows stays in generic form only, with the same wording as an
-        // unregistered one.
+        // A type without an RFC presentation form (ATMA's is the ATM Forum's) stays in
+        // generic form only, with the same wording as an unregistered one.
         assert_eq!(
-            parse("LOC", "52 22 23.000 N 4 53 32.000 E -2.00m").unwrap_err().0,
-            r"no presentation form of LOC is known: write its data in RFC 3597 generic form (\# length hex)"
+            parse("ATMA", "39246f000e7c9c0312000100010000020000000000").unwrap_err().0,
+            r"no presentation form of ATMA is known: write its data in RFC 3597 generic form (\# length hex)"
+        );
+        // LOC is read (in forms.rs); data its form cannot hold stays as written.
+        round_trip(
+            "LOC",
+            "52 22 23.000 N 4 53 32.000 E -2.00m",
+            "52 22 23.000 N 4 53 32.000 E -2.00m 1.00m 10000.00m 10.00m",
         );
         round_trip("LOC", r"\# 1 00", r"\# 1 00");
     }
