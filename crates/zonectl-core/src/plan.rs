@@ -448,7 +448,7 @@ fn check_capabilities(
     for at_name in desired.records().chunk_by(|a, b| a.name == b.name) {
         let has_cname = at_name.iter().any(|r| r.rtype() == RecordType::Cname);
         let shown = at_name[0].name.relative_to(origin);
-        if has_cname && at_name.iter().any(|r| r.rtype() != RecordType::Cname) {
+        if has_cname && at_name.iter().any(|r| r.rtype() != RecordType::Cname && !r.rtype().may_accompany_cname()) {
             problems.push(format!("{shown}: CNAME and other data at one name"));
             continue;
         }

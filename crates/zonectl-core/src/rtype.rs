@@ -213,6 +213,14 @@ impl RecordType {
         }
     }
 
+    /// Whether the type may stand beside a CNAME: the DNSSEC types that sign and deny it —
+    /// RRSIG and NSEC (RFC 4035 section 2.5: "If a CNAME RRset is present at a name in a
+    /// signed zone, appropriate RRSIG and NSEC RRsets are REQUIRED at that name"), and their
+    /// forerunners SIG, NXT and KEY (RFC 2181 section 10.1).
+    pub fn may_accompany_cname(self) -> bool {
+        matches!(self, RecordType::Other(46 | 47 | 24 | 30 | 25))
+    }
+
     /// Whether the type has typed data in the model (`Other` types do not).
     pub fn is_modeled(self) -> bool {
         !matches!(self, RecordType::Other(_))
@@ -239,6 +247,11 @@ impl RecordType {
             b"MX" => return Some(RecordType::Mx),
             b"NS" => return Some(RecordType::Ns),
             b"SRV" => return Some(RecordType::Srv),
+            // A signed zone is mostly these.
+            b"RRSIG" => return Some(RecordType::Other(46)),
+            b"NSEC" => return Some(RecordType::Other(47)),
+            b"DNSKEY" => return Some(RecordType::Other(48)),
+            b"NSEC3" => return Some(RecordType::Other(50)),
             _ => {}
         }
         let mut buf = [0u8; 12];
@@ -271,9 +284,12 @@ impl RecordType {
                     }
                     return code.parse::<u16>().ok().map(RecordType::from_code);
                 }
-                let text = std::str::from_utf8(other).ok()?;
-                let (_, code) = OTHER_MNEMONICS.iter().find(|(name, _)| *name == text)?;
-                RecordType::Other(*code)
+                // A map, not a walk through ~90 mnemonics: the reader asks of tokens that
+                // are not types too.
+                static BY_NAME: std::sync::OnceLock<foldhash::HashMap<&'static [u8], u16>> = std::sync::OnceLock::new();
+                let by_name = BY_NAME
+                    .get_or_init(|| OTHER_MNEMONICS.iter().map(|&(name, code)| (name.as_bytes(), code)).collect());
+                RecordType::Other(*by_name.get(other)?)
             }
         })
     }

@@ -421,3 +421,17 @@ fn a_second_dname_at_a_name_is_refused() {
     let twice = "$ORIGIN example.com.\n$TTL 300\nold DNAME new.example.net.\nold DNAME new.example.net.\n";
     assert!(zonefile::read_str(twice, "dname.zone", &origin()).is_ok());
 }
+
+/// In a signed zone a CNAME has its RRSIG and NSEC beside it (RFC 4035 section 2.5); any
+/// other type beside it is still an error.
+#[test]
+fn a_cname_in_a_signed_zone_keeps_its_rrsig_and_nsec() {
+    let sig = "RRSIG CNAME 13 3 3600 20261231000000 20261201000000 12345 example.com. AAECAwQFBgcICQ==";
+    let text = format!(
+        "$ORIGIN example.com.\n$TTL 3600\nwww CNAME web.example.net.\nwww {sig}\nwww NSEC zzz CNAME RRSIG NSEC\n"
+    );
+    let loaded = zonefile::read_str(&text, "signed.zone", &origin()).unwrap();
+    assert_eq!(loaded.zone.len(), 3);
+    let err = zonefile::read_str(&format!("{text}www TXT \"no\"\n"), "signed.zone", &origin()).unwrap_err();
+    assert!(messages(&err).iter().any(|m| m.contains("CNAME and other data at www (TXT at line 6)")), "{err}");
+}

@@ -156,7 +156,8 @@ fn a_zone_signed_by_dnssec_signzone_keeps_its_meaning() {
          ns1 A 192.0.2.1\n\
          www 300 A 192.0.2.2\n\
          @ MX 10 mail\nmail A 192.0.2.3\n\
-         @ CAA 0 ISSUE \"ca.example.net\"\n",
+         @ CAA 0 ISSUE \"ca.example.net\"\n\
+         alias CNAME www\n",
     )
     .unwrap();
     for extra in [&[][..], &["-f", "KSK"][..]] {

@@ -69,6 +69,9 @@ pub(crate) fn scan(code: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Re
     if form == 62 && !tokens.first().is_some_and(|t| !t.quoted && t.raw == b"\\#") {
         return hickory_scan(code, tokens).map(Some);
     }
+    if let Some(wire) = fast_scan(form, tokens, origin) {
+        return Ok(Some(wire));
+    }
     let mut scanner = TokenScanner::new(tokens, origin);
     let data = Scanned::scan(Rtype::from_int(form), &mut scanner).map_err(|e| scanner.describe(e))?;
     if scanner.next < tokens.len() {
@@ -78,6 +81,89 @@ pub(crate) fn scan(code: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Re
     let mut wire = Vec::new();
     data.compose_rdata(&mut wire).map_err(|_| "data longer than 65,535 octets".to_string())?;
     Ok(Some(wire))
+}
+
+/// RRSIG and NSEC, most of a signed zone, in their plain forms, without `domain`'s
+/// scanner (which goes symbol by symbol through iterators and conversions: 40% of checking
+/// a signed zone). `None` for anything else or anything unusual — a TTL with units, an
+/// escape, a malformed field — which `domain` then reads, with its error messages. The
+/// result is the same wire form `domain` makes (tested against it on generated data).
+fn fast_scan(form: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Option<Vec<u8>> {
+    let text = |i: usize| tokens.get(i).filter(|t| !t.quoted).and_then(Token::text);
+    let type_code = |t: &str| t.parse::<crate::rtype::RecordType>().ok().and_then(crate::rtype::RecordType::code);
+    let mut wire = Vec::with_capacity(128);
+    match form {
+        // RFC 4034 section 3.2: type covered, algorithm, labels, original TTL, expiration,
+        // inception, key tag, signer's name, signature (base64, maybe over several tokens).
+        46 => {
+            wire.extend_from_slice(&type_code(text(0)?)?.to_be_bytes());
+            let algorithm = text(1)?;
+            wire.push(algorithm.parse().ok().or_else(|| algorithm_number(algorithm))?);
+            wire.push(text(2)?.parse().ok()?);
+            wire.extend_from_slice(&text(3)?.parse::<u32>().ok()?.to_be_bytes());
+            for at in [4, 5] {
+                wire.extend_from_slice(&signature_time(text(at)?)?.to_be_bytes());
+            }
+            wire.extend_from_slice(&text(6)?.parse::<u16>().ok()?.to_be_bytes());
+            let signer = tokens.get(7).filter(|t| !t.quoted && !t.escaped)?;
+            Name::parse_bytes(signer.raw, origin).ok()?.write_wire(&mut wire);
+            let mut signature = Vec::with_capacity(128);
+            for token in tokens.get(8..).filter(|rest| !rest.is_empty())? {
+                if token.quoted || token.escaped {
+                    return None;
+                }
+                signature.extend_from_slice(token.raw);
+            }
+            wire.extend_from_slice(&data_encoding::BASE64.decode(&signature).ok()?);
+        }
+        // RFC 4034 section 4.2: the next owner name, then the types, as windows of bits
+        // (section 4.1.2).
+        47 => {
+            let next = tokens.first().filter(|t| !t.quoted && !t.escaped)?;
+            Name::parse_bytes(next.raw, origin).ok()?.write_wire(&mut wire);
+            let mut windows = [[0u8; 32]; 256];
+            let mut used = [0usize; 256];
+            for at in 1..tokens.len() {
+                let code = type_code(text(at)?)?;
+                let (window, low) = (usize::from(code >> 8), usize::from(code & 0xff));
+                windows[window][low / 8] |= 0x80 >> (low % 8);
+                used[window] = used[window].max(low / 8 + 1);
+            }
+            for (window, bits) in windows.iter().enumerate() {
+                if used[window] > 0 {
+                    wire.push(window as u8);
+                    wire.push(used[window] as u8);
+                    wire.extend_from_slice(&bits[..used[window]]);
+                }
+            }
+        }
+        _ => return None,
+    }
+    Some(wire)
+}
+
+/// An RRSIG time (RFC 4034 section 3.2): `YYYYMMDDHHmmSS` in UTC, or seconds since 1970.
+fn signature_time(text: &str) -> Option<u32> {
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if text.len() != 14 {
+        return text.parse().ok();
+    }
+    let field = |range: std::ops::Range<usize>| text[range].parse::<i16>().ok();
+    let date = jiff::civil::DateTime::new(
+        field(0..4)?,
+        field(4..6)? as i8,
+        field(6..8)? as i8,
+        field(8..10)? as i8,
+        field(10..12)? as i8,
+        field(12..14)? as i8,
+        0,
+    )
+    .ok()?;
+    let seconds = date.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp().as_second();
+    // Beyond 2106 the field wraps (serial arithmetic): left to `domain`.
+    u32::try_from(seconds).ok()
 }
 
 /// Writes wire-form data of type `code` in its presentation form. `None` when no crate
@@ -587,6 +673,79 @@ impl Scanner for TokenScanner<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `domain`'s scanner makes of the tokens (the path the fast one stands in for).
+    fn by_domain(form: u16, text: &str, origin: Option<&Name>) -> Option<Vec<u8>> {
+        let tokens = tokenize(text).ok()?;
+        let mut scanner = TokenScanner::new(&tokens, origin);
+        let data = Scanned::scan(Rtype::from_int(form), &mut scanner).ok()?;
+        if scanner.next < tokens.len() {
+            return None;
+        }
+        let mut wire = Vec::new();
+        data.compose_rdata(&mut wire).ok()?;
+        Some(wire)
+    }
+
+    /// The fast RRSIG and NSEC readers make what `domain` makes, on generated data in
+    /// every form they take (mnemonics and numbers, dates and seconds, relative names,
+    /// signatures over several tokens, types in several windows), and step aside (`None`)
+    /// rather than differ.
+    #[test]
+    fn fast_rrsig_and_nsec_reading_is_domains() {
+        let origin = Name::parse("example.com").unwrap();
+        let mut rng = fastrand::Rng::with_seed(4034);
+        let types = ["A", "NS", "SOA", "MX", "TXT", "AAAA", "RRSIG", "NSEC", "DNSKEY", "CAA", "TYPE65534", "TYPE1234"];
+        let mut fast = 0;
+        for round in 0..5000 {
+            let name = match rng.u8(0..3) {
+                0 => "host.example.com.".to_owned(),
+                1 => format!("h{round}"),
+                _ => "@".to_owned(),
+            };
+            let text = if round % 2 == 0 {
+                let algorithm = if rng.bool() { "13".to_owned() } else { "ECDSAP256SHA256".to_owned() };
+                let time = |rng: &mut fastrand::Rng| {
+                    if rng.bool() {
+                        format!(
+                            "20{:02}{:02}{:02}{:02}{:02}{:02}",
+                            rng.u8(0..99),
+                            rng.u8(1..13),
+                            rng.u8(1..29),
+                            rng.u8(0..24),
+                            rng.u8(0..60),
+                            rng.u8(0..60)
+                        )
+                    } else {
+                        rng.u32(..).to_string()
+                    }
+                };
+                let signature =
+                    data_encoding::BASE64.encode(&(0..rng.usize(1..80)).map(|_| rng.u8(..)).collect::<Vec<_>>());
+                let split = rng.usize(0..=signature.len() / 4) * 4;
+                let (one, two) = signature.split_at(split);
+                let (e, i) = (time(&mut rng), time(&mut rng));
+                format!(
+                    "{} {algorithm} {} {} {e} {i} {} {name} {one} {two}",
+                    types[rng.usize(..types.len())],
+                    rng.u8(..),
+                    rng.u32(..),
+                    rng.u16(..)
+                )
+            } else {
+                let listed: Vec<&str> = (0..rng.usize(0..6)).map(|_| types[rng.usize(..types.len())]).collect();
+                format!("{name} {}", listed.join(" "))
+            };
+            let form = if round % 2 == 0 { 46 } else { 47 };
+            let tokens = tokenize(&text).unwrap();
+            let theirs = by_domain(form, &text, Some(&origin));
+            if let Some(ours) = fast_scan(form, &tokens, Some(&origin)) {
+                fast += 1;
+                assert_eq!(Some(ours), theirs, "{text}");
+            }
+        }
+        assert!(fast > 4000, "the fast path took only {fast} of 5000");
+    }
 
     fn printed(code: u16, wire: &[u8]) -> Option<String> {
         let mut text = String::new();

@@ -5,7 +5,7 @@
 //! and relative to the origin, so that a line means the same wherever a diff shows it;
 //! explicit TTLs; columns aligned; TXT strings quoted, escaped and at most 255 octets.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::fmt::Write as _;
 use std::io;
 
@@ -66,7 +66,7 @@ fn decimal_len(n: u32) -> usize {
 
 /// The TTL most records have (the lowest among equals), 3600 for an empty zone.
 fn most_common_ttl(zone: &Zone) -> u32 {
-    let mut counts: HashMap<u32, usize> = HashMap::new();
+    let mut counts: HashMap<u32, usize> = HashMap::default();
     for r in zone.records() {
         *counts.entry(r.ttl.as_secs()).or_default() += 1;
     }
