@@ -293,6 +293,13 @@ impl Shared {
         self.faults.lock().expect("not poisoned").faults.readings.get(name).cloned()
     }
 
+    /// Whole seconds of real time, at least one, until the service's current minute ends:
+    /// a `Retry-After` for a per-minute limit.
+    pub fn seconds_to_next_minute(&self) -> u64 {
+        let left = 60.0 - self.service_seconds() % 60.0;
+        self.scaled(Duration::from_secs_f64(left)).as_secs_f64().ceil().max(1.0) as u64
+    }
+
     /// Seconds since the emulator started, on the scaled clock of the emulated service.
     pub fn service_seconds(&self) -> f64 {
         self.started.elapsed().as_secs_f64() / self.time_scale

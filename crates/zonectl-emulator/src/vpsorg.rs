@@ -20,7 +20,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -134,6 +133,17 @@ struct Account {
 }
 
 impl Account {
+    /// Counts `requests` against `token`'s minute on the service's clock; its count so far.
+    fn count(&mut self, shared: &Shared, token: &str, requests: u32) -> u32 {
+        let minute = (shared.service_seconds() / 60.0) as u64;
+        let window = self.windows.entry(token.to_owned()).or_insert((minute, 0));
+        if window.0 != minute {
+            *window = (minute, 0);
+        }
+        window.1 = window.1.saturating_add(requests);
+        window.1
+    }
+
     /// A UUID in canonical form, from a counter (stable from run to run).
     fn uuid(&mut self) -> String {
         self.next += 1;
@@ -261,17 +271,10 @@ impl Ctx {
             Some(t) => {
                 let scope = scope_of(method);
                 let mut account = self.service.state.lock().expect("not poisoned");
-                let minute = (self.shared.service_seconds() / 60.0) as u64;
-                let window = account.windows.entry(t.to_owned()).or_insert((minute, 0));
-                if window.0 != minute {
-                    *window = (minute, 0);
-                }
-                window.1 += 1;
-                if window.1 > THROTTLE {
+                if account.count(&self.shared, t, 1) > THROTTLE {
                     // No document word on a limit: DRF's throttle, with `Retry-After`, is a
                     // guess; the reading `throttle=bare` answers the 429 without it.
-                    let left = 60.0 - self.shared.service_seconds() % 60.0;
-                    let wait = self.shared.scaled(Duration::from_secs_f64(left)).as_secs_f64().ceil().max(1.0) as u64;
+                    let wait = self.shared.seconds_to_next_minute();
                     let headers = match self.shared.reading("throttle").as_deref() {
                         Some("bare") => Vec::new(),
                         _ => vec![("retry-after", wait.to_string())],
@@ -612,13 +615,7 @@ impl Service for VpsOrg {
 
     /// Another client of the full token spends `requests` of its minute.
     fn spend_budget(&self, shared: &Shared, requests: u32) {
-        let mut account = self.state.lock().expect("not poisoned");
-        let minute = (shared.service_seconds() / 60.0) as u64;
-        let window = account.windows.entry(self.seed.token.clone()).or_insert((minute, 0));
-        if window.0 != minute {
-            *window = (minute, 0);
-        }
-        window.1 = window.1.saturating_add(requests);
+        self.state.lock().expect("not poisoned").count(shared, &self.seed.token, requests);
     }
 
     fn dump(&self) -> Value {

@@ -228,9 +228,7 @@ impl Ctx {
             // `throttle` is `bare` (no `Retry-After`, the default) or `retry_after` (what is
             // left of the minute).
             if self.shared.reading("throttle").as_deref() == Some("retry_after") {
-                let left = 60.0 - self.shared.service_seconds() % 60.0;
-                let wait = self.shared.scaled(std::time::Duration::from_secs_f64(left)).as_secs_f64().ceil().max(1.0);
-                refused.headers.push(("retry-after", (wait as u64).to_string()));
+                refused.headers.push(("retry-after", self.shared.seconds_to_next_minute().to_string()));
             }
             refused
         } else if basic_auth(headers).is_none_or(|(user, key)| user != seed.user || key != seed.api_key) {

@@ -233,22 +233,9 @@ async fn a_throttle_is_waited_out_with_or_without_retry_after() {
         let emulator = Emulator::start(Emulated::new(Seed::default()), options).await.unwrap();
         let token = Seed::default().token;
         let vps = provider(&emulator, &token);
-        let readings: std::collections::BTreeMap<String, String> =
-            [("throttle".to_owned(), throttle.to_owned())].into();
-        let mut probed = None;
-        for _ in 0..3 {
-            emulator.set_faults(Faults { spend_budget: 600, readings: readings.clone(), ..Faults::default() });
-            let probe = reqwest::Client::new()
-                .get(format!("{}/dns-zones/", emulator.endpoint()))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap();
-            if probe.status() == 429 {
-                probed = Some(probe.headers().contains_key("retry-after"));
-                break;
-            }
-        }
+        let http = reqwest::Client::new();
+        let probe = || http.get(format!("{}/dns-zones/", emulator.endpoint())).bearer_auth(&token);
+        let probed = common::throttled_probe(&emulator, 600, throttle, probe).await;
         assert_eq!(probed, Some(throttle == "retry_after"), "{throttle}: a 429, with Retry-After as the reading says");
         emulator.clear_log();
         assert_eq!(vps.list_zones().await.unwrap().len(), 2, "{throttle}");

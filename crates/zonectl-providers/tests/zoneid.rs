@@ -26,12 +26,17 @@ async fn emulator(seed: Seed, faults: Faults) -> Emulator {
 }
 
 fn provider(emulator: &Emulator) -> ZoneId {
+    provider_at(emulator, TIME_SCALE)
+}
+
+/// The client of an emulator whose clock runs at `scale`, its limiter on the same clock.
+fn provider_at(emulator: &Emulator, scale: f64) -> ZoneId {
     let seed = Seed::default();
     let mut config = ZoneIdConfig::new(seed.user, SecretString::from(seed.api_key));
     // lego's form of the endpoint, as ZONEEE_ENDPOINT holds it.
     config.endpoint = Some(format!("{}/dns/", emulator.endpoint()));
     config.retry = fast_retries();
-    config.rate_limit = (60, Duration::from_secs_f64(60.0 * TIME_SCALE));
+    config.rate_limit = (60, Duration::from_secs_f64(60.0 * scale));
     ZoneId::new("zone", config, None).unwrap()
 }
 
@@ -300,27 +305,12 @@ async fn a_spent_minute_is_waited_out_with_or_without_retry_after() {
                 .await
                 .unwrap();
         let seed = Seed::default();
-        let mut config = ZoneIdConfig::new(seed.user.clone(), SecretString::from(seed.api_key.clone()));
-        config.endpoint = Some(format!("{}/dns/", emulator.endpoint()));
-        config.retry = fast_retries();
-        config.rate_limit = (60, Duration::from_secs_f64(60.0 * scale));
-        let zone = ZoneId::new("zone", config, None).unwrap();
-        let readings: std::collections::BTreeMap<String, String> =
-            [("throttle".to_owned(), throttle.to_owned())].into();
-        let mut probed = None;
-        for _ in 0..3 {
-            emulator.set_faults(Faults { spend_budget: 60, readings: readings.clone(), ..Faults::default() });
-            let probe = reqwest::Client::new()
-                .get(format!("{}/dns/example.com/a", emulator.endpoint()))
-                .basic_auth(&seed.user, Some(&seed.api_key))
-                .send()
-                .await
-                .unwrap();
-            if probe.status() == 429 {
-                probed = Some(probe.headers().contains_key("retry-after"));
-                break;
-            }
-        }
+        let zone = provider_at(&emulator, scale);
+        let http = reqwest::Client::new();
+        let probe = || {
+            http.get(format!("{}/dns/example.com/a", emulator.endpoint())).basic_auth(&seed.user, Some(&seed.api_key))
+        };
+        let probed = common::throttled_probe(&emulator, 60, throttle, probe).await;
         assert_eq!(probed, Some(throttle == "retry_after"), "{throttle}: a 429, with Retry-After as the reading says");
         emulator.clear_log();
         let records = zone.list_records(&origin()).await.unwrap();

@@ -25,7 +25,8 @@ pub(crate) fn scan(code: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Op
     if !handles(code) {
         return None;
     }
-    let mut fields = Fields { tokens, next: 0, origin, wire: Vec::new() };
+    let cursor = super::Fields { tokens, next: 0, rtype: crate::rtype::RecordType::from_code(code) };
+    let mut fields = Fields { cursor, origin, wire: Vec::new() };
     let read = match code {
         11 => wks(&mut fields),
         19 => x25(&mut fields),
@@ -49,7 +50,7 @@ pub(crate) fn scan(code: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Op
         260 => amtrelay(&mut fields),
         _ => unreachable!("handles() lists the codes"),
     };
-    Some(read.and_then(|()| fields.finish()).map(|()| fields.wire))
+    Some(read.and_then(|()| fields.cursor.finish()).map(|()| fields.wire))
 }
 
 /// The presentation form of wire data of type `code`: `None` when the type is not one of
@@ -148,33 +149,41 @@ pub(crate) fn write(code: u16, wire: &[u8]) -> Option<String> {
     again.eq_ignore_ascii_case(wire).then_some(out.text)
 }
 
-/// The tokens of one record's data, read in order, and the wire form being built.
+/// The tokens of one record's data, read in order through the model's own cursor
+/// ([`super::Fields`]: its words for a missing or invalid field), and the wire form being
+/// built.
 struct Fields<'t, 'a> {
-    tokens: &'t [Token<'a>],
-    next: usize,
+    cursor: super::Fields<'t, 'a>,
     origin: Option<&'t Name>,
     wire: Vec<u8>,
 }
 
 impl<'a> Fields<'_, 'a> {
-    fn take(&mut self, what: &str) -> Result<&Token<'a>, String> {
-        let token = self.tokens.get(self.next).ok_or_else(|| format!("missing {what}"))?;
-        self.next += 1;
-        Ok(token)
+    /// Whether a token is left.
+    fn more(&self) -> bool {
+        self.cursor.next < self.cursor.tokens.len()
+    }
+
+    fn take(&mut self, what: &str) -> Result<Token<'a>, String> {
+        self.cursor.take(what)
     }
 
     fn peek_text(&self) -> Option<&'a str> {
-        self.tokens.get(self.next).and_then(Token::text)
+        self.cursor.tokens.get(self.cursor.next).and_then(Token::text)
     }
 
     fn text(&mut self, what: &str) -> Result<&'a str, String> {
-        let token = self.take(what)?;
-        token.text().ok_or_else(|| format!("invalid {what} '{}'", String::from_utf8_lossy(token.raw)))
+        self.cursor.text(what)
     }
 
-    fn int<T: std::str::FromStr>(&mut self, what: &str) -> Result<T, String> {
+    fn int<T: TryFrom<u64>>(&mut self, what: &str) -> Result<T, String> {
+        self.cursor.int(what)
+    }
+
+    /// An address (or anything else with a `FromStr`).
+    fn parsed<T: std::str::FromStr>(&mut self, what: &str) -> Result<T, String> {
         let text = self.text(what)?;
-        text.parse().map_err(|_| format!("invalid {what} '{text}'"))
+        text.parse().map_err(|_| format!("invalid {what} '{text}' in {} data", self.cursor.rtype))
     }
 
     fn u8(&mut self, what: &str) -> Result<(), String> {
@@ -191,9 +200,7 @@ impl<'a> Fields<'_, 'a> {
 
     fn name(&mut self, what: &str) -> Result<(), String> {
         let origin = self.origin;
-        let token = self.take(what)?;
-        let name = Name::parse_bytes(token.raw, origin).map_err(|e| format!("invalid {what}: {e}"))?;
-        name.write_wire(&mut self.wire);
+        self.cursor.name(what, origin)?.write_wire(&mut self.wire);
         Ok(())
     }
 
@@ -212,7 +219,7 @@ impl<'a> Fields<'_, 'a> {
     /// Base64 in one or more tokens, to the end of the data.
     fn base64_rest(&mut self, what: &str) -> Result<(), String> {
         let mut text = String::new();
-        while self.next < self.tokens.len() {
+        while self.more() {
             text.push_str(self.text(what)?);
         }
         if text.is_empty() {
@@ -221,13 +228,6 @@ impl<'a> Fields<'_, 'a> {
         let data = data_encoding::BASE64.decode(text.as_bytes()).map_err(|_| format!("{what} is not base64"))?;
         self.wire.extend_from_slice(&data);
         Ok(())
-    }
-
-    fn finish(&self) -> Result<(), String> {
-        match self.tokens.get(self.next) {
-            None => Ok(()),
-            Some(extra) => Err(format!("unexpected '{}' after the data", String::from_utf8_lossy(extra.raw))),
-        }
     }
 }
 
@@ -302,6 +302,23 @@ impl Out<'_> {
     }
 }
 
+/// Sets bit `n` of a WKS or NXT bit map, the first octet's high bit being bit 0, growing
+/// the map to the octet that holds it (so it ends at its last non-zero octet).
+fn set_bit(bitmap: &mut Vec<u8>, n: u16) {
+    let octet = usize::from(n / 8);
+    if bitmap.len() <= octet {
+        bitmap.resize(octet + 1, 0);
+    }
+    bitmap[octet] |= 0x80 >> (n % 8);
+}
+
+/// The bits set in a WKS or NXT bit map, in order.
+fn bits_set(bitmap: &[u8]) -> impl Iterator<Item = u16> + '_ {
+    bitmap.iter().enumerate().flat_map(|(i, octet)| {
+        (0..8).filter(move |bit| octet & (0x80 >> bit) != 0).map(move |bit| (i * 8 + bit) as u16)
+    })
+}
+
 /// A decimal number as GPOS writes one: an optional sign, digits, at most one point.
 fn is_decimal(text: &[u8]) -> bool {
     let digits = text.strip_prefix(b"-").or_else(|| text.strip_prefix(b"+")).unwrap_or(text);
@@ -343,7 +360,7 @@ const SERVICES: &[(&str, u16)] = &[
 ];
 
 fn wks(f: &mut Fields<'_, '_>) -> Result<(), String> {
-    let address: Ipv4Addr = f.int("WKS address")?;
+    let address: Ipv4Addr = f.parsed("WKS address")?;
     f.wire.extend_from_slice(&address.octets());
     let protocol = f.text("WKS protocol")?;
     let protocol: u8 = match protocol.to_ascii_lowercase().as_str() {
@@ -353,7 +370,7 @@ fn wks(f: &mut Fields<'_, '_>) -> Result<(), String> {
     };
     f.wire.push(protocol);
     let mut bitmap = Vec::new();
-    while f.next < f.tokens.len() {
+    while f.more() {
         let service = f.text("WKS service")?;
         let port = match service.parse::<u16>() {
             Ok(port) => port,
@@ -363,11 +380,7 @@ fn wks(f: &mut Fields<'_, '_>) -> Result<(), String> {
                 .map(|&(_, port)| port)
                 .ok_or_else(|| format!("unknown WKS service '{service}' (write its port number)"))?,
         };
-        let octet = usize::from(port / 8);
-        if bitmap.len() <= octet {
-            bitmap.resize(octet + 1, 0);
-        }
-        bitmap[octet] |= 0x80 >> (port % 8);
+        set_bit(&mut bitmap, port);
     }
     f.wire.extend_from_slice(&bitmap);
     Ok(())
@@ -383,12 +396,8 @@ fn print_wks(out: &mut Out<'_>) -> Option<()> {
     if bitmap.last() == Some(&0) || bitmap.len() > 8192 {
         return None;
     }
-    for (i, octet) in bitmap.iter().enumerate() {
-        for bit in 0..8 {
-            if octet & (0x80 >> bit) != 0 {
-                out.token(&(i * 8 + bit).to_string());
-            }
-        }
+    for port in bits_set(&bitmap) {
+        out.token(&port.to_string());
     }
     Some(())
 }
@@ -407,7 +416,7 @@ fn x25(f: &mut Fields<'_, '_>) -> Result<(), String> {
 // is an optional <character-string>".
 fn isdn(f: &mut Fields<'_, '_>) -> Result<(), String> {
     f.char_string("ISDN address")?;
-    if f.next < f.tokens.len() {
+    if f.more() {
         f.char_string("ISDN subaddress")?;
     }
     Ok(())
@@ -476,7 +485,7 @@ fn loc(f: &mut Fields<'_, '_>) -> Result<(), String> {
         .ok_or_else(|| format!("invalid LOC altitude '{altitude}'"))?;
     let mut sizes = [0x12, 0x16, 0x13]; // 1m, 10000m, 10m
     for (i, what) in ["size", "horizontal precision", "vertical precision"].into_iter().enumerate() {
-        if f.next == f.tokens.len() {
+        if !f.more() {
             break;
         }
         let text = f.text(what)?;
@@ -607,7 +616,7 @@ fn print_loc(out: &mut Out<'_>) -> Option<()> {
 fn nxt(f: &mut Fields<'_, '_>) -> Result<(), String> {
     f.name("NXT next domain name")?;
     let mut bitmap = Vec::new();
-    while f.next < f.tokens.len() {
+    while f.more() {
         let text = f.text("NXT type")?;
         let code = text
             .parse::<crate::rtype::RecordType>()
@@ -615,11 +624,7 @@ fn nxt(f: &mut Fields<'_, '_>) -> Result<(), String> {
             .and_then(|t| t.code())
             .filter(|&code| (1..128).contains(&code))
             .ok_or_else(|| format!("invalid NXT type '{text}' (a type numbered 1 to 127)"))?;
-        let octet = usize::from(code / 8);
-        if bitmap.len() <= octet {
-            bitmap.resize(octet + 1, 0);
-        }
-        bitmap[octet] |= 0x80 >> (code % 8);
+        set_bit(&mut bitmap, code);
     }
     f.wire.extend_from_slice(&bitmap);
     Ok(())
@@ -631,12 +636,8 @@ fn print_nxt(out: &mut Out<'_>) -> Option<()> {
     if bitmap.len() > 16 || bitmap.last() == Some(&0) || bitmap.first().is_some_and(|b| b & 0x80 != 0) {
         return None;
     }
-    for (i, octet) in bitmap.iter().enumerate() {
-        for bit in 0..8 {
-            if octet & (0x80 >> bit) != 0 {
-                out.token(&crate::rtype::RecordType::from_code((i * 8 + bit) as u16).mnemonic());
-            }
-        }
+    for code in bits_set(&bitmap) {
+        out.token(&crate::rtype::RecordType::from_code(code).mnemonic());
     }
     Some(())
 }
@@ -652,7 +653,7 @@ fn a6(f: &mut Fields<'_, '_>) -> Result<(), String> {
         return Err(format!("A6 prefix length {length} is more than 128"));
     }
     f.wire.push(length);
-    let suffix: Ipv6Addr = f.int("A6 address suffix")?;
+    let suffix: Ipv6Addr = f.parsed("A6 address suffix")?;
     let octets = suffix.octets();
     let kept = usize::from(128 - length).div_ceil(8);
     let (pad, suffix) = octets.split_at(16 - kept);
@@ -710,11 +711,7 @@ fn cert(f: &mut Fields<'_, '_>) -> Result<(), String> {
     };
     f.wire.extend_from_slice(&kind.to_be_bytes());
     f.u16("CERT key tag")?;
-    let algorithm = f.text("CERT algorithm")?;
-    let algorithm = match super::iana::algorithm_number(algorithm) {
-        Some(number) => number,
-        None => algorithm.parse().map_err(|_| format!("invalid CERT algorithm '{algorithm}'"))?,
-    };
+    let algorithm = f.cursor.int_or("CERT algorithm", super::iana::algorithm_number)?;
     f.wire.push(algorithm);
     f.base64_rest("CERT certificate")
 }
@@ -742,7 +739,7 @@ fn print_cert(out: &mut Out<'_>) -> Option<()> {
 // and AFDLENGTH (7), AFDPART with "trailing zero octets … not … transmitted"
 // (section 4.1).
 fn apl(f: &mut Fields<'_, '_>) -> Result<(), String> {
-    while f.next < f.tokens.len() {
+    while f.more() {
         let item = f.text("APL item")?;
         let (negated, rest) = match item.strip_prefix('!') {
             Some(rest) => (true, rest),
@@ -814,7 +811,7 @@ fn hip(f: &mut Fields<'_, '_>) -> Result<(), String> {
     f.wire.extend_from_slice(&(key.len() as u16).to_be_bytes());
     f.wire.extend_from_slice(&hit);
     f.wire.extend_from_slice(&key);
-    while f.next < f.tokens.len() {
+    while f.more() {
         f.name("HIP rendezvous server")?;
     }
     Ok(())
@@ -861,7 +858,7 @@ fn ilnp64(f: &mut Fields<'_, '_>) -> Result<(), String> {
 // L32 — RFC 6742 section 2.2.3: "Preference" then the Locator32 "as an IPv4 address".
 fn l32(f: &mut Fields<'_, '_>) -> Result<(), String> {
     f.u16("L32 preference")?;
-    let locator: Ipv4Addr = f.int("L32 locator")?;
+    let locator: Ipv4Addr = f.parsed("L32 locator")?;
     f.wire.extend_from_slice(&locator.octets());
     Ok(())
 }
@@ -919,11 +916,11 @@ fn amtrelay(f: &mut Fields<'_, '_>) -> Result<(), String> {
             }
         }
         1 => {
-            let relay: Ipv4Addr = f.int("AMTRELAY IPv4 relay")?;
+            let relay: Ipv4Addr = f.parsed("AMTRELAY IPv4 relay")?;
             f.wire.extend_from_slice(&relay.octets());
         }
         2 => {
-            let relay: Ipv6Addr = f.int("AMTRELAY IPv6 relay")?;
+            let relay: Ipv6Addr = f.parsed("AMTRELAY IPv6 relay")?;
             f.wire.extend_from_slice(&relay.octets());
         }
         3 => f.name("AMTRELAY relay name")?,

@@ -1,4 +1,5 @@
-//! What the provider tests share: quick retries, and the `tracing` events a test causes.
+//! What the provider tests share: quick retries, the `tracing` events a test causes, and a
+//! probe of an emulator's throttle.
 
 #![allow(dead_code)]
 
@@ -79,4 +80,29 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Collect {
             });
         }
     }
+}
+
+/// Another client spends `spend` requests of the emulator's budget under the reading
+/// `throttle`, then `probe` is sent: whether its 429 carried `Retry-After`. Tried three
+/// times, as the service's window may turn between the spend and the probe; `None` when
+/// no probe met a 429.
+pub async fn throttled_probe(
+    emulator: &zonectl_emulator::Emulator,
+    spend: u32,
+    throttle: &str,
+    probe: impl Fn() -> reqwest::RequestBuilder,
+) -> Option<bool> {
+    let readings: std::collections::BTreeMap<String, String> = [("throttle".to_owned(), throttle.to_owned())].into();
+    for _ in 0..3 {
+        emulator.set_faults(zonectl_emulator::Faults {
+            spend_budget: spend,
+            readings: readings.clone(),
+            ..Default::default()
+        });
+        let answer = probe().send().await.unwrap();
+        if answer.status() == 429 {
+            return Some(answer.headers().contains_key("retry-after"));
+        }
+    }
+    None
 }
