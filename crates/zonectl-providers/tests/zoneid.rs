@@ -323,3 +323,19 @@ async fn a_spent_minute_is_waited_out_with_or_without_retry_after() {
         assert_eq!(log.len(), 11 + refused, "{throttle}: every refused read sent again once");
     }
 }
+
+/// A CAA tag written in upper case in a zone file (`ISSUE`, kept as BIND keeps it) converges
+/// at a service that stores tags in lower case: the plan compares tags without case.
+#[tokio::test]
+async fn a_caa_tag_in_upper_case_converges() {
+    let emulator = emulator(Seed::default(), Faults::default()).await;
+    let zone = provider(&emulator);
+    let desired = Zone::from_records(origin(), vec![record("@", RecordType::Caa, "0 ISSUE \"ca.example.net\"")]);
+    let current = zone.list_records(&origin()).await.unwrap();
+    let first = plan::plan(zone.name(), zone.capabilities(), &desired, current, &PlanOptions::default()).unwrap();
+    plan::apply(&zone, &first, &ApplyOptions { force: true, ..ApplyOptions::default() }).await.unwrap();
+    let current = zone.list_records(&origin()).await.unwrap();
+    assert!(current.iter().any(|e| e.record.data.to_string() == "0 issue \"ca.example.net\""), "{current:?}");
+    let again = plan::plan(zone.name(), zone.capabilities(), &desired, current, &PlanOptions::default()).unwrap();
+    assert!(again.is_empty(), "{:?}", again.changes);
+}
