@@ -26,8 +26,10 @@ pub(super) struct Located {
     pub loc: Loc,
 }
 
-/// Bytes read from a file at a time.
-const CHUNK: usize = 1 << 20;
+/// Bytes read from a file at a time (less in tests, so that small texts take many rounds).
+const CHUNK: usize = if cfg!(test) { 64 << 10 } else { 1 << 20 };
+/// Text shorter than this is read on one thread: a second one costs more than it saves.
+const MIN_SPLIT: usize = if cfg!(test) { 16 << 10 } else { 256 << 10 };
 /// `$INCLUDE` depth past which a cycle is assumed.
 const MAX_INCLUDE_DEPTH: usize = 16;
 /// The TTL of records that give none, when the file has neither `$TTL` nor an earlier TTL.
@@ -49,32 +51,35 @@ pub fn read_file(path: &Path, options: &ReadOptions) -> Result<Loaded, ZoneFileE
     // About 50 bytes a record: reserving by size saves the copies of a growing vector, and
     // capacity not touched costs no memory.
     let size_hint = file.metadata().map_or(0, |m| m.len() as usize / 40);
-    read_from(file, size_hint, path, options)
+    read_from(file, size_hint, path, options, true).0
 }
 
 /// Reads, checks and normalizes zone-file text; `source` names it in messages and is the
 /// base of relative `$INCLUDE` paths and of the default origin.
 pub fn read_str(text: &str, source: impl AsRef<Path>, options: &ReadOptions) -> Result<Loaded, ZoneFileError> {
-    read_from(text.as_bytes(), text.len() / 40, source.as_ref(), options)
+    read_from(text.as_bytes(), text.len() / 40, source.as_ref(), options, true).0
 }
 
-fn read_from(input: impl Read, size_hint: usize, path: &Path, options: &ReadOptions) -> Result<Loaded, ZoneFileError> {
-    let mut reader = Reader {
-        files: vec![path.to_owned()],
-        diagnostics: Vec::new(),
-        errors: 0,
-        records: Vec::with_capacity(size_hint),
-        zone_origin: options.origin.clone(),
-        fallback_origin: origin_from_file_name(path),
-        warned_no_ttl: false,
-        had_comments: false,
-        over_budget: false,
-        options: options.clone(),
-    };
+/// Reads, checks and normalizes a zone file from `input`, long stretches of it on two
+/// threads when `split`; returns also how many stretches were read in two halves (for the
+/// tests that compare both ways).
+fn read_from(
+    input: impl Read,
+    size_hint: usize,
+    path: &Path,
+    options: &ReadOptions,
+    split: bool,
+) -> (Result<Loaded, ZoneFileError>, usize) {
+    let mut reader = Reader::new(path, size_hint, options, split);
     let mut state = SourceState { origin: None, last_owner: None, last_ttl: None, dollar_ttl: None };
     reader.read_source(0, input, &mut state, 0);
-    let Reader { files, mut diagnostics, mut errors, records, zone_origin, fallback_origin, had_comments, .. } = reader;
+    let halves = reader.halves;
+    (finish(reader, options), halves)
+}
 
+/// Checks what was read and makes the zone of it.
+fn finish(reader: Reader, options: &ReadOptions) -> Result<Loaded, ZoneFileError> {
+    let Reader { files, mut diagnostics, mut errors, records, zone_origin, fallback_origin, had_comments, .. } = reader;
     if errors == 0 && records.is_empty() && !options.allow_empty {
         diagnostics.push(error(
             &files[0],
@@ -125,6 +130,13 @@ struct Reader {
     had_comments: bool,
     /// The file crossed [`ReadOptions::max_records`]: reading stops.
     over_budget: bool,
+    /// A helper reading the second half of a stretch of a file without `$TTL`: the TTL
+    /// of the record before its first is not known to it.
+    ttl_unknown: bool,
+    /// Long stretches may be read in two halves on two threads.
+    split: bool,
+    /// How many stretches were read in two halves.
+    halves: usize,
     options: ReadOptions,
 }
 
@@ -240,32 +252,10 @@ impl Reader {
                     None => continue,
                 }
             };
-            let mut lexer = Lexer::chunk(&buf[..end], line, !at_end);
-            let mut tokens = Vec::with_capacity(16);
-            loop {
-                if self.too_many_errors() {
-                    return;
-                }
-                let start = match lexer.next_entry(&mut tokens) {
-                    Ok(Some(start)) => start,
-                    Ok(None) => break,
-                    Err(e) => {
-                        self.report(file, e.line, e.message);
-                        continue;
-                    }
-                };
-                let result = if !start.indented && tokens[0].raw.first() == Some(&b'$') {
-                    self.directive(file, start.line, &tokens, state, depth)
-                } else {
-                    self.record(file, start.line, start.indented, &tokens, state)
-                };
-                if let Err(message) = result {
-                    self.report(file, start.line, message);
-                }
-            }
-            self.had_comments |= lexer.saw_comment;
-            line = lexer.line();
-            let consumed = lexer.consumed();
+            let Some((consumed, next_line)) = self.read_stretch(file, &buf[..end], line, !at_end, state, depth) else {
+                return;
+            };
+            line = next_line;
             buf.drain(..consumed);
             // An entry whose parentheses stay open past MAX_ENTRY bytes is no record.
             if buf.len() > MAX_ENTRY {
@@ -274,6 +264,198 @@ impl Reader {
                 skipping = true;
             }
         }
+    }
+
+    /// Reads the entries of one stretch of a file's text that starts at `line`, on two
+    /// threads where it is long and can be split safely. Returns how much was read (an
+    /// entry still open at the end waits for more text when `more` follows) and the line
+    /// there; `None` once reading must stop.
+    fn read_stretch(
+        &mut self,
+        file: u32,
+        text: &[u8],
+        line: u32,
+        more: bool,
+        state: &mut SourceState,
+        depth: usize,
+    ) -> Option<(usize, u32)> {
+        // Directives change the state the entries after them are read in (and `$INCLUDE`
+        // the list of files): the text up to the last one is read first, on this thread.
+        // Most zones have theirs at the top.
+        let last_directive = if text.first() == Some(&b'$') { Some(0) } else { None };
+        let last_directive = memchr::memmem::rfind(text, b"\n$").map(|i| i + 1).or(last_directive);
+        let Some(directive) = last_directive else {
+            return self.read_halves(file, text, line, more, state, depth);
+        };
+        let prefix = memchr::memchr(b'\n', &text[directive..]).map_or(text.len(), |i| directive + i + 1);
+        if text.len() - prefix < MIN_SPLIT {
+            return self.read_entries(file, text, line, more, state, depth);
+        }
+        let (consumed, next_line) = self.read_entries(file, &text[..prefix], line, true, state, depth)?;
+        let (rest, rest_line) = if consumed == prefix {
+            self.read_halves(file, &text[prefix..], next_line, more, state, depth)?
+        } else {
+            // The directive's line was inside an entry (parentheses open across it).
+            self.read_entries(file, &text[consumed..], next_line, more, state, depth)?
+        };
+        Some((consumed + rest, rest_line))
+    }
+
+    /// Reads a stretch without directives in two halves on two threads when it is long
+    /// and can be split (see [`Reader::split_point`]), else in one.
+    fn read_halves(
+        &mut self,
+        file: u32,
+        text: &[u8],
+        line: u32,
+        more: bool,
+        state: &mut SourceState,
+        depth: usize,
+    ) -> Option<(usize, u32)> {
+        let Some(mid) = self.split_point(text, state.dollar_ttl.is_none()) else {
+            return self.read_entries(file, text, line, more, state, depth);
+        };
+        let (first, second) = text.split_at(mid);
+        let second_line = line + memchr::memchr_iter(b'\n', first).count() as u32;
+        // The second half starts with an owner and no directive comes before it in this
+        // stretch, so it starts in the state the first half starts in, its owner aside, and
+        // without `$TTL` the TTL of the record before, which the first half may change: the
+        // helper refuses a record that needs it (and the half is read again).
+        let mut second_state = SourceState {
+            origin: state.origin.clone(),
+            last_owner: None,
+            last_ttl: state.dollar_ttl.and(state.last_ttl),
+            dollar_ttl: state.dollar_ttl,
+        };
+        let mut helper = self.helper();
+        helper.ttl_unknown = state.dollar_ttl.is_none();
+        let (first_read, second_read) = std::thread::scope(|scope| {
+            let second = scope.spawn(|| helper.read_entries(file, second, second_line, more, &mut second_state, depth));
+            let first_read = self.read_entries(file, first, line, true, state, depth);
+            (first_read, second.join().expect("a reading thread does not panic"))
+        });
+        let (first_consumed, first_end_line) = first_read?;
+        // The guess holds when the first half ended where the second began, outside an
+        // entry, and the second found nothing the reader must count across both halves
+        // (errors, the record budget). Otherwise the second half is read again, after the
+        // first, as one reader would.
+        let within_budget = self.records.len() + helper.records.len() <= self.options.max_records;
+        if first_consumed != mid || first_end_line != second_line || helper.errors > 0 || !within_budget {
+            let (consumed, next_line) =
+                self.read_entries(file, &text[first_consumed..], first_end_line, more, state, depth)?;
+            return Some((first_consumed + consumed, next_line));
+        }
+        let (consumed, next_line) = second_read?;
+        self.halves += 1;
+        let offset = self.records.len();
+        self.records.append(&mut helper.records);
+        self.diagnostics.append(&mut helper.diagnostics);
+        self.had_comments |= helper.had_comments;
+        *state = SourceState {
+            last_owner: match second_state.last_owner {
+                Some(LastOwner::Record(index)) => Some(LastOwner::Record(offset + index)),
+                other => other.or(state.last_owner.take()),
+            },
+            last_ttl: second_state.last_ttl.or(state.last_ttl),
+            ..second_state
+        };
+        Some((mid + consumed, next_line))
+    }
+
+    /// Where a stretch without directives may be read in two halves: the start of a line
+    /// near the middle that looks like the start of an entry with an owner (and, without
+    /// `$TTL`, a TTL), once the zone's origin is known. Whether the first half really ends
+    /// outside an entry (parentheses open across the middle) is known only once it is
+    /// read: [`Reader::read_halves`] checks it then.
+    fn split_point(&self, text: &[u8], need_ttl: bool) -> Option<usize> {
+        if !self.split || text.len() < MIN_SPLIT || self.zone_origin.is_none() {
+            return None;
+        }
+        let mut at = text.len() / 2;
+        // A signed zone has a dozen indented lines for each owner.
+        for _ in 0..1024 {
+            at += memchr::memchr(b'\n', &text[at..])? + 1;
+            let line = &text[at..at + memchr::memchr(b'\n', &text[at..])?];
+            // Not blank, a comment or a directive; not after an escaped line feed.
+            let owner = line.first().is_some_and(|b| !b" \t\r;()\"$".contains(b)) && text[at - 2] != b'\\';
+            // A line that closes a parenthesis before opening one continues an entry.
+            let closes = memchr::memchr3(b'(', b')', b';', line).is_some_and(|i| line[i] == b')');
+            let ttl = || {
+                let after_owner = line.iter().position(|b| matches!(b, b' ' | b'\t')).unwrap_or(line.len());
+                line[after_owner..].iter().find(|b| !matches!(b, b' ' | b'\t')).is_some_and(u8::is_ascii_digit)
+            };
+            if owner && !closes && (!need_ttl || ttl()) {
+                return Some(at);
+            }
+        }
+        None
+    }
+
+    fn new(path: &Path, size_hint: usize, options: &ReadOptions, split: bool) -> Reader {
+        Reader {
+            files: vec![path.to_owned()],
+            diagnostics: Vec::new(),
+            errors: 0,
+            records: Vec::with_capacity(size_hint),
+            zone_origin: options.origin.clone(),
+            fallback_origin: origin_from_file_name(path),
+            warned_no_ttl: false,
+            had_comments: false,
+            over_budget: false,
+            ttl_unknown: false,
+            split,
+            halves: 0,
+            options: options.clone(),
+        }
+    }
+
+    /// A reader for the second half of a stretch: the same files, origin and options, on
+    /// one thread, with no records.
+    fn helper(&self) -> Reader {
+        Reader {
+            files: self.files.clone(),
+            zone_origin: self.zone_origin.clone(),
+            fallback_origin: self.fallback_origin.clone(),
+            warned_no_ttl: self.warned_no_ttl,
+            ..Reader::new(&self.files[0], 0, &self.options, false)
+        }
+    }
+
+    /// Reads the entries of `text`, which starts at `line`, on this thread.
+    fn read_entries(
+        &mut self,
+        file: u32,
+        text: &[u8],
+        line: u32,
+        more: bool,
+        state: &mut SourceState,
+        depth: usize,
+    ) -> Option<(usize, u32)> {
+        let mut lexer = Lexer::chunk(text, line, more);
+        let mut tokens = Vec::with_capacity(16);
+        loop {
+            if self.too_many_errors() {
+                return None;
+            }
+            let start = match lexer.next_entry(&mut tokens) {
+                Ok(Some(start)) => start,
+                Ok(None) => break,
+                Err(e) => {
+                    self.report(file, e.line, e.message);
+                    continue;
+                }
+            };
+            let result = if !start.indented && tokens[0].raw.first() == Some(&b'$') {
+                self.directive(file, start.line, &tokens, state, depth)
+            } else {
+                self.record(file, start.line, start.indented, &tokens, state)
+            };
+            if let Err(message) = result {
+                self.report(file, start.line, message);
+            }
+        }
+        self.had_comments |= lexer.saw_comment;
+        Some((lexer.consumed(), lexer.line()))
     }
 
     fn directive(
@@ -588,6 +770,7 @@ impl Reader {
             }
             None => match (state.dollar_ttl.or(state.last_ttl), &data) {
                 (Some(ttl), _) => ttl,
+                (None, _) if self.ttl_unknown => return Err(format!("{owner}: no TTL known to this half")),
                 // As BIND: with no TTL anywhere, the SOA's minimum is the SOA's TTL and the
                 // default for the records after it.
                 (None, RData::Soa(soa)) => {
@@ -633,4 +816,101 @@ fn meta_type(raw: &[u8]) -> String {
 fn is_class(raw: &[u8]) -> bool {
     ["CH", "CS", "HS", "ANY", "NONE"].iter().any(|c| raw.eq_ignore_ascii_case(c.as_bytes()))
         || (raw.len() > 5 && raw[..5].eq_ignore_ascii_case(b"CLASS"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A zone file of about `size` bytes with what makes a split unsafe near anywhere:
+    /// parentheses across lines (continuations that look like owners among them), indented
+    /// owners, comments with parentheses, escaped line feeds, `$ORIGIN` and `$TTL` now and
+    /// then (or never), records with and without TTLs, and, when `errors`, bad lines.
+    fn zone_text(rng: &mut fastrand::Rng, size: usize, dollar_ttl: bool, errors: bool) -> String {
+        let mut text = String::from("$ORIGIN example.com.\n");
+        if dollar_ttl {
+            text.push_str("$TTL 300\n");
+        }
+        text.push_str("@ 3600 IN SOA ns1 host ( 1 2 3 4 5 )\n@ 3600 NS ns1\nns1 3600 A 192.0.2.1\n");
+        let mut n = 0;
+        while text.len() < size {
+            n += 1;
+            let ttl = if rng.bool() { format!(" {}", rng.u32(1..100_000)) } else { String::new() };
+            let line = match rng.u8(..40) {
+                0..=9 => format!("h{n}{ttl} IN A 192.0.2.{}\n", rng.u8(..)),
+                10..=13 => format!("h{n}{ttl} AAAA 2001:db8::{n:x}\n  TXT \"t{n}\"\n\tMX 10 mail\n"),
+                14..=16 => format!("mx{n}{ttl} MX (\n10\nmail{n} )\n"),
+                17..=18 => format!("t{n}{ttl} TXT (\n\"a;(\" ; a comment (\n  \"b\" )\n"),
+                19 => format!("e{n}{ttl} TXT a\\\nb\n"),
+                20 => "; a comment line ( not a paren\n\n".to_string(),
+                // A few directives in the first quarter: the text after the last one is split.
+                21 if text.len() < size / 4 && rng.u16(..100) == 0 => format!("$ORIGIN s{n}.example.com.\n"),
+                22 if text.len() < size / 4 && dollar_ttl && rng.u16(..100) == 0 => {
+                    format!("$TTL {}\n", rng.u32(1..1000))
+                }
+                23 => format!("out{n}.example.net.{ttl} A 192.0.2.9\n"),
+                // Errors in the last third only: the first half is clean, the second is not.
+                24 if errors && text.len() > size / 3 * 2 && rng.u8(..4) == 0 => format!("bad{n} A 999.0.0.1\n"),
+                25 if errors && text.len() > size / 3 * 2 && rng.u8(..8) == 0 => format!("unclosed{n} TXT ( \"x\"\n"),
+                26 => format!("h{n}{ttl} A 192.0.2.1\nh{n} A 192.0.2.1\n"),
+                _ => format!("s{n}{ttl} SRV 0 5 443 h{}\n", rng.u32(..n)),
+            };
+            text.push_str(&line);
+        }
+        text
+    }
+
+    fn summary(result: &Result<Loaded, ZoneFileError>) -> String {
+        match result {
+            Ok(loaded) => format!("{:?}\n{:?}\n{}", loaded.zone, loaded.warnings, loaded.had_comments),
+            Err(err) => format!("{:?}", err.diagnostics),
+        }
+    }
+
+    /// Read in two halves on two threads, a file means what it means read on one: the same
+    /// records, warnings and errors, in the same order, at the same lines, and as many
+    /// errors before reading stops.
+    #[test]
+    fn two_threads_read_what_one_reads() {
+        let mut rng = fastrand::Rng::with_seed(23);
+        let mut split = 0;
+        for round in 0..12 {
+            let (dollar_ttl, errors) = (round % 2 == 0, round % 3 == 0);
+            let max_errors = if round % 6 == 0 { 3 } else { 100 };
+            // The budget runs out in the middle of one round's file.
+            let max_records = if round == 4 { 4_000 } else { 50_000_000 };
+            let options = ReadOptions { max_records, max_errors, ..ReadOptions::default() };
+            // Many rounds of reading, each split in two.
+            let size = 8 * CHUNK + rng.usize(..CHUNK);
+            let text = zone_text(&mut rng, size, dollar_ttl, errors);
+            let one = read_from(text.as_bytes(), 0, Path::new("t.zone"), &options, false);
+            let two = read_from(text.as_bytes(), 0, Path::new("t.zone"), &options, true);
+            assert_eq!(one.1, 0);
+            assert_eq!(summary(&one.0), summary(&two.0), "round {round} (dollar_ttl {dollar_ttl}, errors {errors})");
+            split += two.1;
+        }
+        // Most stretches are split: the comparison is not of two one-thread readings.
+        assert!(split >= 50, "only {split} stretches were read in two halves");
+    }
+
+    /// The second half of a file without `$TTL` does not know the TTL a record without one
+    /// takes (the last one given before it): such a record fails there, and the half is
+    /// read again after the first. (The split point is chosen where the first record gives
+    /// its TTL, so this is the guard behind that choice.)
+    #[test]
+    fn a_second_half_refuses_a_record_that_needs_the_ttl_before_it() {
+        let origin = Name::parse("example.com").ok();
+        let mut reader = Reader::new(Path::new("t.zone"), 0, &ReadOptions { origin, ..ReadOptions::default() }, false);
+        let mut helper = reader.helper();
+        helper.ttl_unknown = true;
+        let mut state = SourceState { origin: None, last_owner: None, last_ttl: None, dollar_ttl: None };
+        let text = b"a 300 A 192.0.2.1\nb A 192.0.2.2\n";
+        helper.read_entries(0, text, 1, false, &mut state, 0);
+        assert_eq!((helper.records.len(), helper.errors), (2, 0), "{:?}", helper.diagnostics);
+        let mut state = SourceState { origin: None, last_owner: None, last_ttl: None, dollar_ttl: None };
+        helper.read_entries(0, b"b A 192.0.2.2\n", 3, false, &mut state, 0);
+        assert_eq!(helper.errors, 1);
+        reader.read_entries(0, b"b A 192.0.2.2\n", 3, false, &mut state, 0);
+        assert_eq!((reader.records.len(), reader.errors), (1, 0));
+    }
 }
