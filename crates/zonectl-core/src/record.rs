@@ -45,18 +45,23 @@ impl Record {
     /// SIG the same covered type ([`RData::covered_type`]). Records in zone order keep each
     /// set together.
     pub fn same_set(&self, other: &Record) -> bool {
-        self.name == other.name
-            && self.rtype() == other.rtype()
-            && self.data.covered_type() == other.data.covered_type()
+        self.name == other.name && self.same_set_at_name(other)
+    }
+
+    /// [`Record::same_set`] for a record of the same name.
+    pub(crate) fn same_set_at_name(&self, other: &Record) -> bool {
+        self.rtype() == other.rtype() && self.data.covered_type() == other.data.covered_type()
     }
 
     /// Zone order: by name (canonical), then type (SOA, NS, then by code), then data.
     /// The TTL is not part of the order.
     pub fn zone_order(&self, other: &Record) -> Ordering {
-        self.name
-            .cmp(&other.name)
-            .then_with(|| self.rtype().cmp(&other.rtype()))
-            .then_with(|| self.data.cmp(&other.data))
+        self.name.cmp(&other.name).then_with(|| self.order_at_name(other))
+    }
+
+    /// Zone order among the records of one name: by type, then data.
+    pub(crate) fn order_at_name(&self, other: &Record) -> Ordering {
+        self.rtype().cmp(&other.rtype()).then_with(|| self.data.cmp(&other.data))
     }
 }
 
@@ -104,7 +109,7 @@ impl Zone {
     /// whose records disagree on the TTL takes the lowest, as resolvers would see it.
     pub fn from_records(origin: Name, mut records: Vec<Record>) -> Zone {
         if !records.is_sorted_by(|a, b| a.zone_order(b).is_le()) {
-            sort_in_zone_order(&origin, &mut records, |r| &r.name, Record::zone_order);
+            sort_in_zone_order(&origin, &mut records, |r| &r.name, Record::order_at_name);
         }
         Zone::from_sorted(origin, records)
     }
@@ -121,6 +126,14 @@ impl Zone {
             }
         });
         unify_set_ttls(&mut records);
+        Zone { origin, records }
+    }
+
+    /// A zone of records already in zone order, without duplicates, and with one TTL per
+    /// set (a checked zone file's).
+    pub(crate) fn from_normalized(origin: Name, records: Vec<Record>) -> Zone {
+        debug_assert!(records.windows(2).all(|w| w[0].zone_order(&w[1]) == Ordering::Less));
+        debug_assert!(records.windows(2).all(|w| !w[0].same_set(&w[1]) || w[0].ttl == w[1].ttl));
         Zone { origin, records }
     }
 
@@ -261,32 +274,136 @@ mod tests {
 }
 
 /// Sorts `items` into zone order: by the canonical order of their names, then by `order`
-/// among the items of one name (stable). A zone read or listed in any order sorts as fast
-/// as one already sorted, nearly: see [`sort_by_name`].
-pub(crate) fn sort_in_zone_order<T>(
+/// among the items of one name (stable; it need not compare the names, which are equal). A
+/// zone read or listed in any order sorts as fast as one already sorted, nearly: see
+/// [`sort_by_name`]. Returns where each name's items start, and the number of items last,
+/// so that later passes need not compare names again (each comparison a cache miss once
+/// the names are scattered over the heap).
+pub(crate) fn sort_in_zone_order<T: Send + Sync>(
     origin: &Name,
     items: &mut [T],
-    name: impl Fn(&T) -> &Name,
+    name: impl Fn(&T) -> &Name + Sync,
     order: impl Fn(&T, &T) -> Ordering,
-) {
-    sort_by_name(origin, items, &name);
-    for at_name in items.chunk_by_mut(|a, b| name(a) == name(b)) {
-        at_name.sort_by(&order);
+) -> Vec<u32> {
+    let starts = sort_by_name(origin, items, &name);
+    for at_name in starts.windows(2) {
+        let at_name = &mut items[at_name[0] as usize..at_name[1] as usize];
+        if at_name.len() > 1 {
+            at_name.sort_by(&order);
+        }
+    }
+    starts
+}
+
+/// Where each name's items start in `items`, which are in zone order, and their number last.
+pub(crate) fn name_starts<T>(items: &[T], name: impl Fn(&T) -> &Name) -> Vec<u32> {
+    let mut starts: Vec<u32> =
+        (0..items.len()).filter(|&i| i == 0 || name(&items[i]) != name(&items[i - 1])).map(|i| i as u32).collect();
+    starts.push(items.len() as u32);
+    starts
+}
+
+/// Set in a sort item's run when its key is longer than the item's prefix.
+const LONG: u32 = 1 << 31;
+/// Fewer records than this are sorted on one thread (fewer in tests, so that small lists
+/// take both ways).
+const MIN_PARALLEL_SORT: usize = if cfg!(test) { 64 } else { 1 << 14 };
+
+/// One item of [`sort_by_name`]: a run of records of one name, by the first 16 bytes of
+/// its key (two integers: a `u128` would make the item 32 bytes instead of 24).
+#[derive(Clone, Copy)]
+struct SortItem {
+    high: u64,
+    low: u64,
+    /// Index into [`SortKeys::runs`], with [`LONG`].
+    run: u32,
+}
+
+/// The sort items of some records, and what they refer to.
+struct SortKeys {
+    items: Vec<SortItem>,
+    /// First record and number of records of each run.
+    runs: Vec<(u32, u32)>,
+    /// Each run's key, without the origin's part.
+    arena: Vec<u8>,
+    /// Where each run's key starts in the arena; it ends where the next one starts.
+    starts: Vec<u32>,
+}
+
+impl SortKeys {
+    /// The sorted keys of `records`, which start at index `first` of all of them; `None`
+    /// when their keys do not fit in 32-bit offsets.
+    fn sorted<T>(records: &[T], first: usize, origin_key: &[u8], name: &impl Fn(&T) -> &Name) -> Option<SortKeys> {
+        let mut keys = SortKeys {
+            items: Vec::with_capacity(records.len()),
+            runs: Vec::with_capacity(records.len()),
+            arena: Vec::with_capacity(records.len() * 12),
+            starts: Vec::with_capacity(records.len() + 1),
+        };
+        let mut key = Vec::with_capacity(256);
+        for (i, r) in records.iter().enumerate() {
+            // Records of one name mostly come together (zones are written name by name):
+            // each run of them is one item, so that a zone grouped by name sorts its names,
+            // and the records of one name never meet as a tie of equal long keys.
+            if i > 0 && name(r) == name(&records[i - 1]) {
+                keys.runs.last_mut().expect("a run per earlier record").1 += 1;
+                continue;
+            }
+            key.clear();
+            name(r).write_canonical_key(&mut key);
+            let own = &key[origin_key.len()..];
+            let start = u32::try_from(keys.arena.len() + own.len()).ok()? - own.len() as u32;
+            keys.starts.push(start);
+            keys.arena.extend_from_slice(own);
+            // Zero padding keeps the integer order the byte order: a key's 0x00 is always
+            // followed by a label octet, never by another 0x00.
+            let mut prefix = [0u8; 16];
+            let n = own.len().min(16);
+            prefix[..n].copy_from_slice(&own[..n]);
+            let long = if own.len() > 16 { LONG } else { 0 };
+            let (high, low) = prefix.split_at(8);
+            let (high, low) = (u64::from_be_bytes(high.try_into().ok()?), u64::from_be_bytes(low.try_into().ok()?));
+            keys.items.push(SortItem { high, low, run: keys.runs.len() as u32 | long });
+            keys.runs.push(((first + i) as u32, 1));
+        }
+        keys.starts.push(keys.arena.len() as u32);
+        let mut items = std::mem::take(&mut keys.items);
+        items.sort_unstable_by(|a, b| keys.compare(a, &keys, b));
+        keys.items = items;
+        Some(keys)
+    }
+
+    /// The bytes of an item's key after its prefix: on a tie, only they can differ.
+    fn rest(&self, run: u32) -> &[u8] {
+        let i = (run & !LONG) as usize;
+        let (start, end) = (self.starts[i] as usize, self.starts[i + 1] as usize);
+        &self.arena[(start + 16).min(end)..end]
+    }
+
+    /// The order of this set's item `a` and `other`'s item `b`.
+    fn compare(&self, a: &SortItem, other: &SortKeys, b: &SortItem) -> Ordering {
+        (a.high, a.low).cmp(&(b.high, b.low)).then_with(|| {
+            // Equal prefixes of keys that end within them are equal keys.
+            if (a.run | b.run) & LONG == 0 { Ordering::Equal } else { self.rest(a.run).cmp(other.rest(b.run)) }
+        })
     }
 }
 
 /// Sorts items into the canonical order of their names (RFC 4034 section 6.1), the
-/// order of equal names left open. Each name's canonical key is written once into one
-/// buffer, without the origin's part that all of them share; the sort compares the first
-/// 16 bytes of those keys as one integer, and reads the rest only for a longer key on a
-/// tie. Comparing names label by label at every step was 60% of checking a shuffled
-/// 1M-record zone, and a key allocated per name still spent a third in `memcmp`.
-fn sort_by_name<T>(origin: &Name, records: &mut [T], name: &impl Fn(&T) -> &Name) {
-    /// Set in an item's index when its key is longer than the prefix.
-    const LONG: u32 = 1 << 31;
+/// order of equal names left open, and returns where each name starts (see
+/// [`sort_in_zone_order`]). Each name's canonical key is written once into one buffer,
+/// without the origin's part that all of them share; the sort compares the first 16 bytes
+/// of those keys as integers, and reads the rest only for a longer key on a tie. Comparing
+/// names label by label at every step was 60% of checking a shuffled 1M-record zone, and a
+/// key allocated per name still spent a third in `memcmp`. The two halves of a long list
+/// are keyed and sorted on two threads, then merged.
+fn sort_by_name<T: Send + Sync>(origin: &Name, records: &mut [T], name: &(impl Fn(&T) -> &Name + Sync)) -> Vec<u32> {
     // Indexes and key offsets are kept in 32 bits; beyond that (billions of names, more
     // memory than any zone here), the names are compared as they are.
-    let by_labels = |records: &mut [T]| records.sort_by(|a, b| name(a).cmp(name(b)));
+    let by_labels = |records: &mut [T]| {
+        records.sort_by(|a, b| name(a).cmp(name(b)));
+        name_starts(records, name)
+    };
     if records.len() >= LONG as usize {
         return by_labels(records);
     }
@@ -295,59 +412,38 @@ fn sort_by_name<T>(origin: &Name, records: &mut [T], name: &impl Fn(&T) -> &Name
     if records.iter().all(|r| name(r).is_subdomain_of(origin)) {
         origin.write_canonical_key(&mut origin_key);
     }
-    // Records of one name mostly come together (zones are written name by name): each run
-    // of them is one item of the sort, so that a zone grouped by name sorts its names, and
-    // the records of one name never meet as a tie of equal long keys (compared in full).
-    let mut runs: Vec<(u32, u32)> = Vec::with_capacity(records.len());
-    let mut arena = Vec::with_capacity(records.len() * 12);
-    // Where each run's key starts in the arena; it ends where the next one starts.
-    let mut starts: Vec<u32> = Vec::with_capacity(records.len() + 1);
-    let mut items: Vec<(u128, u32)> = Vec::with_capacity(records.len());
-    let mut key = Vec::with_capacity(256);
-    for (i, r) in records.iter().enumerate() {
-        if i > 0 && name(r) == name(&records[i - 1]) {
-            runs.last_mut().expect("a run per earlier record").1 += 1;
-            continue;
-        }
-        key.clear();
-        name(r).write_canonical_key(&mut key);
-        let own = &key[origin_key.len()..];
-        let Ok(start) = u32::try_from(arena.len() + own.len()).map(|end| end - own.len() as u32) else {
-            return by_labels(records);
-        };
-        starts.push(start);
-        arena.extend_from_slice(own);
-        // Zero padding keeps the integer order the byte order: a key's 0x00 is always
-        // followed by a label octet, never by another 0x00.
-        let mut prefix = [0u8; 16];
-        let n = own.len().min(16);
-        prefix[..n].copy_from_slice(&own[..n]);
-        let long = if own.len() > 16 { LONG } else { 0 };
-        items.push((u128::from_be_bytes(prefix), runs.len() as u32 | long));
-        runs.push((i as u32, 1));
-    }
-    starts.push(arena.len() as u32);
-    // The bytes after the prefix: on a tie, only they can differ.
-    let rest_of = |item: u32| {
-        let i = (item & !LONG) as usize;
-        &arena[(starts[i] as usize + 16).min(starts[i + 1] as usize)..starts[i + 1] as usize]
-    };
-    items.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0).then_with(|| {
-            // Equal prefixes of keys that end within them are equal keys.
-            if (a.1 | b.1) & LONG == 0 { std::cmp::Ordering::Equal } else { rest_of(a.1).cmp(rest_of(b.1)) }
-        })
+    let half = if records.len() < MIN_PARALLEL_SORT { records.len() } else { records.len() / 2 };
+    let (first, second) = records.split_at(half);
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| SortKeys::sorted(second, half, &origin_key, name));
+        let first = SortKeys::sorted(first, 0, &origin_key, name);
+        (first, second.join().expect("a sorting thread does not panic"))
     });
-    drop((arena, starts));
-    // Position k takes the record that was at order[k].
-    let order: Vec<u32> = items
-        .iter()
-        .flat_map(|&(_, item)| {
-            let (start, len) = runs[(item & !LONG) as usize];
-            start..start + len
-        })
-        .collect();
-    drop((items, runs));
+    let (Some(first), Some(second)) = (first, second) else {
+        return by_labels(records);
+    };
+    // Merge the two halves: position k takes the record that was at order[k].
+    let mut order: Vec<u32> = Vec::with_capacity(records.len());
+    let mut starts: Vec<u32> = Vec::new();
+    let (mut a, mut b) = (first.items.iter().peekable(), second.items.iter().peekable());
+    let mut previous: Option<(&SortKeys, &SortItem)> = None;
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if first.compare(x, &second, y).is_le() => (&first, a.next()),
+            (Some(_), Some(_)) | (None, Some(_)) => (&second, b.next()),
+            (Some(_), None) => (&first, a.next()),
+            (None, None) => break,
+        };
+        let (keys, Some(item)) = next else { break };
+        if previous.is_none_or(|(pk, p)| pk.compare(p, keys, item).is_ne()) {
+            starts.push(order.len() as u32);
+        }
+        previous = Some((keys, item));
+        let (start, len) = keys.runs[(item.run & !LONG) as usize];
+        order.extend(start..start + len);
+    }
+    starts.push(records.len() as u32);
+    drop((first, second));
     // Apply the permutation in place, one cycle at a time.
     let mut done = vec![false; records.len()];
     for start in 0..records.len() {
@@ -365,6 +461,7 @@ fn sort_by_name<T>(origin: &Name, records: &mut [T], name: &impl Fn(&T) -> &Name
             at = from;
         }
     }
+    starts
 }
 
 #[cfg(test)]
@@ -414,8 +511,10 @@ mod sort_tests {
                 .collect();
             let mut expected = records.clone();
             expected.sort_by(Record::zone_order);
-            sort_in_zone_order(&origin, &mut records, |r| &r.name, Record::zone_order);
+            let starts = sort_in_zone_order(&origin, &mut records, |r| &r.name, Record::order_at_name);
             assert_eq!(records, expected, "round {round}");
+            // Where each name starts, as comparing the names finds it.
+            assert_eq!(starts, name_starts(&records, |r| &r.name), "round {round}");
         }
     }
 }

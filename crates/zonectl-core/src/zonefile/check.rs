@@ -8,7 +8,7 @@ use super::reader::{Loc, Located};
 use super::{Diagnostic, ReadOptions, Severity};
 use crate::name::Name;
 use crate::rdata::RData;
-use crate::record::{Record, Zone, sort_in_zone_order};
+use crate::record::{Record, Zone, name_starts, sort_in_zone_order};
 use crate::rtype::RecordType;
 
 pub(super) struct Checked {
@@ -44,22 +44,29 @@ pub(super) fn check(
     syntax_errors: bool,
 ) -> Checked {
     // Equal records keep their file order, so "also at line N" names the earlier line.
-    let order = |a: &Located, b: &Located| {
-        a.record.zone_order(&b.record).then_with(|| (a.loc.file, a.loc.line).cmp(&(b.loc.file, b.loc.line)))
-    };
+    let by_line = |a: &Located, b: &Located| (a.loc.file, a.loc.line).cmp(&(b.loc.file, b.loc.line));
     // A file written in zone order (as `fmt` writes it) is checked in one pass. Otherwise the
     // names are sorted by a key computed once each, then each name's records among
     // themselves: comparing names label by label at every step of a sort took 80% of the
     // time on a shuffled zone.
-    if !records.is_sorted_by(|a, b| order(a, b).is_le()) {
-        sort_in_zone_order(&origin, &mut records, |l| &l.record.name, order);
-    }
+    let in_order = records.is_sorted_by(|a, b| a.record.zone_order(&b.record).then_with(|| by_line(a, b)).is_le());
+    let name_starts = if in_order {
+        name_starts(&records, |l| &l.record.name)
+    } else {
+        let order_at_name = |a: &Located, b: &Located| a.record.order_at_name(&b.record).then_with(|| by_line(a, b));
+        sort_in_zone_order(&origin, &mut records, |l| &l.record.name, order_at_name)
+    };
     let mut report = Report { files, diagnostics: Vec::new(), errors: 0 };
-
-    for at_name in records.chunk_by(|a, b| a.record.name == b.record.name) {
-        check_name(&origin, at_name, &mut report);
-        for set in at_name.chunk_by(|a, b| a.record.same_set(&b.record)) {
+    // Where the records that repeat the one before them are; the zone keeps one.
+    let mut duplicates = Vec::new();
+    for at_name in name_starts.windows(2) {
+        let (start, end) = (at_name[0] as usize, at_name[1] as usize);
+        check_name(&origin, &records[start..end], &mut report);
+        let mut set_start = start;
+        for set in records[start..end].chunk_by_mut(|a, b| a.record.same_set_at_name(&b.record)) {
             check_set(&origin, set, &mut report);
+            normalize_set(set, set_start, &mut duplicates);
+            set_start += set.len();
         }
     }
     if !syntax_errors {
@@ -76,8 +83,17 @@ pub(super) fn check(
     let key = |d: &Diagnostic| (files.iter().position(|f| *f == d.file), if d.line == 0 { u32::MAX } else { d.line });
     diagnostics.sort_by_key(key);
     let errors = report.errors;
+    if !duplicates.is_empty() {
+        let mut duplicates = duplicates.into_iter().peekable();
+        let mut index = 0;
+        records.retain(|_| {
+            let keep = duplicates.next_if_eq(&index).is_none();
+            index += 1;
+            keep
+        });
+    }
     let records: Vec<Record> = records.into_iter().map(|l| l.record).collect();
-    Checked { zone: Zone::from_sorted(origin, records), diagnostics, errors }
+    Checked { zone: Zone::from_normalized(origin, records), diagnostics, errors }
 }
 
 fn line_of(files: &[PathBuf], current: Loc, other: Loc) -> String {
@@ -143,6 +159,17 @@ fn check_name(origin: &Name, at_name: &[Located], report: &mut Report<'_>) {
             );
         }
     }
+}
+
+/// One TTL for a set, the lowest, as resolvers would see it; the records that repeat the
+/// one before them (`set` starts at index `start`) noted to be dropped.
+fn normalize_set(set: &mut [Located], start: usize, duplicates: &mut Vec<usize>) {
+    let lowest = set.iter().map(|l| l.record.ttl).min().expect("sets are never empty");
+    for l in set.iter_mut() {
+        l.record.ttl = lowest;
+    }
+    let repeats = set.windows(2).enumerate().filter(|(_, pair)| pair[0].record.data == pair[1].record.data);
+    duplicates.extend(repeats.map(|(i, _)| start + i + 1));
 }
 
 /// Rules inside one record set: duplicates and TTLs.
