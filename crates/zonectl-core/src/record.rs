@@ -322,23 +322,27 @@ struct SortItem {
 /// The sort items of some records, and what they refer to.
 struct SortKeys {
     items: Vec<SortItem>,
-    /// First record and number of records of each run.
-    runs: Vec<(u32, u32)>,
-    /// Each run's key, without the origin's part.
+    /// Where each run of records of one name starts; it ends where the next one starts
+    /// (the last entry is where the records end).
+    runs: Vec<u32>,
+    /// The bytes of each run's key after its prefix, for keys longer than the prefix.
     arena: Vec<u8>,
-    /// Where each run's key starts in the arena; it ends where the next one starts.
-    starts: Vec<u32>,
+    /// Where each run's bytes start in the arena; they end where the next run's start.
+    rests: Vec<u32>,
 }
 
 impl SortKeys {
     /// The sorted keys of `records`, which start at index `first` of all of them; `None`
     /// when their keys do not fit in 32-bit offsets.
     fn sorted<T>(records: &[T], first: usize, origin_key: &[u8], name: &impl Fn(&T) -> &Name) -> Option<SortKeys> {
+        // A key is as long as the name's text without the origin's, or shorter (escapes):
+        // the arena's size is known without growing it (a copy of it, at its largest).
+        let rests: usize = records.iter().map(|r| name(r).as_str().len().saturating_sub(origin_key.len() + 16)).sum();
         let mut keys = SortKeys {
             items: Vec::with_capacity(records.len()),
-            runs: Vec::with_capacity(records.len()),
-            arena: Vec::with_capacity(records.len() * 12),
-            starts: Vec::with_capacity(records.len() + 1),
+            runs: Vec::with_capacity(records.len() + 1),
+            arena: Vec::with_capacity(rests),
+            rests: Vec::with_capacity(records.len() + 1),
         };
         let mut key = Vec::with_capacity(256);
         for (i, r) in records.iter().enumerate() {
@@ -346,27 +350,26 @@ impl SortKeys {
             // each run of them is one item, so that a zone grouped by name sorts its names,
             // and the records of one name never meet as a tie of equal long keys.
             if i > 0 && name(r) == name(&records[i - 1]) {
-                keys.runs.last_mut().expect("a run per earlier record").1 += 1;
                 continue;
             }
             key.clear();
             name(r).write_canonical_key(&mut key);
             let own = &key[origin_key.len()..];
-            let start = u32::try_from(keys.arena.len() + own.len()).ok()? - own.len() as u32;
-            keys.starts.push(start);
-            keys.arena.extend_from_slice(own);
             // Zero padding keeps the integer order the byte order: a key's 0x00 is always
             // followed by a label octet, never by another 0x00.
             let mut prefix = [0u8; 16];
             let n = own.len().min(16);
             prefix[..n].copy_from_slice(&own[..n]);
             let long = if own.len() > 16 { LONG } else { 0 };
+            keys.rests.push(u32::try_from(keys.arena.len()).ok()?);
+            keys.arena.extend_from_slice(&own[n..]);
             let (high, low) = prefix.split_at(8);
             let (high, low) = (u64::from_be_bytes(high.try_into().ok()?), u64::from_be_bytes(low.try_into().ok()?));
             keys.items.push(SortItem { high, low, run: keys.runs.len() as u32 | long });
-            keys.runs.push(((first + i) as u32, 1));
+            keys.runs.push((first + i) as u32);
         }
-        keys.starts.push(keys.arena.len() as u32);
+        keys.runs.push((first + records.len()) as u32);
+        keys.rests.push(u32::try_from(keys.arena.len()).ok()?);
         let mut items = std::mem::take(&mut keys.items);
         items.sort_unstable_by(|a, b| keys.compare(a, &keys, b));
         keys.items = items;
@@ -376,8 +379,13 @@ impl SortKeys {
     /// The bytes of an item's key after its prefix: on a tie, only they can differ.
     fn rest(&self, run: u32) -> &[u8] {
         let i = (run & !LONG) as usize;
-        let (start, end) = (self.starts[i] as usize, self.starts[i + 1] as usize);
-        &self.arena[(start + 16).min(end)..end]
+        &self.arena[self.rests[i] as usize..self.rests[i + 1] as usize]
+    }
+
+    /// The records of an item's run.
+    fn records(&self, run: u32) -> std::ops::Range<u32> {
+        let i = (run & !LONG) as usize;
+        self.runs[i]..self.runs[i + 1]
     }
 
     /// The order of this set's item `a` and `other`'s item `b`.
@@ -424,7 +432,7 @@ fn sort_by_name<T: Send + Sync>(origin: &Name, records: &mut [T], name: &(impl F
     };
     // Merge the two halves: position k takes the record that was at order[k].
     let mut order: Vec<u32> = Vec::with_capacity(records.len());
-    let mut starts: Vec<u32> = Vec::new();
+    let mut starts: Vec<u32> = Vec::with_capacity(first.items.len() + second.items.len() + 1);
     let (mut a, mut b) = (first.items.iter().peekable(), second.items.iter().peekable());
     let mut previous: Option<(&SortKeys, &SortItem)> = None;
     loop {
@@ -439,21 +447,20 @@ fn sort_by_name<T: Send + Sync>(origin: &Name, records: &mut [T], name: &(impl F
             starts.push(order.len() as u32);
         }
         previous = Some((keys, item));
-        let (start, len) = keys.runs[(item.run & !LONG) as usize];
-        order.extend(start..start + len);
+        order.extend(keys.records(item.run));
     }
     starts.push(records.len() as u32);
     drop((first, second));
-    // Apply the permutation in place, one cycle at a time.
-    let mut done = vec![false; records.len()];
+    // Apply the permutation in place, one cycle at a time; a position done is marked in
+    // its entry of `order` (indexes are below LONG).
     for start in 0..records.len() {
-        if done[start] {
+        if order[start] & LONG != 0 {
             continue;
         }
         let mut at = start;
         loop {
-            done[at] = true;
             let from = order[at] as usize;
+            order[at] |= LONG;
             if from == start {
                 break;
             }
