@@ -555,9 +555,7 @@ async fn apply_target(
 /// challenge, a provider's own SOA) may change between plan and apply without making the
 /// reviewed changes wrong.
 fn managed_digest(existing: &[Existing], caps: &Capabilities, zone: &Name, options: &PlanOptions) -> ReadDigest {
-    let managed: Vec<Existing> =
-        existing.iter().filter(|e| options.manages(caps, zone, &e.record.name, e.record.rtype())).cloned().collect();
-    crate::saved::digest(&managed)
+    crate::saved::digest(existing.iter().filter(|e| options.manages(caps, zone, &e.record.name, e.record.rtype())))
 }
 
 /// A saved plan's target, to apply as it is (see [`crate::saved`]).
