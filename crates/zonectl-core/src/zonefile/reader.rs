@@ -281,9 +281,9 @@ impl Reader {
     ) -> Option<(usize, u32)> {
         // Directives change the state the entries after them are read in (and `$INCLUDE`
         // the list of files): the text up to the last one is read first, on this thread.
-        // Most zones have theirs at the top.
-        // `$` is rare in zone files: a search for it alone is the fast one (memmem's reverse
-        // search for "\n$" was 4% of reading a signed zone).
+        // Most zones have theirs at the top. `$` is rare in zone files: a search for it
+        // alone is the fast one (memmem's reverse search for "\n$" was 4% of reading a
+        // signed zone).
         let last_directive = memchr::memrchr_iter(b'$', text).find(|&i| i == 0 || text[i - 1] == b'\n');
         let Some(directive) = last_directive else {
             return self.read_halves(file, text, line, more, state, depth);
