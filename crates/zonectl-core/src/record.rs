@@ -422,11 +422,16 @@ fn sort_by_name<T: Send + Sync>(origin: &Name, records: &mut [T], name: &(impl F
     }
     let half = if records.len() < MIN_PARALLEL_SORT { records.len() } else { records.len() / 2 };
     let (first, second) = records.split_at(half);
-    let (first, second) = std::thread::scope(|scope| {
-        let second = scope.spawn(|| SortKeys::sorted(second, half, &origin_key, name));
-        let first = SortKeys::sorted(first, 0, &origin_key, name);
-        (first, second.join().expect("a sorting thread does not panic"))
-    });
+    let (first, second) = if second.is_empty() {
+        // A short list: no thread (a zone of ten records is sorted for every small plan).
+        (SortKeys::sorted(first, 0, &origin_key, name), SortKeys::sorted(second, half, &origin_key, name))
+    } else {
+        std::thread::scope(|scope| {
+            let second = scope.spawn(|| SortKeys::sorted(second, half, &origin_key, name));
+            let first = SortKeys::sorted(first, 0, &origin_key, name);
+            (first, second.join().expect("a sorting thread does not panic"))
+        })
+    };
     let (Some(first), Some(second)) = (first, second) else {
         return by_labels(records);
     };
