@@ -205,16 +205,12 @@ pub fn plan(
 ) -> Result<Plan> {
     let origin = desired.origin().clone();
     let mut current = current;
-    // A provider that keeps its zone in order (the zonefile provider) lists it so: one pass
-    // instead of a sort's keys for every name.
-    if !current.is_sorted_by(|a, b| a.record.zone_order(&b.record).is_le()) {
-        crate::record::sort_in_zone_order(
-            &origin,
-            &mut current,
-            |e| &e.record.name,
-            |a, b| a.record.order_at_name(&b.record),
-        );
-    }
+    crate::record::sort_in_zone_order(
+        &origin,
+        &mut current,
+        |e| &e.record.name,
+        |a, b| a.record.order_at_name(&b.record),
+    );
     let current_sets = current_sets(&current, |name, rtype| options.manages(caps, &origin, name, rtype));
     let mut desired_sets = desired_sets(desired, |name, rtype| options.manages(caps, &origin, name, rtype));
     if options.ttl_policy == TtlPolicy::Round {
