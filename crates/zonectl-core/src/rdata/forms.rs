@@ -1,10 +1,11 @@
 //! The presentation forms of registered types that neither `domain` nor hickory-proto
 //! reads: WKS, X25, ISDN, NSAP, PX, GPOS, LOC, NXT, CERT (with its mnemonics), A6, APL,
-//! DHCID, HIP, NID, L32, L64, LP, EUI48, EUI64, URI and AMTRELAY. Each is read from the zone-file tokens
-//! into wire form and printed back from it, the RFC's words beside the code; the data is
-//! kept as `RData::Unknown`, so nothing here changes what the model holds. What is printed
-//! is read back before it is trusted (else the data is written in `\#` form), and the
-//! generated-types test (`tests/registered_types.rs`) round-trips random data of each.
+//! DHCID, HIP, DSYNC, HHIT, BRID, NID, L32, L64, LP, EUI48, EUI64, URI and AMTRELAY. Each
+//! is read from the zone-file tokens into wire form and printed back from it, the RFC's
+//! words beside the code; the data is kept as `RData::Unknown`, so nothing here changes
+//! what the model holds. What is printed is read back before it is trusted (else the data
+//! is written in `\#` form), and the generated-types test (`tests/registered_types.rs`)
+//! round-trips random data of each.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -12,7 +13,8 @@ use crate::lexer::{Token, tokenize};
 use crate::name::Name;
 
 /// The type codes read and printed here.
-const CODES: &[u16] = &[11, 19, 20, 22, 26, 27, 29, 30, 37, 38, 42, 49, 55, 104, 105, 106, 107, 108, 109, 256, 260];
+const CODES: &[u16] =
+    &[11, 19, 20, 22, 26, 27, 29, 30, 37, 38, 42, 49, 55, 66, 67, 68, 104, 105, 106, 107, 108, 109, 256, 260];
 
 /// Whether the type's form is read and printed here.
 pub(crate) fn handles(code: u16) -> bool {
@@ -41,6 +43,9 @@ pub(crate) fn scan(code: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Op
         42 => apl(&mut fields),
         49 => fields.base64_rest("DHCID data"),
         55 => hip(&mut fields),
+        66 => dsync(&mut fields),
+        67 => fields.base64_rest("HHIT data"),
+        68 => fields.base64_rest("BRID data"),
         104 | 106 => ilnp64(&mut fields),
         105 => l32(&mut fields),
         107 => lp(&mut fields),
@@ -96,7 +101,7 @@ pub(crate) fn write(code: u16, wire: &[u8]) -> Option<String> {
         37 => print_cert(&mut out)?,
         38 => print_a6(&mut out)?,
         42 => print_apl(&mut out)?,
-        49 => {
+        49 | 67 | 68 => {
             if wire.is_empty() {
                 return None;
             }
@@ -104,6 +109,7 @@ pub(crate) fn write(code: u16, wire: &[u8]) -> Option<String> {
             out.at = wire.len();
         }
         55 => print_hip(&mut out)?,
+        66 => print_dsync(&mut out)?,
         104 | 106 => {
             out.u16()?;
             let groups: Vec<String> =
@@ -884,6 +890,45 @@ fn eui(f: &mut Fields<'_, '_>, octets: usize) -> Result<(), String> {
     Ok(())
 }
 
+// DSYNC — RFC 9859 section 2.1: "RRtype (16 bits) | Scheme (8 bits) | Port (16 bits) |
+// Target" (an uncompressed name). Its text: the type by mnemonic, the scheme "NOTIFY" for 1
+// or a number, the port, the target (as dnspython and Net::DNS write it).
+const DSYNC_NOTIFY: u8 = 1;
+
+fn dsync(f: &mut Fields<'_, '_>) -> Result<(), String> {
+    let text = f.text("DSYNC RRtype")?;
+    let code = text
+        .parse::<crate::rtype::RecordType>()
+        .ok()
+        .and_then(|t| t.code())
+        .ok_or_else(|| format!("invalid DSYNC RRtype '{text}' (a type's name, or TYPE and its number)"))?;
+    f.wire.extend_from_slice(&code.to_be_bytes());
+    let scheme = f.text("DSYNC scheme")?;
+    let scheme = if scheme.eq_ignore_ascii_case("NOTIFY") {
+        DSYNC_NOTIFY
+    } else {
+        scheme.parse().map_err(|_| format!("invalid DSYNC scheme '{scheme}' (NOTIFY or a number to 255)"))?
+    };
+    f.wire.push(scheme);
+    f.u16("DSYNC port")?;
+    f.name("DSYNC target")
+}
+
+fn print_dsync(out: &mut Out<'_>) -> Option<()> {
+    let code = u16::from_be_bytes(out.take(2)?.try_into().ok()?);
+    out.token(&crate::rtype::RecordType::from_code(code).mnemonic());
+    match out.u8()? {
+        DSYNC_NOTIFY => out.token("NOTIFY"),
+        other => out.token(&other.to_string()),
+    }
+    out.u16()?;
+    out.name()
+}
+
+// HHIT and BRID — RFC 9886 sections 3.1 and 3.2: the data is one opaque field (a CBOR
+// structure the DNS does not look into), presented as base64 that may be split over
+// several tokens, like DHCID.
+
 // URI — RFC 7553 section 4.4: "priority weight target", the target "a URI … enclosed in
 // double-quotes" (section 4.5: not empty).
 fn uri(f: &mut Fields<'_, '_>) -> Result<(), String> {
@@ -1058,6 +1103,24 @@ mod tests {
             "2 200100107B1A74DF365639CC39F1D578 AwEAAbdxyhNuSutc5EMzxTs9LBPCIkOFH8cIvM4p9+LrV4e19WzK00+CI6zBCQTdtWsuxKbWIy87UOoJTwkUs7lBu+Upr1gsNrut79ryra+bSRGQb1slImA8YVJyuIDsj7kwzG7jnERNqnWxZ48AWkskmdHaVDP4BcelrTI3rMXdXF5D rvs.example.com.",
             "2 200100107B1A74DF365639CC39F1D578 AwEAAbdxyhNuSutc5EMzxTs9LBPCIkOFH8cIvM4p9+LrV4e19WzK00+CI6zBCQTdtWsuxKbWIy87UOoJTwkUs7lBu+Upr1gsNrut79ryra+bSRGQb1slImA8YVJyuIDsj7kwzG7jnERNqnWxZ48AWkskmdHaVDP4BcelrTI3rMXdXF5D rvs.example.com.",
         );
+        // RFC 9859 section 2.1's example; the wire as dnspython 2.8 writes it.
+        let wire =
+            round_trip(66, "CDS NOTIFY 5359 cds-scanner.example.net.", "CDS NOTIFY 5359 cds-scanner.example.net.");
+        assert_eq!(
+            data_encoding::HEXLOWER.encode(&wire),
+            "003b0114ef0b6364732d7363616e6e6572076578616d706c65036e657400"
+        );
+        let wire = round_trip(66, "type65000 200 0 .", "TYPE65000 200 0 .");
+        assert_eq!(wire, [0xfd, 0xe8, 200, 0, 0, 0]);
+        round_trip(66, "csync notify 53 ns.example.", "CSYNC NOTIFY 53 ns.example.");
+        assert!(refused(66, "CDS NOTIFY 5359").contains("missing DSYNC target"), "{}", refused(66, "CDS NOTIFY 5359"));
+        assert!(refused(66, "CDS 256 5359 a.example.").contains("DSYNC scheme"));
+        assert!(refused(66, "NOPE 1 5359 a.example.").contains("DSYNC RRtype"));
+        // RFC 9886: one opaque field in base64, split or not.
+        assert_eq!(round_trip(67, "AAECAwQF BgcI", "AAECAwQFBgcI"), (0..9).collect::<Vec<u8>>());
+        assert_eq!(round_trip(68, "AAECAwQFBgcI", "AAECAwQFBgcI"), (0..9).collect::<Vec<u8>>());
+        assert!(refused(67, "").contains("missing HHIT data"));
+        assert!(refused(68, "AA*").contains("BRID data is not base64"));
         // RFC 6742 section 3's examples.
         round_trip(104, "10 0014:4fff:ff20:ee64", "10 0014:4fff:ff20:ee64");
         round_trip(105, "10 10.1.2.0", "10 10.1.2.0");
