@@ -383,30 +383,39 @@ fn same_value(caps: &Capabilities, held: &RData, wanted: &RData) -> bool {
     }
 }
 
-/// Applies one op to a target's records.
+/// Applies one op to a target's records. A set is the records of one name and type, and
+/// for RRSIG and SIG of one covered type (each has the TTL of the set it signs, RFC 4034
+/// section 3): adding an RRSIG over A sets the TTL of the RRSIGs over A, not of those over
+/// NSEC. Removing a type without a value removes all of its sets at the name; replacing
+/// with values replaces the sets they cover.
 fn apply_op(records: &mut Vec<Record>, op: &Op, caps: &Capabilities, default_ttl: Ttl) {
-    let in_set = |r: &Record, name: &Name, rtype: RecordType| r.name == *name && r.rtype() == rtype;
-    let set_ttl = |records: &[Record], name: &Name, rtype: RecordType| {
-        records.iter().find(|r| in_set(r, name, rtype)).map(|r| r.ttl)
+    let in_type = |r: &Record, name: &Name, rtype: RecordType| r.name == *name && r.rtype() == rtype;
+    let in_set_of = |r: &Record, name: &Name, data: &RData| {
+        in_type(r, name, data.rtype()) && r.data.covered_type() == data.covered_type()
     };
     match op {
         Op::Add { name, data, ttl } => {
-            let rtype = data.rtype();
-            let ttl = ttl.or_else(|| set_ttl(records, name, rtype)).unwrap_or(default_ttl);
-            for r in records.iter_mut().filter(|r| in_set(r, name, rtype)) {
+            let ttl = ttl.or_else(|| records.iter().find(|r| in_set_of(r, name, data)).map(|r| r.ttl));
+            let ttl = ttl.unwrap_or(default_ttl);
+            for r in records.iter_mut().filter(|r| in_set_of(r, name, data)) {
                 r.ttl = ttl;
             }
-            if !records.iter().any(|r| in_set(r, name, rtype) && same_value(caps, &r.data, data)) {
+            if !records.iter().any(|r| in_set_of(r, name, data) && same_value(caps, &r.data, data)) {
                 records.push(Record::new(name.clone(), ttl, data.clone()));
             }
         }
-        Op::Remove { name, rtype, data } => {
-            records.retain(|r| !(in_set(r, name, *rtype) && data.as_ref().is_none_or(|d| same_value(caps, &r.data, d))))
-        }
+        Op::Remove { name, rtype, data } => records
+            .retain(|r| !(in_type(r, name, *rtype) && data.as_ref().is_none_or(|d| same_value(caps, &r.data, d)))),
         Op::Replace { name, rtype, data, ttl } => {
-            let ttl = ttl.or_else(|| set_ttl(records, name, *rtype)).unwrap_or(default_ttl);
-            records.retain(|r| !in_set(r, name, *rtype));
-            records.extend(data.iter().map(|d| Record::new(name.clone(), ttl, d.clone())));
+            // The sets replaced: the type's one set, or for RRSIG and SIG those the values
+            // cover (all of them when there are no values).
+            let covered: Vec<Option<u16>> = data.iter().map(RData::covered_type).collect();
+            let replaced =
+                |r: &Record| in_type(r, name, *rtype) && (data.is_empty() || covered.contains(&r.data.covered_type()));
+            let held = |d: &RData| records.iter().find(|r| in_set_of(r, name, d)).map(|r| r.ttl);
+            let ttls: Vec<Ttl> = data.iter().map(|d| ttl.or_else(|| held(d)).unwrap_or(default_ttl)).collect();
+            records.retain(|r| !replaced(r));
+            records.extend(data.iter().zip(ttls).map(|(d, ttl)| Record::new(name.clone(), ttl, d.clone())));
         }
         Op::Custom(edit) => edit(records),
     }
@@ -813,6 +822,41 @@ mod tests {
             &caps,
             ttl(1),
         );
+        assert!(records.is_empty());
+    }
+
+    #[tokio::test]
+    async fn rrsig_sets_are_keyed_by_the_type_they_cover() {
+        let caps = Capabilities::default();
+        let rrsig = |covered: &str, key_tag: u16| {
+            let text = format!("{covered} 8 3 300 20260101000000 20250101000000 {key_tag} example.com. AAAA");
+            RData::parse(RecordType::Other(46), &text, None).unwrap()
+        };
+        let at = name("x.example.com");
+        let ttls = |records: &[Record]| {
+            let mut found: Vec<(Option<u16>, u32)> =
+                records.iter().map(|r| (r.data.covered_type(), r.ttl.as_secs())).collect();
+            found.sort();
+            found
+        };
+        let mut records = vec![
+            Record::new(at.clone(), ttl(3600), rrsig("A", 1)),
+            Record::new(at.clone(), ttl(86400), rrsig("NSEC", 1)),
+        ];
+        let add = Op::Add { name: at.clone(), data: rrsig("A", 2), ttl: Some(ttl(300)) };
+        apply_op(&mut records, &add, &caps, ttl(1));
+        assert_eq!(ttls(&records), [(Some(1), 300), (Some(1), 300), (Some(47), 86400)], "NSEC's RRSIG keeps its TTL");
+        // Without a TTL, an RRSIG joins its own set's TTL.
+        apply_op(&mut records, &Op::Add { name: at.clone(), data: rrsig("NSEC", 2), ttl: None }, &caps, ttl(1));
+        assert_eq!(records.iter().filter(|r| r.ttl == ttl(86400)).count(), 2);
+        // Replacing with an RRSIG over A replaces only the RRSIGs over A.
+        let replace =
+            Op::Replace { name: at.clone(), rtype: RecordType::Other(46), data: vec![rrsig("A", 3)], ttl: None };
+        apply_op(&mut records, &replace, &caps, ttl(1));
+        assert_eq!(ttls(&records), [(Some(1), 300), (Some(47), 86400), (Some(47), 86400)]);
+        // Removing the type without a value removes every set of it.
+        let remove = Op::Remove { name: at.clone(), rtype: RecordType::Other(46), data: None };
+        apply_op(&mut records, &remove, &caps, ttl(1));
         assert!(records.is_empty());
     }
 }
