@@ -170,7 +170,6 @@ impl ZoneState {
     /// longer holds what the plan read (another edit came between: planning again is the
     /// only safe answer).
     pub fn apply(&mut self, provider: &str, change: &Change, mut new_id: impl FnMut() -> Option<String>) -> Result<()> {
-        let not_found = |r: &Record| Error::NotFound { provider: provider.to_owned(), what: format!("record {r}") };
         // Where the record with this name and data is in its set (the TTL is not part of
         // identity).
         let position = |set: &[Existing], record: &Record| set.iter().position(|e| e.record.data == record.data);
@@ -178,14 +177,14 @@ impl ZoneState {
             Change::Create(record) => {
                 let exists = self.set_mut(record).is_some_and(|set| position(set, record).is_some());
                 if exists {
-                    return Err(Error::Conflict { provider: provider.to_owned(), message: format!("{record} exists") });
+                    return Err(exists_already(provider, record));
                 }
                 self.push(Existing { record: record.clone(), id: new_id() });
             }
             Change::Update { from, to } => {
                 let from = &from.record;
-                let set = self.set_mut(from).ok_or_else(|| not_found(from))?;
-                let at = position(set, from).ok_or_else(|| not_found(from))?;
+                let set = self.set_mut(from).ok_or_else(|| not_found(provider, from))?;
+                let at = position(set, from).ok_or_else(|| not_found(provider, from))?;
                 if to.same_set(from) {
                     set[at].record = to.clone();
                 } else {
@@ -197,27 +196,15 @@ impl ZoneState {
             }
             Change::Delete(existing) => {
                 let record = &existing.record;
-                let set = self.set_mut(record).ok_or_else(|| not_found(record))?;
-                let at = position(set, record).ok_or_else(|| not_found(record))?;
+                let set = self.set_mut(record).ok_or_else(|| not_found(provider, record))?;
+                let at = position(set, record).ok_or_else(|| not_found(provider, record))?;
                 set.remove(at);
             }
             Change::ReplaceSet { name, rtype, from, records } => {
-                // An RRSIG set is the RRSIGs over one type: every record read and written
-                // covers it.
-                let covered = from.iter().map(|e| &e.record).chain(records).find_map(|r| r.data.covered_type());
-                let key = (name.clone(), *rtype, covered);
+                let key = (name.clone(), *rtype, replaced_covered_type(from, records));
                 let held_now = self.sets.get(&key).map_or(&[][..], Vec::as_slice);
-                let mut held: Vec<&Record> = held_now.iter().map(|e| &e.record).collect();
-                let mut read: Vec<&Record> = from.iter().map(|e| &e.record).collect();
-                held.sort_by(|a, b| a.zone_order(b));
-                read.sort_by(|a, b| a.zone_order(b));
-                if held != read {
-                    return Err(Error::Conflict {
-                        provider: provider.to_owned(),
-                        message: format!(
-                            "the {rtype} set at {name} changed since it was read; plan again from the zone as it is now"
-                        ),
-                    });
+                if !same_records(held_now.iter().map(|e| &e.record), from) {
+                    return Err(set_changed(provider, *rtype, name));
                 }
                 if let Some(set) = self.sets.get_mut(&key) {
                     set.clear();
@@ -229,6 +216,39 @@ impl ZoneState {
         }
         Ok(())
     }
+}
+
+/// A create of a record the set already holds.
+pub(crate) fn exists_already(provider: &str, record: &Record) -> Error {
+    Error::Conflict { provider: provider.to_owned(), message: format!("{record} exists") }
+}
+
+/// An update or delete of a record the set does not hold.
+pub(crate) fn not_found(provider: &str, record: &Record) -> Error {
+    Error::NotFound { provider: provider.to_owned(), what: format!("record {record}") }
+}
+
+/// A replace of a set that no longer holds what the plan read.
+pub(crate) fn set_changed(provider: &str, rtype: RecordType, name: &Name) -> Error {
+    Error::Conflict {
+        provider: provider.to_owned(),
+        message: format!("the {rtype} set at {name} changed since it was read; plan again from the zone as it is now"),
+    }
+}
+
+/// The covered type of the set a [`Change::ReplaceSet`] replaces: an RRSIG set is the
+/// RRSIGs over one type, and every record read and written covers it.
+pub(crate) fn replaced_covered_type(from: &[Existing], records: &[Record]) -> Option<u16> {
+    from.iter().map(|e| &e.record).chain(records).find_map(|r| r.data.covered_type())
+}
+
+/// Whether a set holds the records a plan read, in any order.
+pub(crate) fn same_records<'a>(held: impl Iterator<Item = &'a Record>, read: &[Existing]) -> bool {
+    let mut held: Vec<&Record> = held.collect();
+    let mut read: Vec<&Record> = read.iter().map(|e| &e.record).collect();
+    held.sort_by(|a, b| a.zone_order(b));
+    read.sort_by(|a, b| a.zone_order(b));
+    held == read
 }
 
 #[async_trait::async_trait]

@@ -23,7 +23,8 @@ use super::{ApplyReport, Capabilities, Change, Existing, Outcome, Provider, Zone
 use crate::error::{Error, Result};
 use crate::name::Name;
 use crate::rdata::RData;
-use crate::record::Zone;
+use crate::record::{Record, Zone};
+use crate::rtype::RecordType;
 use crate::zonefile::{self, ReadOptions};
 
 /// The registry's entry: `kind = "zonefile"`, `directory = "zones"`.
@@ -160,15 +161,152 @@ impl ZoneFiles {
         self.read(zone)
     }
 
-    /// `records` as the file's zone, the SOA serial moved on.
-    fn write_changed(&self, zone: &Name, mut records: Vec<crate::record::Record>) -> Result<()> {
+    /// `zone` written, its SOA serial moved on.
+    fn write_changed(&self, zone: Zone) -> Result<()> {
+        let origin = zone.origin().clone();
+        let mut records = zone.into_records();
         for record in &mut records {
             if let RData::Soa(soa) = &mut record.data {
                 soa.serial = next_serial(soa.serial, (self.today)());
             }
         }
-        self.write(&Zone::from_records(zone.clone(), records))
+        // The serial is not part of the order: the zone is as normalized as it was.
+        self.write(&Zone::from_normalized(origin, records))
     }
+}
+
+/// What [`merge`] made of the changes.
+enum Merged {
+    /// Every change made: the zone's records after them, in zone order (a set's records
+    /// may repeat, or differ in TTL, as [`Zone::from_sorted`] takes them).
+    Done(Vec<Record>),
+    /// The first change refused, and why; nothing is made.
+    Failed((usize, Error)),
+    /// A change moves a record to another set (no plan makes one): the zone back, for
+    /// [`ZoneState`] to apply change by change.
+    MovesBetweenSets(Zone),
+}
+
+/// At most this many runs in order, the changes are merge-sorted; past it, key-sorted.
+/// (Small in tests, so that their few changes take both ways.)
+const MERGED_RUNS: usize = if cfg!(test) { 2 } else { 8 };
+
+/// The record set a change touches: its name, type and covered type.
+type SetOf<'a> = (&'a Name, RecordType, Option<u16>);
+
+fn set_of(change: &Change) -> Option<SetOf<'_>> {
+    fn of(r: &Record) -> SetOf<'_> {
+        (&r.name, r.rtype(), r.data.covered_type())
+    }
+    Some(match change {
+        Change::Create(record) => of(record),
+        Change::Update { from, to } if to.same_set(&from.record) => of(&from.record),
+        Change::Update { .. } => return None,
+        Change::Delete(existing) => of(&existing.record),
+        Change::ReplaceSet { name, rtype, from, records } => {
+            (name, *rtype, super::memory::replaced_covered_type(from, records))
+        }
+    })
+}
+
+/// Applies the first `count` of `changes` to `zone` in one pass over both: the changes
+/// sorted by the set they touch (each set seeing its changes in the order given), then
+/// each touched set changed where it streams past among the zone's records. A change
+/// touches one set, and whether it can be made depends only on that set, so this is what
+/// making them one after another gives — with no map of every set, and the result still in
+/// zone order. (Of an apply of 845k changes to a 1M-record zone, building that map was 16%,
+/// taking the records back out of it 12% and sorting them again 12%.)
+fn merge(provider: &str, zone: Zone, changes: &[Change], count: usize) -> Merged {
+    let mut touches: Vec<(SetOf<'_>, usize)> = Vec::with_capacity(count);
+    for (index, change) in changes[..count].iter().enumerate() {
+        match set_of(change) {
+            Some(set) => touches.push((set, index)),
+            None => return Merged::MovesBetweenSets(zone),
+        }
+    }
+    // Zone order of the sets, and among the changes to one set the order they were given.
+    let order = |a: &(SetOf<'_>, usize), b: &(SetOf<'_>, usize)| {
+        a.0.0.cmp(b.0.0).then_with(|| (a.0.1, a.0.2, a.1).cmp(&(b.0.1, b.0.2, b.1)))
+    };
+    // A plan is a few runs in zone order (the deletes that must come first, the creates and
+    // updates, the other deletes), which the standard library's merge sort joins in a pass
+    // or two; changes in any other order get the keyed sort.
+    let runs = 1 + touches.windows(2).filter(|pair| order(&pair[0], &pair[1]).is_gt()).count();
+    if runs <= MERGED_RUNS {
+        touches.sort_by(order);
+    } else {
+        let origin = zone.origin().clone();
+        crate::record::sort_in_zone_order(
+            &origin,
+            &mut touches,
+            |t| t.0.0,
+            |a, b| (a.0.1, a.0.2, a.1).cmp(&(b.0.1, b.0.2, b.1)),
+        );
+    }
+    let set_of_record = |r: &Record| (r.rtype(), r.data.covered_type());
+    let mut merged = Vec::with_capacity(zone.len() + count);
+    let mut records = zone.into_records().into_iter().peekable();
+    let mut first_failure: Option<(usize, Error)> = None;
+    for at_set in touches.chunk_by(|a, b| a.0 == b.0) {
+        let (name, rtype, covered) = at_set[0].0;
+        let key = (rtype, covered);
+        let before = |r: &Record| r.name.cmp(name).then_with(|| set_of_record(r).cmp(&key));
+        while let Some(record) = records.next_if(|r| before(r).is_lt()) {
+            merged.push(record);
+        }
+        // The set is changed where it lands: the end of `merged`.
+        let start = merged.len();
+        while let Some(record) = records.next_if(|r| before(r).is_eq()) {
+            merged.push(record);
+        }
+        for &(_, index) in at_set {
+            if let Err(e) = change_set(provider, &mut merged, start, &changes[index]) {
+                if first_failure.as_ref().is_none_or(|(first, _)| index < *first) {
+                    first_failure = Some((index, e));
+                }
+                break;
+            }
+        }
+        merged[start..].sort_by(Record::order_at_name);
+    }
+    merged.extend(records);
+    match first_failure {
+        Some(failure) => Merged::Failed(failure),
+        None => Merged::Done(merged),
+    }
+}
+
+/// Makes one change to the records of the set it touches, `records[start..]`, refusing
+/// what [`ZoneState::apply`] refuses, with the same errors.
+fn change_set(provider: &str, records: &mut Vec<Record>, start: usize, change: &Change) -> Result<()> {
+    use super::memory::{exists_already, not_found, same_records, set_changed};
+    let position = |records: &[Record], record: &Record| {
+        records[start..].iter().position(|r| r.data == record.data).map(|at| start + at)
+    };
+    match change {
+        Change::Create(record) => {
+            if position(records, record).is_some() {
+                return Err(exists_already(provider, record));
+            }
+            records.push(record.clone());
+        }
+        Change::Update { from, to } => {
+            let at = position(records, &from.record).ok_or_else(|| not_found(provider, &from.record))?;
+            records[at] = to.clone();
+        }
+        Change::Delete(existing) => {
+            let at = position(records, &existing.record).ok_or_else(|| not_found(provider, &existing.record))?;
+            records.remove(at);
+        }
+        Change::ReplaceSet { name, rtype, from, records: replacement } => {
+            if !same_records(records[start..].iter(), from) {
+                return Err(set_changed(provider, *rtype, name));
+            }
+            records.truncate(start);
+            records.extend_from_slice(replacement);
+        }
+    }
+    Ok(())
 }
 
 fn stem(zone: &Name) -> &str {
@@ -237,16 +375,46 @@ impl Provider for ZoneFiles {
             Ok(current) => current,
             Err(e) => return ApplyReport::not_started(e, changes.len()),
         };
-        let mut state = ZoneState::from_records(current.into_records().into_iter().map(Existing::from));
-        let mut report =
-            apply_each(changes, |change| std::future::ready(state.apply(&self.name, change, || None))).await;
+        let mut count = changes.len();
+        let mut refused: Option<(usize, Error)> = None;
+        let mut merged = merge(&self.name, current, changes, count);
+        // Changes after the first refused one are not made. The file is as it was (the write
+        // lock is held; if someone edited it by hand meanwhile, an earlier change may be
+        // refused now): read it again and make those before.
+        while let Merged::Failed(first) = merged {
+            count = first.0;
+            refused = Some(first);
+            let (this, owned) = (self.clone(), zone.clone());
+            let current = match blocking(&self.name, move || this.read(&owned)).await {
+                Ok(current) => current,
+                Err(e) => return ApplyReport::not_started(e, changes.len()),
+            };
+            merged = merge(&self.name, current, changes, count);
+        }
+        let (changed, mut report) = match merged {
+            Merged::Done(records) => {
+                let outcomes = (0..changes.len()).map(|i| match (i.cmp(&count), &refused) {
+                    (std::cmp::Ordering::Less, _) => Outcome::Done,
+                    (std::cmp::Ordering::Equal, Some((_, e))) => Outcome::from_error(e.clone()),
+                    _ => Outcome::NotAttempted,
+                });
+                (Zone::from_sorted(zone.clone(), records), ApplyReport { outcomes: outcomes.collect() })
+            }
+            Merged::Failed(_) => unreachable!("the loop above ends at a merge that did not fail"),
+            Merged::MovesBetweenSets(current) => {
+                let mut state = ZoneState::from_records(current.into_records().into_iter().map(Existing::from));
+                let report =
+                    apply_each(changes, |change| std::future::ready(state.apply(&self.name, change, || None))).await;
+                let records = state.into_records().into_iter().map(|e| e.record).collect();
+                (Zone::from_records(zone.clone(), records), report)
+            }
+        };
         if !report.outcomes.iter().any(|o| matches!(o, Outcome::Done)) {
             return report;
         }
         // The changes are made in memory; they reach the file together, or not at all.
-        let records: Vec<_> = state.into_records().into_iter().map(|e| e.record).collect();
-        let (this, owned) = (self.clone(), zone.clone());
-        if let Err(e) = blocking(&self.name, move || this.write_changed(&owned, records)).await {
+        let this = self.clone();
+        if let Err(e) = blocking(&self.name, move || this.write_changed(changed)).await {
             for outcome in &mut report.outcomes {
                 if matches!(outcome, Outcome::Done) {
                     *outcome = Outcome::Failed(e.clone());
@@ -317,6 +485,100 @@ mod tests {
         assert_eq!(next_serial(2027010100, today), 2027010101, "never goes backwards");
         assert_eq!(next_serial(1, today), 2);
         assert_eq!(next_serial(u32::MAX, today), 1);
+    }
+
+    /// Random changes (refused ones among them) to a random zone, in zone order as plans
+    /// list them or shuffled, give the same zone and the same outcomes as the change-by-change
+    /// apply of the `memory` provider.
+    #[tokio::test]
+    async fn the_merge_makes_what_changes_one_after_another_make() {
+        use crate::provider::memory::InMemory;
+        use crate::ttl::Ttl;
+        let origin = Name::parse("example.com").unwrap();
+        let mut rng = fastrand::Rng::with_seed(23);
+        let random_record = |rng: &mut fastrand::Rng| {
+            let name = Name::parse_relative(&format!("n{}", rng.u8(0..6)), &origin).unwrap();
+            let ttl = Ttl::from_secs([60, 300][rng.usize(0..2)]).unwrap();
+            let data = match rng.u8(0..4) {
+                0 => RData::A(std::net::Ipv4Addr::new(192, 0, 2, rng.u8(0..4))),
+                1 => RData::parse(RecordType::Txt, &format!("\"t{}\"", rng.u8(0..3)), None).unwrap(),
+                // RRSIGs over A and over NSEC: two sets at one name.
+                _ => {
+                    let covered = ["A", "NSEC"][rng.usize(0..2)];
+                    let text =
+                        format!("{covered} 8 3 300 20260101000000 20250101000000 {} example.com. AAAA", rng.u8(0..3));
+                    RData::parse(RecordType::Other(46), &text, None).unwrap()
+                }
+            };
+            Record::new(name, ttl, data)
+        };
+        let (mut shuffled, mut refused, mut moved) = (0, 0, 0);
+        for round in 0..300 {
+            let zone =
+                Zone::from_records(origin.clone(), (0..rng.usize(0..30)).map(|_| random_record(&mut rng)).collect());
+            let held = |rng: &mut fastrand::Rng| match zone.records() {
+                [] => random_record(rng),
+                records if rng.u8(0..4) > 0 => records[rng.usize(0..records.len())].clone(),
+                _ => random_record(rng),
+            };
+            let mut changes: Vec<Change> = (0..rng.usize(1..12))
+                .map(|_| match rng.u8(0..5) {
+                    0 => Change::Create(random_record(&mut rng)),
+                    1 => Change::Delete(held(&mut rng).into()),
+                    2 => {
+                        let from = held(&mut rng);
+                        let mut to = random_record(&mut rng);
+                        if rng.u8(0..8) > 0 {
+                            to.name = from.name.clone();
+                            if to.rtype() != from.rtype() || to.data.covered_type() != from.data.covered_type() {
+                                to.data = from.data.clone();
+                                to.ttl = Ttl::from_secs(3600).unwrap();
+                            }
+                        }
+                        Change::Update { from: from.into(), to }
+                    }
+                    _ => {
+                        let one = held(&mut rng);
+                        let mut from: Vec<Existing> =
+                            zone.records().iter().filter(|r| r.same_set(&one)).cloned().map(Existing::from).collect();
+                        if rng.u8(0..4) == 0 {
+                            from.pop();
+                        }
+                        let records = (0..rng.usize(0..3))
+                            .map(|_| random_record(&mut rng))
+                            .filter(|r| r.same_set(&one))
+                            .collect();
+                        Change::ReplaceSet { name: one.name.clone(), rtype: one.rtype(), from, records }
+                    }
+                })
+                .collect();
+            if round % 2 == 0 {
+                rng.shuffle(&mut changes);
+                shuffled += 1;
+            } else {
+                changes.sort_by_key(|c| set_of(c).map(|(n, t, c)| (n.clone(), t, c)));
+            }
+            moved += usize::from(changes.iter().any(|c| set_of(c).is_none()));
+
+            let memory = InMemory::new("mem");
+            memory.put_zone(&zone);
+            let expected = memory.apply(&origin, &changes).await;
+            let dir = tempfile::tempdir().unwrap();
+            let files = ZoneFiles::new("mem", dir.path());
+            files.write(&zone).unwrap();
+            let got = files.apply(&origin, &changes).await;
+            let shown = |report: &ApplyReport| -> Vec<String> {
+                report.outcomes.iter().map(|o| format!("{:?}", o.error().map(ToString::to_string))).collect()
+            };
+            assert_eq!(shown(&got), shown(&expected), "round {round}: {changes:?}");
+            refused += usize::from(got.outcomes.iter().any(|o| o.error().is_some()));
+            let records =
+                |held: Vec<Existing>| Zone::from_records(origin.clone(), held.into_iter().map(|e| e.record).collect());
+            let want = records(memory.list_records(&origin).await.unwrap());
+            assert_eq!(records(files.list_records(&origin).await.unwrap()), want, "round {round}: {changes:?}");
+        }
+        // Each path was taken.
+        assert!(shuffled > 100 && refused > 50 && moved > 20, "{shuffled} shuffled, {refused} refused, {moved} moved");
     }
 
     #[test]
