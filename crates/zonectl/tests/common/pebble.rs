@@ -129,7 +129,28 @@ fn try_pebble(dir: &Path, tls: &Tls, dns: &str) -> Option<Pebble> {
         assert!(started.elapsed() < Duration::from_secs(60), "pebble did not start listening in 60 s");
         std::thread::sleep(Duration::from_millis(20));
     }
-    Some(Pebble { child, directory: format!("https://127.0.0.1:{port}/dir") })
+    let pebble = Pebble { child, directory: format!("https://127.0.0.1:{port}/dir") };
+    // Whatever answered may be another test's listener that took the port first (pebble
+    // prints that it listens before it binds, then exits): only pebble serves its ACME
+    // directory with the test CA's certificate. Dropped otherwise, it is killed.
+    serves_acme_directory(&pebble.directory, tls).then_some(pebble)
+}
+
+/// Whether `url` answers with an ACME directory over TLS that the test CA vouches for.
+fn serves_acme_directory(url: &str, tls: &Tls) -> bool {
+    let (url, ca) = (url.to_owned(), std::fs::read(&tls.ca).unwrap());
+    // On a thread of its own: the blocking client may not run inside a caller's runtime.
+    std::thread::spawn(move || {
+        let ca = reqwest::Certificate::from_pem(&ca).unwrap();
+        let client = reqwest::blocking::Client::builder()
+            .add_root_certificate(ca)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        client.get(&url).send().and_then(|r| r.text()).is_ok_and(|body| body.contains("newAccount"))
+    })
+    .join()
+    .unwrap()
 }
 
 /// The DNS names a PEM certificate is for, sorted.
