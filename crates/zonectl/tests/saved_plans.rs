@@ -404,8 +404,8 @@ fn an_altered_or_foreign_plan_file_is_refused() {
     let file = std::fs::read_to_string(ws.path("p.json")).unwrap();
     let refusals = [
         (file.replace("192.0.2.2", "192.0.2.66"), "altered since it was written"),
-        (file.replace("\"zonectl_plan\": 1", "\"zonectl_plan\": 2"), "a newer zonectl (plan format 2"),
-        (file.replace("\"zonectl_plan\": 1,", ""), "not a zonectl plan file"),
+        (file.replace("\"zonectl_plan\": 2", "\"zonectl_plan\": 3"), "a newer zonectl (plan format 3"),
+        (file.replace("\"zonectl_plan\": 2,", ""), "not a zonectl plan file"),
         (file[..file.len() / 2].to_owned(), "not a zonectl plan file"),
     ];
     assert_ne!(refusals[0].0, file, "the edit changes the file");

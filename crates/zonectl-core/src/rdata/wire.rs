@@ -14,20 +14,25 @@ impl RData {
     /// has no place in DNS.
     pub fn to_wire(&self) -> Option<Vec<u8>> {
         let mut out = Vec::new();
+        self.append_wire(&mut out).then_some(out)
+    }
+
+    /// Appends [`RData::to_wire`] to `out`; false (and nothing appended) for `URL`.
+    pub(crate) fn append_wire(&self, out: &mut Vec<u8>) -> bool {
         match self {
             RData::A(a) => out.extend_from_slice(&a.octets()),
             RData::Aaaa(a) => out.extend_from_slice(&a.octets()),
-            RData::Cname(n) | RData::Ns(n) | RData::Ptr(n) => n.write_wire(&mut out),
+            RData::Cname(n) | RData::Ns(n) | RData::Ptr(n) => n.write_wire(out),
             RData::Mx { preference, exchange } => {
                 out.extend_from_slice(&preference.to_be_bytes());
-                exchange.write_wire(&mut out);
+                exchange.write_wire(out);
             }
             RData::Txt(txt) => out.extend_from_slice(&txt.0),
             RData::Srv { priority, weight, port, target } => {
                 for n in [priority, weight, port] {
                     out.extend_from_slice(&n.to_be_bytes());
                 }
-                target.write_wire(&mut out);
+                target.write_wire(out);
             }
             // RFC 8659 section 4.1: flags, tag length, tag, value.
             RData::Caa(caa) => {
@@ -50,16 +55,16 @@ impl RData {
                 out.extend_from_slice(digest);
             }
             RData::Soa(soa) => {
-                soa.mname.write_wire(&mut out);
-                soa.rname.write_wire(&mut out);
+                soa.mname.write_wire(out);
+                soa.rname.write_wire(out);
                 for n in [soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum] {
                     out.extend_from_slice(&n.to_be_bytes());
                 }
             }
-            RData::Url { .. } => return None,
+            RData::Url { .. } => return false,
             RData::Unknown { data, .. } => out.extend_from_slice(data),
         }
-        Some(out)
+        true
     }
 
     /// Data of type `rtype` from its wire form (names uncompressed): typed for the types
