@@ -738,6 +738,10 @@ impl Reader {
             let token = rest.get(index).ok_or_else(|| format!("missing record type for {owner}"))?;
             index += 1;
             let raw = token.raw;
+            // Most records name their class, in upper case: that word first.
+            if raw == b"IN" {
+                continue;
+            }
             if raw.first().is_some_and(u8::is_ascii_digit) {
                 if ttl.is_some() {
                     return Err(format!("two TTLs for {owner}"));
