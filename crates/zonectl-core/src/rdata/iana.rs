@@ -89,24 +89,24 @@ pub(crate) fn scan(code: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Re
 /// escape, a malformed field — which `domain` then reads, with its error messages. The
 /// result is the same wire form `domain` makes (tested against it on generated data).
 fn fast_scan(form: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Option<Vec<u8>> {
-    let text = |i: usize| tokens.get(i).filter(|t| !t.quoted).and_then(Token::text);
-    let type_code = |t: &str| t.parse::<crate::rtype::RecordType>().ok().and_then(crate::rtype::RecordType::code);
+    let plain = |i: usize| tokens.get(i).filter(|t| !t.quoted && !t.escaped).map(|t| t.raw);
+    let type_code = |raw: &[u8]| crate::rtype::RecordType::parse_bytes(raw).and_then(crate::rtype::RecordType::code);
     let mut wire = Vec::with_capacity(128);
     match form {
         // RFC 4034 section 3.2: type covered, algorithm, labels, original TTL, expiration,
         // inception, key tag, signer's name, signature (base64, maybe over several tokens).
         46 => {
-            wire.extend_from_slice(&type_code(text(0)?)?.to_be_bytes());
-            let algorithm = text(1)?;
-            wire.push(algorithm.parse().ok().or_else(|| algorithm_number(algorithm))?);
-            wire.push(text(2)?.parse().ok()?);
-            wire.extend_from_slice(&text(3)?.parse::<u32>().ok()?.to_be_bytes());
+            wire.extend_from_slice(&type_code(plain(0)?)?.to_be_bytes());
+            let algorithm = plain(1)?;
+            let by_name = || algorithm_number(std::str::from_utf8(algorithm).ok()?);
+            wire.push(decimal(algorithm).and_then(|n| u8::try_from(n).ok()).or_else(by_name)?);
+            wire.push(u8::try_from(decimal(plain(2)?)?).ok()?);
+            wire.extend_from_slice(&u32::try_from(decimal(plain(3)?)?).ok()?.to_be_bytes());
             for at in [4, 5] {
-                wire.extend_from_slice(&signature_time(text(at)?)?.to_be_bytes());
+                wire.extend_from_slice(&signature_time(plain(at)?)?.to_be_bytes());
             }
-            wire.extend_from_slice(&text(6)?.parse::<u16>().ok()?.to_be_bytes());
-            let signer = tokens.get(7).filter(|t| !t.quoted && !t.escaped)?;
-            Name::parse_bytes(signer.raw, origin).ok()?.write_wire(&mut wire);
+            wire.extend_from_slice(&u16::try_from(decimal(plain(6)?)?).ok()?.to_be_bytes());
+            Name::parse_bytes(plain(7)?, origin).ok()?.write_wire(&mut wire);
             let mut signature = Vec::with_capacity(128);
             for token in tokens.get(8..).filter(|rest| !rest.is_empty())? {
                 if token.quoted || token.escaped {
@@ -119,22 +119,22 @@ fn fast_scan(form: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Option<V
         // RFC 4034 section 4.2: the next owner name, then the types, as windows of bits
         // (section 4.1.2).
         47 => {
-            let next = tokens.first().filter(|t| !t.quoted && !t.escaped)?;
-            Name::parse_bytes(next.raw, origin).ok()?.write_wire(&mut wire);
-            let mut windows = [[0u8; 32]; 256];
-            let mut used = [0usize; 256];
-            for at in 1..tokens.len() {
-                let code = type_code(text(at)?)?;
-                let (window, low) = (usize::from(code >> 8), usize::from(code & 0xff));
-                windows[window][low / 8] |= 0x80 >> (low % 8);
-                used[window] = used[window].max(low / 8 + 1);
-            }
-            for (window, bits) in windows.iter().enumerate() {
-                if used[window] > 0 {
-                    wire.push(window as u8);
-                    wire.push(used[window] as u8);
-                    wire.extend_from_slice(&bits[..used[window]]);
+            Name::parse_bytes(plain(0)?, origin).ok()?.write_wire(&mut wire);
+            let mut codes: Vec<u16> = (1..tokens.len()).map(|at| type_code(plain(at)?)).collect::<Option<_>>()?;
+            codes.sort_unstable();
+            // A window per high octet in use: its number, its length, then the bits of the
+            // low octets up to the last one set. (A map of all 256 windows, zeroed for each
+            // record, was 3.6% of checking a signed zone.)
+            for in_window in codes.chunk_by(|a, b| a >> 8 == b >> 8) {
+                let mut bits = [0u8; 32];
+                for &code in in_window {
+                    let low = usize::from(code & 0xff);
+                    bits[low / 8] |= 0x80 >> (low % 8);
                 }
+                let used = usize::from(in_window[in_window.len() - 1] & 0xff) / 8 + 1;
+                wire.push((in_window[0] >> 8) as u8);
+                wire.push(used as u8);
+                wire.extend_from_slice(&bits[..used]);
             }
         }
         _ => return None,
@@ -142,28 +142,44 @@ fn fast_scan(form: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Option<V
     Some(wire)
 }
 
-/// An RRSIG time (RFC 4034 section 3.2): `YYYYMMDDHHmmSS` in UTC, or seconds since 1970.
-fn signature_time(text: &str) -> Option<u32> {
-    if !text.bytes().all(|b| b.is_ascii_digit()) {
+/// A decimal number of at most ten digits, from its bytes (`None` for anything else: the
+/// caller's slower reader then says what is wrong).
+fn decimal(raw: &[u8]) -> Option<u64> {
+    if raw.is_empty() || raw.len() > 10 || !raw.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    if text.len() != 14 {
-        return text.parse().ok();
+    Some(raw.iter().fold(0, |n, &d| n * 10 + u64::from(d - b'0')))
+}
+
+/// An RRSIG time (RFC 4034 section 3.2): `YYYYMMDDHHmmSS` in UTC, or seconds since 1970.
+/// Reckoned here rather than through a calendar library, which took 3% of checking a
+/// signed zone: days from the civil date as in Howard Hinnant's `days_from_civil`.
+fn signature_time(raw: &[u8]) -> Option<u32> {
+    if raw.len() != 14 {
+        return u32::try_from(decimal(raw)?).ok();
     }
-    let field = |range: std::ops::Range<usize>| text[range].parse::<i16>().ok();
-    let date = jiff::civil::DateTime::new(
-        field(0..4)?,
-        field(4..6)? as i8,
-        field(6..8)? as i8,
-        field(8..10)? as i8,
-        field(10..12)? as i8,
-        field(12..14)? as i8,
-        0,
-    )
-    .ok()?;
-    let seconds = date.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp().as_second();
+    if !raw.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let field = |range: std::ops::Range<usize>| raw[range].iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+    let (year, month, day) = (field(0..4), field(4..6), field(6..8));
+    let (hour, minute, second) = (field(8..10), field(10..12), field(12..14));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&month) || day < 1 || day > month_days[month as usize - 1] {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
     // Beyond 2106 the field wraps (serial arithmetic): left to `domain`.
-    u32::try_from(seconds).ok()
+    u32::try_from(days * 86_400 + hour * 3600 + minute * 60 + second).ok()
 }
 
 /// Writes wire-form data of type `code` in its presentation form. `None` when no crate
@@ -707,14 +723,16 @@ mod tests {
                 let algorithm = if rng.bool() { "13".to_owned() } else { "ECDSAP256SHA256".to_owned() };
                 let time = |rng: &mut fastrand::Rng| {
                     if rng.bool() {
+                        // Invalid dates among them (April 31, February 29 of 2100, hour
+                        // 24), and years past 2106 and before 1970.
                         format!(
-                            "20{:02}{:02}{:02}{:02}{:02}{:02}",
-                            rng.u8(0..99),
+                            "{:04}{:02}{:02}{:02}{:02}{:02}",
+                            rng.u16(1960..2120),
                             rng.u8(1..13),
-                            rng.u8(1..29),
-                            rng.u8(0..24),
-                            rng.u8(0..60),
-                            rng.u8(0..60)
+                            rng.u8(1..32),
+                            rng.u8(0..25),
+                            rng.u8(0..61),
+                            rng.u8(0..61)
                         )
                     } else {
                         rng.u32(..).to_string()
@@ -744,7 +762,45 @@ mod tests {
                 assert_eq!(Some(ours), theirs, "{text}");
             }
         }
-        assert!(fast > 4000, "the fast path took only {fast} of 5000");
+        assert!(fast > 3000, "the fast path took only {fast} of 5000");
+    }
+
+    /// RRSIG dates reckon as the calendar library reckons them, and invalid ones are not
+    /// dates.
+    #[test]
+    fn signature_times_are_the_calendars() {
+        let mut rng = fastrand::Rng::with_seed(1982);
+        let mut valid = 0;
+        for _ in 0..20_000 {
+            let fields =
+                [rng.u16(1960..2120), rng.u16(0..14), rng.u16(0..33), rng.u16(0..25), rng.u16(0..61), rng.u16(0..61)];
+            let text = format!(
+                "{:04}{:02}{:02}{:02}{:02}{:02}",
+                fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]
+            );
+            let date = jiff::civil::DateTime::new(
+                fields[0] as i16,
+                fields[1] as i8,
+                fields[2] as i8,
+                fields[3] as i8,
+                fields[4] as i8,
+                fields[5] as i8,
+                0,
+            );
+            let expected = date
+                .ok()
+                .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+                .and_then(|z| u32::try_from(z.timestamp().as_second()).ok());
+            valid += usize::from(expected.is_some());
+            assert_eq!(signature_time(text.as_bytes()), expected, "{text}");
+        }
+        assert!(valid > 10_000, "{valid}");
+        // February 29 of the century years: 2000 is a leap year, 2100 is not.
+        assert_eq!(signature_time(b"20000229000000"), Some(951_782_400));
+        assert_eq!(signature_time(b"21000229000000"), None);
+        assert_eq!(signature_time(b"20240431000000"), None);
+        assert_eq!(signature_time(b"1234"), Some(1234));
+        assert_eq!(signature_time(b"4294967296"), None);
     }
 
     fn printed(code: u16, wire: &[u8]) -> Option<String> {
