@@ -827,8 +827,8 @@ mod tests {
         assert!(records.is_empty());
     }
 
-    #[tokio::test]
-    async fn rrsig_sets_are_keyed_by_the_type_they_cover() {
+    #[test]
+    fn rrsig_sets_are_keyed_by_the_type_they_cover() {
         let caps = Capabilities::default();
         let rrsig = |covered: &str, key_tag: u16| {
             let text = format!("{covered} 8 3 300 20260101000000 20250101000000 {key_tag} example.com. AAAA");
