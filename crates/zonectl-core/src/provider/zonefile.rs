@@ -187,10 +187,6 @@ enum Merged {
     MovesBetweenSets(Zone),
 }
 
-/// At most this many runs in order, the changes are merge-sorted; past it, key-sorted.
-/// (Small in tests, so that their few changes take both ways.)
-const MERGED_RUNS: usize = if cfg!(test) { 2 } else { 8 };
-
 /// The record set a change touches: its name, type and covered type.
 type SetOf<'a> = (&'a Name, RecordType, Option<u16>);
 
@@ -230,24 +226,12 @@ fn merge(provider: &str, zone: Zone, changes: &[Change], count: usize) -> Merged
         }
     }
     // Zone order of the sets, and among the changes to one set the order they were given.
-    let order = |a: &(SetOf<'_>, usize), b: &(SetOf<'_>, usize)| {
-        a.0.0.cmp(b.0.0).then_with(|| (a.0.1, a.0.2, a.1).cmp(&(b.0.1, b.0.2, b.1)))
-    };
-    // A plan is a few runs in zone order (the deletes that must come first, the creates and
-    // updates, the other deletes), which the standard library's merge sort joins in a pass
-    // or two; changes in any other order get the keyed sort.
-    let runs = 1 + touches.windows(2).filter(|pair| order(&pair[0], &pair[1]).is_gt()).count();
-    if runs <= MERGED_RUNS {
-        touches.sort_by(order);
-    } else {
-        let origin = zone.origin().clone();
-        crate::record::sort_in_zone_order(
-            &origin,
-            &mut touches,
-            |t| t.0.0,
-            |a, b| (a.0.1, a.0.2, a.1).cmp(&(b.0.1, b.0.2, b.1)),
-        );
-    }
+    crate::record::sort_in_zone_order(
+        zone.origin(),
+        &mut touches,
+        |t| t.0.0,
+        |a, b| (a.0.1, a.0.2, a.1).cmp(&(b.0.1, b.0.2, b.1)),
+    );
     let set_of_record = |r: &Record| (r.rtype(), r.data.covered_type());
     let mut merged = Vec::with_capacity(zone.len() + count);
     let mut records = zone.into_records().into_iter().peekable();
