@@ -1,7 +1,7 @@
 //! Checks after parsing, as `named-checkzone` makes them, and normalization.
 
 // foldhash: std's SipHash over a million names was 9% of a check.
-use foldhash::HashSet;
+use foldhash::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use super::reader::{Loc, Located};
@@ -10,6 +10,11 @@ use crate::name::Name;
 use crate::rdata::RData;
 use crate::record::{Record, Zone, sort_in_zone_order};
 use crate::rtype::RecordType;
+use crate::ttl::Ttl;
+
+/// Fewer records than this are checked on one thread: a second one costs more than it saves
+/// (fewer in tests, so that small zones take both ways).
+const MIN_PARALLEL_CHECKS: usize = if cfg!(test) { 64 } else { 1 << 14 };
 
 pub(super) struct Checked {
     pub zone: Zone,
@@ -23,7 +28,17 @@ struct Report<'f> {
     errors: usize,
 }
 
-impl Report<'_> {
+impl<'f> Report<'f> {
+    fn new(files: &'f [PathBuf]) -> Self {
+        Report { files, diagnostics: Vec::new(), errors: 0 }
+    }
+
+    /// Adds `other`'s problems after this one's.
+    fn append(&mut self, mut other: Report<'_>) {
+        self.diagnostics.append(&mut other.diagnostics);
+        self.errors += other.errors;
+    }
+
     fn push(&mut self, loc: Option<Loc>, severity: Severity, message: String) {
         if severity == Severity::Error {
             self.errors += 1;
@@ -35,13 +50,15 @@ impl Report<'_> {
 
 /// Sorts the records into zone order, reports what is wrong, and normalizes the rest.
 /// `syntax_errors`: the reading already failed, so a missing SOA or NS may be the line
-/// that failed, and is not reported.
+/// that failed, and is not reported. `parallel`: a large zone may be checked on two threads
+/// (the tests compare both ways).
 pub(super) fn check(
     origin: Name,
     mut records: Vec<Located>,
     files: &[PathBuf],
     options: &ReadOptions,
     syntax_errors: bool,
+    parallel: bool,
 ) -> Checked {
     // Equal records keep their file order, so "also at line N" names the earlier line.
     let by_line = |a: &Located, b: &Located| (a.loc.file, a.loc.line).cmp(&(b.loc.file, b.loc.line));
@@ -50,26 +67,48 @@ pub(super) fn check(
     // time on a shuffled zone.
     let order_at_name = |a: &Located, b: &Located| a.record.order_at_name(&b.record).then_with(|| by_line(a, b));
     let name_starts = sort_in_zone_order(&origin, &mut records, |l| &l.record.name, order_at_name);
-    let mut report = Report { files, diagnostics: Vec::new(), errors: 0 };
-    // Where the records that repeat the one before them are; the zone keeps one.
+    // Where the records that repeat the one before them are (the zone keeps one), and the
+    // sets whose TTLs differ, with the lowest.
     let mut duplicates = Vec::new();
-    for at_name in name_starts.windows(2) {
-        let (start, end) = (at_name[0] as usize, at_name[1] as usize);
-        check_name(&origin, &records[start..end], &mut report);
-        let mut set_start = start;
-        for set in records[start..end].chunk_by_mut(|a, b| a.record.same_set_at_name(&b.record)) {
-            check_set(&origin, set, &mut report);
-            normalize_set(set, set_start, &mut duplicates);
-            set_start += set.len();
+    let mut lowest_ttls = Vec::new();
+    // The checks across names (MX/SRV targets, glue) only read, as the checks of each name
+    // and set do: on a large zone they run on a second thread beside them.
+    let across_names = || {
+        let mut report = Report::new(files);
+        check_targets(&origin, &records, &mut report);
+        // After a syntax error the missing address may be the line that failed.
+        if options.check_glue && !syntax_errors {
+            check_glue(&origin, &records, &mut report);
         }
-    }
-    if !syntax_errors {
-        check_apex(&origin, &records, options.strict, &mut report);
-    }
-    check_targets(&origin, &records, &mut report);
-    // After a syntax error the missing address may be the line that failed.
-    if options.check_glue && !syntax_errors {
-        check_glue(&origin, &records, &mut report);
+        report
+    };
+    let (mut report, across) = std::thread::scope(|scope| {
+        let thread = (parallel && records.len() >= MIN_PARALLEL_CHECKS).then(|| scope.spawn(across_names));
+        let mut report = Report::new(files);
+        for at_name in name_starts.windows(2) {
+            let (start, end) = (at_name[0] as usize, at_name[1] as usize);
+            check_name(&origin, &records[start..end], &mut report);
+            let mut set_start = start;
+            for set in records[start..end].chunk_by(|a, b| a.record.same_set_at_name(&b.record)) {
+                check_set(&origin, set, &mut report);
+                note_normalization(set, set_start, &mut lowest_ttls, &mut duplicates);
+                set_start += set.len();
+            }
+        }
+        if !syntax_errors {
+            check_apex(&origin, &records, options.strict, &mut report);
+        }
+        let across = match thread {
+            Some(thread) => thread.join().expect("a checking thread does not panic"),
+            None => across_names(),
+        };
+        (report, across)
+    });
+    report.append(across);
+    for (set, ttl) in lowest_ttls {
+        for l in &mut records[set] {
+            l.record.ttl = ttl;
+        }
     }
 
     let mut diagnostics = report.diagnostics;
@@ -155,12 +194,18 @@ fn check_name(origin: &Name, at_name: &[Located], report: &mut Report<'_>) {
     }
 }
 
-/// One TTL for a set, the lowest, as resolvers would see it; the records that repeat the
-/// one before them (`set` starts at index `start`) noted to be dropped.
-fn normalize_set(set: &mut [Located], start: usize, duplicates: &mut Vec<usize>) {
+/// One TTL for a set, the lowest, as resolvers would see it: a set (at index `start`) whose
+/// TTLs differ is noted with its lowest, and the records that repeat the one before them
+/// are noted to be dropped.
+fn note_normalization(
+    set: &[Located],
+    start: usize,
+    lowest_ttls: &mut Vec<(std::ops::Range<usize>, Ttl)>,
+    duplicates: &mut Vec<usize>,
+) {
     let lowest = set.iter().map(|l| l.record.ttl).min().expect("sets are never empty");
-    for l in set.iter_mut() {
-        l.record.ttl = lowest;
+    if set.iter().any(|l| l.record.ttl != lowest) {
+        lowest_ttls.push((start..start + set.len(), lowest));
     }
     let repeats = set.windows(2).enumerate().filter(|(_, pair)| pair[0].record.data == pair[1].record.data);
     duplicates.extend(repeats.map(|(i, _)| start + i + 1));
@@ -267,15 +312,25 @@ fn check_glue(origin: &Name, records: &[Located], report: &mut Report<'_>) {
         .map(|l| &l.record.name)
         .collect();
     let mut reported = HashSet::default();
+    // Whether a target in the zone has an address, its own or a wildcard's, found once per
+    // target: delegations share a few name servers (56k NS records naming one took 120 ms
+    // of binary searches).
+    let mut answered: HashMap<&Name, bool> = HashMap::default();
     for l in records {
         let RData::Ns(target) = &l.record.data else { continue };
-        if !target.is_subdomain_of(origin) || has_address(target) {
+        if !target.is_subdomain_of(origin) {
+            continue;
+        }
+        let addressed = *answered
+            .entry(target)
+            .or_insert_with(|| has_address(target) || wildcard_address(origin, target, records, has_address));
+        if addressed {
             continue;
         }
         let below_other_delegation = std::iter::successors(Some(target.clone()), Name::parent)
             .take_while(|n| n != origin)
             .any(|n| n != l.record.name && delegations.contains(&n));
-        if below_other_delegation || wildcard_address(origin, target, records, has_address) {
+        if below_other_delegation {
             continue;
         }
         if !reported.insert((target, &l.record.name)) {

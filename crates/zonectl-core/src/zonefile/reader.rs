@@ -79,7 +79,9 @@ fn read_from(
 
 /// Checks what was read and makes the zone of it.
 fn finish(reader: Reader, options: &ReadOptions) -> Result<Loaded, ZoneFileError> {
-    let Reader { files, mut diagnostics, mut errors, records, zone_origin, fallback_origin, had_comments, .. } = reader;
+    let Reader {
+        files, mut diagnostics, mut errors, records, zone_origin, fallback_origin, had_comments, split, ..
+    } = reader;
     if errors == 0 && records.is_empty() && !options.allow_empty {
         diagnostics.push(error(
             &files[0],
@@ -94,7 +96,7 @@ fn finish(reader: Reader, options: &ReadOptions) -> Result<Loaded, ZoneFileError
         }
         return Err(ZoneFileError { diagnostics });
     };
-    let checked = check::check(origin, records, &files, options, errors > 0);
+    let checked = check::check(origin, records, &files, options, errors > 0, split);
     errors += checked.errors;
     diagnostics.extend(checked.diagnostics);
     if errors > 0 {
@@ -858,6 +860,10 @@ mod tests {
                 24 if errors && text.len() > size / 3 * 2 && rng.u8(..4) == 0 => format!("bad{n} A 999.0.0.1\n"),
                 25 if errors && text.len() > size / 3 * 2 && rng.u8(..8) == 0 => format!("unclosed{n} TXT ( \"x\"\n"),
                 26 => format!("h{n}{ttl} A 192.0.2.1\nh{n} A 192.0.2.1\n"),
+                // Targets that are aliases (warnings), delegations without glue (errors).
+                27 => format!("c{n}{ttl} CNAME h{}\n", rng.u32(..n)),
+                28 => format!("m{n}{ttl} MX 10 c{}\n", rng.u32(..n)),
+                29 if errors && rng.u8(..4) == 0 => format!("z{n}{ttl} NS ns.z{n}\nz{n} NS ns1\n"),
                 _ => format!("s{n}{ttl} SRV 0 5 443 h{}\n", rng.u32(..n)),
             };
             text.push_str(&line);
