@@ -283,12 +283,14 @@ pub(crate) fn sort_in_zone_order<T: Send + Sync>(
     name: impl Fn(&T) -> &Name + Sync,
     order: impl Fn(&T, &T) -> Ordering,
 ) -> Vec<u32> {
-    // Items already in order (a file as `fmt` writes it, a provider that lists in order)
-    // take one pass instead of a key for every name.
-    if items.is_sorted_by(|a, b| name(a).cmp(name(b)).then_with(|| order(a, b)).is_le()) {
-        return name_starts(items, name);
-    }
-    let starts = sort_by_name(origin, items, &name);
+    // Names already in order (a file as `fmt` or a signer writes it, a provider that lists
+    // in order) take one pass instead of a key for every name; their items may still be in
+    // another order (a signer writes SOA, its RRSIG, then NS).
+    let starts = if items.is_sorted_by(|a, b| name(a) <= name(b)) {
+        name_starts(items, &name)
+    } else {
+        sort_by_name(origin, items, &name)
+    };
     for at_name in starts.windows(2) {
         let at_name = &mut items[at_name[0] as usize..at_name[1] as usize];
         if at_name.len() > 1 {
@@ -306,18 +308,22 @@ pub(crate) fn name_starts<T>(items: &[T], name: impl Fn(&T) -> &Name) -> Vec<u32
     starts
 }
 
+/// The bytes of a key that a sort item holds, in 64-bit words: 24 bytes hold most keys
+/// whole (`_443._tcp.www` below the origin), where 16 left a third of the items of a
+/// shuffled zone tied with their neighbour, each tie a `memcmp` of the rest.
+const PREFIX_WORDS: usize = 3;
+const PREFIX: usize = PREFIX_WORDS * 8;
 /// Set in a sort item's run when its key is longer than the item's prefix.
 const LONG: u32 = 1 << 31;
 /// Fewer records than this are sorted on one thread (fewer in tests, so that small lists
 /// take both ways).
 const MIN_PARALLEL_SORT: usize = if cfg!(test) { 64 } else { 1 << 14 };
 
-/// One item of [`sort_by_name`]: a run of records of one name, by the first 16 bytes of
-/// its key (two integers: a `u128` would make the item 32 bytes instead of 24).
+/// One item of [`sort_by_name`]: a run of records of one name, by the first [`PREFIX`]
+/// bytes of its key.
 #[derive(Clone, Copy)]
 struct SortItem {
-    high: u64,
-    low: u64,
+    prefix: [u64; PREFIX_WORDS],
     /// Index into [`SortKeys::runs`], with [`LONG`].
     run: u32,
 }
@@ -335,12 +341,12 @@ struct SortKeys {
 }
 
 impl SortKeys {
-    /// The sorted keys of `records`, which start at index `first` of all of them; `None`
-    /// when their keys do not fit in 32-bit offsets.
-    fn sorted<T>(records: &[T], first: usize, origin_key: &[u8], name: &impl Fn(&T) -> &Name) -> Option<SortKeys> {
+    /// The sorted keys of `records`; `None` when their keys do not fit in 32-bit offsets.
+    fn sorted<T>(records: &[T], origin_key: &[u8], name: &impl Fn(&T) -> &Name) -> Option<SortKeys> {
         // A key is as long as the name's text without the origin's, or shorter (escapes):
         // the arena's size is known without growing it (a copy of it, at its largest).
-        let rests: usize = records.iter().map(|r| name(r).as_str().len().saturating_sub(origin_key.len() + 16)).sum();
+        let rests: usize =
+            records.iter().map(|r| name(r).as_str().len().saturating_sub(origin_key.len() + PREFIX)).sum();
         let mut keys = SortKeys {
             items: Vec::with_capacity(records.len()),
             runs: Vec::with_capacity(records.len() + 1),
@@ -358,23 +364,17 @@ impl SortKeys {
             key.clear();
             name(r).write_canonical_key(&mut key);
             let own = &key[origin_key.len()..];
-            // Zero padding keeps the integer order the byte order: a key's 0x00 is always
-            // followed by a label octet, never by another 0x00.
-            let mut prefix = [0u8; 16];
-            let n = own.len().min(16);
-            prefix[..n].copy_from_slice(&own[..n]);
-            let long = if own.len() > 16 { LONG } else { 0 };
+            let prefix = key_prefix(own);
+            let long = if own.len() > PREFIX { LONG } else { 0 };
             keys.rests.push(u32::try_from(keys.arena.len()).ok()?);
-            keys.arena.extend_from_slice(&own[n..]);
-            let (high, low) = prefix.split_at(8);
-            let (high, low) = (u64::from_be_bytes(high.try_into().ok()?), u64::from_be_bytes(low.try_into().ok()?));
-            keys.items.push(SortItem { high, low, run: keys.runs.len() as u32 | long });
-            keys.runs.push((first + i) as u32);
+            keys.arena.extend_from_slice(&own[own.len().min(PREFIX)..]);
+            keys.items.push(SortItem { prefix, run: keys.runs.len() as u32 | long });
+            keys.runs.push(i as u32);
         }
-        keys.runs.push((first + records.len()) as u32);
+        keys.runs.push(records.len() as u32);
         keys.rests.push(u32::try_from(keys.arena.len()).ok()?);
         let mut items = std::mem::take(&mut keys.items);
-        items.sort_unstable_by(|a, b| keys.compare(a, &keys, b));
+        items.sort_unstable_by(|a, b| keys.compare(a, b));
         keys.items = items;
         Some(keys)
     }
@@ -391,11 +391,11 @@ impl SortKeys {
         self.runs[i]..self.runs[i + 1]
     }
 
-    /// The order of this set's item `a` and `other`'s item `b`.
-    fn compare(&self, a: &SortItem, other: &SortKeys, b: &SortItem) -> Ordering {
-        (a.high, a.low).cmp(&(b.high, b.low)).then_with(|| {
+    /// The order of items `a` and `b`.
+    fn compare(&self, a: &SortItem, b: &SortItem) -> Ordering {
+        a.prefix.cmp(&b.prefix).then_with(|| {
             // Equal prefixes of keys that end within them are equal keys.
-            if (a.run | b.run) & LONG == 0 { Ordering::Equal } else { self.rest(a.run).cmp(other.rest(b.run)) }
+            if (a.run | b.run) & LONG == 0 { Ordering::Equal } else { self.rest(a.run).cmp(self.rest(b.run)) }
         })
     }
 }
@@ -403,11 +403,16 @@ impl SortKeys {
 /// Sorts items into the canonical order of their names (RFC 4034 section 6.1), the
 /// order of equal names left open, and returns where each name starts (see
 /// [`sort_in_zone_order`]). Each name's canonical key is written once into one buffer,
-/// without the origin's part that all of them share; the sort compares the first 16 bytes
+/// without the origin's part that all of them share; the sort compares the first 24 bytes
 /// of those keys as integers, and reads the rest only for a longer key on a tie. Comparing
 /// names label by label at every step was 60% of checking a shuffled 1M-record zone, and a
-/// key allocated per name still spent a third in `memcmp`. The two halves of a long list
-/// are keyed and sorted on two threads, then merged.
+/// key allocated per name still spent a third in `memcmp`.
+///
+/// A long list is first split in place by a key prefix near the median into a lower and an
+/// upper part, which are then sorted apart, each on its own thread, and need no merge:
+/// sorting the halves of the list as it came and merging them left the merge and the
+/// moving of every item into place (a random walk over the items: a third of the sort) on
+/// one thread.
 fn sort_by_name<T: Send + Sync>(origin: &Name, records: &mut [T], name: &(impl Fn(&T) -> &Name + Sync)) -> Vec<u32> {
     // Indexes and key offsets are kept in 32 bits; beyond that (billions of names, more
     // memory than any zone here), the names are compared as they are.
@@ -423,42 +428,109 @@ fn sort_by_name<T: Send + Sync>(origin: &Name, records: &mut [T], name: &(impl F
     if records.iter().all(|r| name(r).is_subdomain_of(origin)) {
         origin.write_canonical_key(&mut origin_key);
     }
-    let half = if records.len() < MIN_PARALLEL_SORT { records.len() } else { records.len() / 2 };
-    let (first, second) = records.split_at(half);
-    let (first, second) = if second.is_empty() {
+    let sorted = if records.len() < MIN_PARALLEL_SORT {
         // A short list: no thread (a zone of ten records is sorted for every small plan).
-        (SortKeys::sorted(first, 0, &origin_key, name), SortKeys::sorted(second, half, &origin_key, name))
+        sort_part(records, &origin_key, name)
     } else {
-        std::thread::scope(|scope| {
-            let second = scope.spawn(|| SortKeys::sorted(second, half, &origin_key, name));
-            let first = SortKeys::sorted(first, 0, &origin_key, name);
-            (first, second.join().expect("a sorting thread does not panic"))
+        let lower = split_at_median_prefix(records, &origin_key, name);
+        let (low, high) = records.split_at_mut(lower);
+        let (low, high) = std::thread::scope(|scope| {
+            let high = scope.spawn(|| sort_part(high, &origin_key, name));
+            (sort_part(low, &origin_key, name), high.join().expect("a sorting thread does not panic"))
+        });
+        low.zip(high).map(|(mut low, high)| {
+            // The lower part's end is the upper part's start.
+            low.pop();
+            low.extend(high.iter().map(|&start| start + lower as u32));
+            low
         })
     };
-    let (Some(first), Some(second)) = (first, second) else {
-        return by_labels(records);
+    sorted.unwrap_or_else(|| by_labels(records))
+}
+
+/// The first [`PREFIX`] bytes of a key after the origin's part (`own`), as integers,
+/// zero-padded: a key's 0x00 is always followed by a label octet, never by
+/// another 0x00, so the integer order is the byte order of the keys.
+fn key_prefix(own: &[u8]) -> [u64; PREFIX_WORDS] {
+    let mut bytes = [0u8; PREFIX];
+    let n = own.len().min(PREFIX);
+    bytes[..n].copy_from_slice(&own[..n]);
+    let mut words = [0; PREFIX_WORDS];
+    for (word, bytes) in words.iter_mut().zip(bytes.chunks_exact(8)) {
+        *word = u64::from_be_bytes(bytes.try_into().expect("8 bytes"));
+    }
+    words
+}
+
+/// Moves the items whose key prefix is below a median one (of a sample) before the others,
+/// and returns how many they are. Items of one name go to the same side, and every item
+/// of the first part sorts before every item of the second.
+fn split_at_median_prefix<T: Send + Sync>(
+    records: &mut [T],
+    origin_key: &[u8],
+    name: &(impl Fn(&T) -> &Name + Sync),
+) -> usize {
+    let prefix = |r: &T, key: &mut Vec<u8>| {
+        key.clear();
+        name(r).write_canonical_key(key);
+        key_prefix(&key[origin_key.len()..])
     };
-    // Merge the two halves: position k takes the record that was at order[k].
-    let mut order: Vec<u32> = Vec::with_capacity(records.len());
-    let mut starts: Vec<u32> = Vec::with_capacity(first.items.len() + second.items.len() + 1);
-    let (mut a, mut b) = (first.items.iter().peekable(), second.items.iter().peekable());
-    let mut previous: Option<(&SortKeys, &SortItem)> = None;
+    let mut key = Vec::with_capacity(256);
+    let step = (records.len() / 1024).max(1);
+    let mut sample: Vec<[u64; PREFIX_WORDS]> = records.iter().step_by(step).map(|r| prefix(r, &mut key)).collect();
+    sample.sort_unstable();
+    let median = sample[sample.len() / 2];
+    // Which side each item goes to, worked out on two threads; records of one name
+    // together (as zones are mostly written) share the answer.
+    let sides = |part: &[T]| {
+        let mut key = Vec::with_capacity(256);
+        let mut sides = Vec::with_capacity(part.len());
+        for (i, r) in part.iter().enumerate() {
+            let lower =
+                if i > 0 && name(r) == name(&part[i - 1]) { sides[i - 1] } else { prefix(r, &mut key) < median };
+            sides.push(lower);
+        }
+        sides
+    };
+    let (first, second) = records.split_at(records.len() / 2);
+    let mut lower = std::thread::scope(|scope| {
+        let second = scope.spawn(|| sides(second));
+        let mut lower = sides(first);
+        lower.extend(second.join().expect("a sorting thread does not panic"));
+        lower
+    });
+    // Hoare's partition: each pass swaps the first upper item with the last lower one.
+    let (mut i, mut j) = (0, records.len());
     loop {
-        let next = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) if first.compare(x, &second, y).is_le() => (&first, a.next()),
-            (Some(_), Some(_)) | (None, Some(_)) => (&second, b.next()),
-            (Some(_), None) => (&first, a.next()),
-            (None, None) => break,
-        };
-        let (keys, Some(item)) = next else { break };
-        if previous.is_none_or(|(pk, p)| pk.compare(p, keys, item).is_ne()) {
+        while i < j && lower[i] {
+            i += 1;
+        }
+        while i < j && !lower[j - 1] {
+            j -= 1;
+        }
+        if i + 1 >= j {
+            return i;
+        }
+        records.swap(i, j - 1);
+        lower.swap(i, j - 1);
+    }
+}
+
+/// Sorts `records` by [`SortKeys`] on this thread and returns where each name starts, and
+/// the number of records last; `None` when their keys do not fit in 32-bit offsets.
+fn sort_part<T>(records: &mut [T], origin_key: &[u8], name: &impl Fn(&T) -> &Name) -> Option<Vec<u32>> {
+    let keys = SortKeys::sorted(records, origin_key, name)?;
+    // Position k takes the record that was at order[k].
+    let mut order: Vec<u32> = Vec::with_capacity(records.len());
+    let mut starts: Vec<u32> = Vec::with_capacity(keys.items.len() + 1);
+    for (i, item) in keys.items.iter().enumerate() {
+        if i == 0 || keys.compare(&keys.items[i - 1], item).is_ne() {
             starts.push(order.len() as u32);
         }
-        previous = Some((keys, item));
         order.extend(keys.records(item.run));
     }
     starts.push(records.len() as u32);
-    drop((first, second));
+    drop(keys);
     // Apply the permutation in place, one cycle at a time; a position done is marked in
     // its entry of `order` (indexes are below LONG).
     for start in 0..records.len() {
@@ -476,7 +548,7 @@ fn sort_by_name<T: Send + Sync>(origin: &Name, records: &mut [T], name: &(impl F
             at = from;
         }
     }
-    starts
+    Some(starts)
 }
 
 #[cfg(test)]
@@ -498,6 +570,32 @@ mod sort_tests {
             1 => origin.clone(),
             _ => Name::parse_relative(&text, origin).unwrap(),
         }
+    }
+
+    /// Names in order with their records in another (as a signer writes them: SOA, its
+    /// RRSIG, then NS) take the short way and still end in zone order.
+    #[test]
+    fn names_in_order_still_sort_their_records() {
+        let origin = Name::parse("example.com").unwrap();
+        let record = |name: &str, data: &str, rtype: RecordType| {
+            let name = Name::parse_relative(name, &origin).unwrap();
+            Record::new(name, Ttl::from_secs(300).unwrap(), RData::parse(rtype, data, Some(&origin)).unwrap())
+        };
+        let mut records = vec![
+            record("@", "ns1 host 1 2 3 4 5", RecordType::Soa),
+            record("@", "ns2", RecordType::Ns),
+            record("@", "ns1", RecordType::Ns),
+            record("a", "192.0.2.2", RecordType::A),
+            record("a", "ns1", RecordType::Ns),
+            record("a", "192.0.2.1", RecordType::A),
+            record("b", "192.0.2.1", RecordType::A),
+        ];
+        let mut expected = records.clone();
+        expected.sort_by(Record::zone_order);
+        assert_ne!(records, expected);
+        let starts = sort_in_zone_order(&origin, &mut records, |r| &r.name, Record::order_at_name);
+        assert_eq!(records, expected);
+        assert_eq!(starts, [0, 3, 6, 7]);
     }
 
     /// The key-based sort gives the order of `Record::zone_order`, which compares names
