@@ -508,7 +508,8 @@ fn split_at_median_prefix<T: Send + Sync>(
         while i < j && !lower[j - 1] {
             j -= 1;
         }
-        if i + 1 >= j {
+        // Here either they met, or the first upper item is before the last lower one.
+        if i >= j {
             return i;
         }
         records.swap(i, j - 1);
