@@ -68,9 +68,8 @@ pub(super) fn check(
     let order_at_name = |a: &Located, b: &Located| a.record.order_at_name(&b.record).then_with(|| by_line(a, b));
     let name_starts = sort_in_zone_order(&origin, &mut records, |l| &l.record.name, order_at_name);
     // The checks of each name and set and the checks across names (MX/SRV targets, glue)
-    // only read: on a large zone the first run on a second thread. They allocate little; the
-    // others' maps reuse, on this thread, the memory the sort freed (the other way round
-    // held 6 MB more at the peak).
+    // only read: on a large zone the first run on a second thread. They allocate little, so
+    // the maps of the others are made on this thread, where the memory the sort freed is.
     let at_names = || {
         let mut report = Report::new(files);
         // Where the records that repeat the one before them are (the zone keeps one), and
