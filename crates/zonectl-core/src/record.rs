@@ -370,9 +370,7 @@ impl SortKeys {
             if i > 0 && name(r) == name(&records[i - 1]) {
                 continue;
             }
-            key.clear();
-            name(r).write_canonical_key(&mut key);
-            let own = &key[origin_key.len()..];
+            let own = own_key(name(r), origin_key, &mut key);
             let prefix = key_prefix(own);
             let long = if own.len() > PREFIX { LONG } else { 0 };
             keys.rests.push(u32::try_from(keys.arena.len()).ok()?);
@@ -458,6 +456,13 @@ fn sort_by_name<T: Send + Sync>(origin: &Name, records: &mut [T], name: &(impl F
     sorted.unwrap_or_else(|| by_labels(records))
 }
 
+/// The canonical key of `name` after the origin's part (`origin_key`), written into `key`.
+fn own_key<'k>(name: &Name, origin_key: &[u8], key: &'k mut Vec<u8>) -> &'k [u8] {
+    key.clear();
+    name.write_canonical_key(key);
+    &key[origin_key.len()..]
+}
+
 /// The first [`PREFIX`] bytes of a key, as integers.
 type KeyPrefix = (u64, u64, u32);
 
@@ -480,11 +485,7 @@ fn split_at_median_prefix<T: Send + Sync>(
     origin_key: &[u8],
     name: &(impl Fn(&T) -> &Name + Sync),
 ) -> usize {
-    let prefix = |r: &T, key: &mut Vec<u8>| {
-        key.clear();
-        name(r).write_canonical_key(key);
-        key_prefix(&key[origin_key.len()..])
-    };
+    let prefix = |r: &T, key: &mut Vec<u8>| key_prefix(own_key(name(r), origin_key, key));
     let mut key = Vec::with_capacity(256);
     let step = (records.len() / 1024).max(1);
     let mut sample: Vec<KeyPrefix> = records.iter().step_by(step).map(|r| prefix(r, &mut key)).collect();

@@ -282,16 +282,16 @@ fn check_targets(origin: &Name, records: &[Located], report: &mut Report<'_>) {
             RData::Cname(_) => {
                 aliases.insert(&l.record.name);
             }
-            RData::Mx { exchange: target, .. } | RData::Srv { target, .. } => naming.push((l, target)),
+            RData::Mx { exchange, .. } => naming.push((l, exchange, "MX exchange")),
+            RData::Srv { target, .. } => naming.push((l, target, "SRV target")),
             _ => {}
         }
     }
     if aliases.is_empty() {
         return;
     }
-    for (l, target) in naming {
+    for (l, target, what) in naming {
         if aliases.contains(target) {
-            let what = if l.record.rtype() == RecordType::Mx { "MX exchange" } else { "SRV target" };
             report.push(
                 Some(l.loc),
                 Severity::Warning,
