@@ -272,7 +272,8 @@ mod tests {
 }
 
 /// Sorts `items` into zone order: by the canonical order of their names, then by `order`
-/// among the items of one name (stable; it need not compare the names, which are equal). A
+/// among the items of one name (stable; it need not compare the names, which are equal;
+/// in a long list, each part of it on its own thread). A
 /// zone read or listed in any order sorts as fast as one already sorted, nearly: see
 /// [`sort_by_name`]. Returns where each name's items start, and the number of items last,
 /// so that later passes need not compare names again (each comparison a cache miss once
@@ -281,23 +282,29 @@ pub(crate) fn sort_in_zone_order<T: Send + Sync>(
     origin: &Name,
     items: &mut [T],
     name: impl Fn(&T) -> &Name + Sync,
-    order: impl Fn(&T, &T) -> Ordering,
+    order: impl Fn(&T, &T) -> Ordering + Sync,
 ) -> Vec<u32> {
     // Names already in order (a file as `fmt` or a signer writes it, a provider that lists
     // in order) take one pass instead of a key for every name; their items may still be in
     // another order (a signer writes SOA, its RRSIG, then NS).
-    let starts = if items.is_sorted_by(|a, b| name(a) <= name(b)) {
-        name_starts(items, &name)
+    if items.is_sorted_by(|a, b| name(a) <= name(b)) {
+        let starts = name_starts(items, &name);
+        sort_each_name(items, &starts, &order);
+        starts
     } else {
-        sort_by_name(origin, items, &name)
-    };
+        sort_by_name(origin, items, &name, &order)
+    }
+}
+
+/// Sorts the items of each name (which start at `starts`) by `order`, keeping equal ones in
+/// their order.
+fn sort_each_name<T>(items: &mut [T], starts: &[u32], order: &impl Fn(&T, &T) -> Ordering) {
     for at_name in starts.windows(2) {
         let at_name = &mut items[at_name[0] as usize..at_name[1] as usize];
         if at_name.len() > 1 {
-            at_name.sort_by(&order);
+            at_name.sort_by(order);
         }
     }
-    starts
 }
 
 /// Where each name's items start in `items`, which are in zone order, and their number last.
@@ -421,11 +428,16 @@ impl SortKeys {
 /// sorting the halves of the list as it came and merging them left the merge and the
 /// moving of every item into place (a random walk over the items: a third of the sort) on
 /// one thread.
-fn sort_by_name<T: Send + Sync>(origin: &Name, records: &mut [T], name: &(impl Fn(&T) -> &Name + Sync)) -> Vec<u32> {
+fn sort_by_name<T: Send + Sync>(
+    origin: &Name,
+    records: &mut [T],
+    name: &(impl Fn(&T) -> &Name + Sync),
+    order: &(impl Fn(&T, &T) -> Ordering + Sync),
+) -> Vec<u32> {
     // Indexes and key offsets are kept in 32 bits; beyond that (billions of names, more
     // memory than any zone here), the names are compared as they are.
     let by_labels = |records: &mut [T]| {
-        records.sort_by(|a, b| name(a).cmp(name(b)));
+        records.sort_by(|a, b| name(a).cmp(name(b)).then_with(|| order(a, b)));
         name_starts(records, name)
     };
     if records.len() >= LONG as usize {
@@ -433,18 +445,24 @@ fn sort_by_name<T: Send + Sync>(origin: &Name, records: &mut [T], name: &(impl F
     }
     // The part of the keys that all names share, when they are all in the zone.
     let mut origin_key = Vec::new();
-    if records.iter().all(|r| name(r).is_subdomain_of(origin)) {
-        origin.write_canonical_key(&mut origin_key);
-    }
+    origin.write_canonical_key(&mut origin_key);
     let sorted = if records.len() < MIN_PARALLEL_SORT {
         // A short list: no thread (a zone of ten records is sorted for every small plan).
-        sort_part(records, &origin_key, name)
+        if !records.iter().all(|r| name(r).is_subdomain_of(origin)) {
+            origin_key.clear();
+        }
+        sort_part(records, &origin_key, name, order)
     } else {
-        let lower = split_at_median_prefix(records, &origin_key, name);
+        // The split reads every name: it finds one outside the zone on its way (a pass of
+        // its own to find out was 40 ms of a 1M-record zone, a cache miss per name).
+        let lower = split_at_median_prefix(records, &origin_key, name).unwrap_or_else(|| {
+            origin_key.clear();
+            split_at_median_prefix(records, &origin_key, name).expect("every key starts with the empty one")
+        });
         let (low, high) = records.split_at_mut(lower);
         let (low, high) = std::thread::scope(|scope| {
-            let high = scope.spawn(|| sort_part(high, &origin_key, name));
-            (sort_part(low, &origin_key, name), high.join().expect("a sorting thread does not panic"))
+            let high = scope.spawn(|| sort_part(high, &origin_key, name, order));
+            (sort_part(low, &origin_key, name, order), high.join().expect("a sorting thread does not panic"))
         });
         low.zip(high).map(|(mut low, high)| {
             // The lower part's end is the upper part's start.
@@ -479,16 +497,24 @@ fn key_prefix(own: &[u8]) -> KeyPrefix {
 
 /// Moves the items whose key prefix is below a median one (of a sample) before the others,
 /// and returns how many they are. Items of one name go to the same side, and every item
-/// of the first part sorts before every item of the second.
+/// of the first part sorts before every item of the second. `None`, with the items not
+/// moved, when a name's key does not start with `origin_key` (a name outside the zone).
 fn split_at_median_prefix<T: Send + Sync>(
     records: &mut [T],
     origin_key: &[u8],
     name: &(impl Fn(&T) -> &Name + Sync),
-) -> usize {
-    let prefix = |r: &T, key: &mut Vec<u8>| key_prefix(own_key(name(r), origin_key, key));
+) -> Option<usize> {
+    let prefix = |r: &T, key: &mut Vec<u8>| {
+        key.clear();
+        name(r).write_canonical_key(key);
+        // A key is its labels from the root, each ended by 0x00 (which no label octet is
+        // written as): one that starts with the origin's is of a name in the zone.
+        key.strip_prefix(origin_key).map(key_prefix)
+    };
     let mut key = Vec::with_capacity(256);
     let step = (records.len() / 1024).max(1);
-    let mut sample: Vec<KeyPrefix> = records.iter().step_by(step).map(|r| prefix(r, &mut key)).collect();
+    let mut sample: Vec<KeyPrefix> =
+        records.iter().step_by(step).map(|r| prefix(r, &mut key)).collect::<Option<_>>()?;
     sample.sort_unstable();
     let median = sample[sample.len() / 2];
     // Which side each item goes to, worked out on two threads; records of one name
@@ -498,18 +524,21 @@ fn split_at_median_prefix<T: Send + Sync>(
         let mut sides = Vec::with_capacity(part.len());
         for (i, r) in part.iter().enumerate() {
             let lower =
-                if i > 0 && name(r) == name(&part[i - 1]) { sides[i - 1] } else { prefix(r, &mut key) < median };
+                if i > 0 && name(r) == name(&part[i - 1]) { sides[i - 1] } else { prefix(r, &mut key)? < median };
             sides.push(lower);
         }
-        sides
+        Some(sides)
     };
     let (first, second) = records.split_at(records.len() / 2);
     let mut lower = std::thread::scope(|scope| {
         let second = scope.spawn(|| sides(second));
-        let mut lower = sides(first);
-        lower.extend(second.join().expect("a sorting thread does not panic"));
-        lower
-    });
+        let first = sides(first);
+        let second = second.join().expect("a sorting thread does not panic");
+        first.zip(second).map(|(mut lower, second)| {
+            lower.extend(second);
+            lower
+        })
+    })?;
     // Hoare's partition: each pass swaps the first upper item with the last lower one.
     let (mut i, mut j) = (0, records.len());
     loop {
@@ -521,38 +550,44 @@ fn split_at_median_prefix<T: Send + Sync>(
         }
         // Here either they met, or the first upper item is before the last lower one.
         if i >= j {
-            return i;
+            return Some(i);
         }
         records.swap(i, j - 1);
         lower.swap(i, j - 1);
     }
 }
 
-/// Sorts `records` by [`SortKeys`] on this thread and returns where each name starts, and
-/// the number of records last; `None` when their keys do not fit in 32-bit offsets.
-fn sort_part<T>(records: &mut [T], origin_key: &[u8], name: &impl Fn(&T) -> &Name) -> Option<Vec<u32>> {
+/// Sorts `records` by [`SortKeys`], then the records of each name by `order`, on this
+/// thread, and returns where each name starts, and the number of records last; `None`
+/// when their keys do not fit in 32-bit offsets.
+fn sort_part<T>(
+    records: &mut [T],
+    origin_key: &[u8],
+    name: &impl Fn(&T) -> &Name,
+    order: &impl Fn(&T, &T) -> Ordering,
+) -> Option<Vec<u32>> {
     let keys = SortKeys::sorted(records, origin_key, name)?;
-    // Position k takes the record that was at order[k].
-    let mut order: Vec<u32> = Vec::with_capacity(records.len());
+    // Position k takes the record that was at sources[k].
+    let mut sources: Vec<u32> = Vec::with_capacity(records.len());
     let mut starts: Vec<u32> = Vec::with_capacity(keys.items.len() + 1);
     for (i, item) in keys.items.iter().enumerate() {
         if i == 0 || keys.compare(&keys.items[i - 1], item).is_ne() {
-            starts.push(order.len() as u32);
+            starts.push(sources.len() as u32);
         }
-        order.extend(keys.records(item.run));
+        sources.extend(keys.records(item.run));
     }
     starts.push(records.len() as u32);
     drop(keys);
     // Apply the permutation in place, one cycle at a time; a position done is marked in
-    // its entry of `order` (indexes are below LONG).
+    // its entry of `sources` (indexes are below LONG).
     for start in 0..records.len() {
-        if order[start] & LONG != 0 {
+        if sources[start] & LONG != 0 {
             continue;
         }
         let mut at = start;
         loop {
-            let from = order[at] as usize;
-            order[at] |= LONG;
+            let from = sources[at] as usize;
+            sources[at] |= LONG;
             if from == start {
                 break;
             }
@@ -560,6 +595,7 @@ fn sort_part<T>(records: &mut [T], origin_key: &[u8], name: &impl Fn(&T) -> &Nam
             at = from;
         }
     }
+    sort_each_name(records, &starts, order);
     Some(starts)
 }
 
