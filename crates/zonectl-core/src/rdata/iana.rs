@@ -91,11 +91,45 @@ pub(crate) fn scan(code: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Re
 fn fast_scan(form: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Option<Vec<u8>> {
     let plain = |i: usize| tokens.get(i).filter(|t| !t.quoted && !t.escaped).map(|t| t.raw);
     let type_code = |raw: &[u8]| crate::rtype::RecordType::parse_bytes(raw).and_then(crate::rtype::RecordType::code);
-    let mut wire = Vec::with_capacity(128);
-    match form {
+    // The wire form of a name is at most its text, a length octet and the origin's.
+    let name_room = |raw: &[u8]| raw.len() + 2 + origin.map_or(0, |o| o.as_str().len());
+    // Where a name is not plain (escapes, errors), the long way, with its error messages.
+    let write_name = |raw: &[u8], wire: &mut Vec<u8>| {
+        Name::write_plain_wire(raw, origin, wire)
+            .or_else(|| Some(Name::parse_bytes(raw, origin).ok()?.write_wire(wire)))
+    };
+    let wire = match form {
         // RFC 4034 section 3.2: type covered, algorithm, labels, original TTL, expiration,
         // inception, key tag, signer's name, signature (base64, maybe over several tokens).
         46 => {
+            let pieces = tokens.get(8..).filter(|rest| !rest.is_empty())?;
+            if pieces.iter().any(|t| t.quoted || t.escaped) {
+                return None;
+            }
+            // The signature's pieces joined (most signatures are one or a few hundred
+            // octets: on the stack), then decoded straight into the record's data, which
+            // is made once at its size.
+            let mut joined = [0u8; 1024];
+            let long: Vec<u8>;
+            let length: usize = pieces.iter().map(|t| t.raw.len()).sum();
+            let signature: &[u8] = match pieces {
+                [one] => one.raw,
+                _ if length <= joined.len() => {
+                    let mut at = 0;
+                    for piece in pieces {
+                        joined[at..at + piece.raw.len()].copy_from_slice(piece.raw);
+                        at += piece.raw.len();
+                    }
+                    &joined[..length]
+                }
+                _ => {
+                    long = pieces.iter().flat_map(|piece| piece.raw).copied().collect();
+                    &long
+                }
+            };
+            let decoded = data_encoding::BASE64.decode_len(signature.len()).ok()?;
+            let signer = plain(7)?;
+            let mut wire = Vec::with_capacity(18 + name_room(signer) + decoded);
             wire.extend_from_slice(&type_code(plain(0)?)?.to_be_bytes());
             let algorithm = plain(1)?;
             let by_name = || algorithm_number(std::str::from_utf8(algorithm).ok()?);
@@ -106,21 +140,28 @@ fn fast_scan(form: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Option<V
                 wire.extend_from_slice(&signature_time(plain(at)?)?.to_be_bytes());
             }
             wire.extend_from_slice(&u16::try_from(decimal(plain(6)?)?).ok()?.to_be_bytes());
-            Name::parse_bytes(plain(7)?, origin).ok()?.write_wire(&mut wire);
-            let mut signature = Vec::with_capacity(128);
-            for token in tokens.get(8..).filter(|rest| !rest.is_empty())? {
-                if token.quoted || token.escaped {
-                    return None;
-                }
-                signature.extend_from_slice(token.raw);
-            }
-            wire.extend_from_slice(&data_encoding::BASE64.decode(&signature).ok()?);
+            write_name(signer, &mut wire)?;
+            let at = wire.len();
+            wire.resize(at + decoded, 0);
+            let written = data_encoding::BASE64.decode_mut(signature, &mut wire[at..]).ok()?;
+            wire.truncate(at + written);
+            wire
         }
         // RFC 4034 section 4.2: the next owner name, then the types, as windows of bits
         // (section 4.1.2).
         47 => {
-            Name::parse_bytes(plain(0)?, origin).ok()?.write_wire(&mut wire);
-            let mut codes: Vec<u16> = (1..tokens.len()).map(|at| type_code(plain(at)?)).collect::<Option<_>>()?;
+            let next = plain(0)?;
+            // A window for the types below 256 (most are) and its header.
+            let mut wire = Vec::with_capacity(name_room(next) + 34);
+            write_name(next, &mut wire)?;
+            // Most records list a few types: on the stack (a list of more takes the long
+            // way).
+            let mut listed = [0u16; 64];
+            let count = tokens.len() - 1;
+            let codes = listed.get_mut(..count)?;
+            for (code, at) in codes.iter_mut().zip(1..) {
+                *code = type_code(plain(at)?)?;
+            }
             codes.sort_unstable();
             // A window per high octet in use: its number, its length, then the bits of the
             // low octets up to the last one set. (A map of all 256 windows, zeroed for each
@@ -136,9 +177,10 @@ fn fast_scan(form: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Option<V
                 wire.push(used as u8);
                 wire.extend_from_slice(&bits[..used]);
             }
+            wire
         }
         _ => return None,
-    }
+    };
     Some(wire)
 }
 
@@ -714,9 +756,16 @@ mod tests {
         let types = ["A", "NS", "SOA", "MX", "TXT", "AAAA", "RRSIG", "NSEC", "DNSKEY", "CAA", "TYPE65534", "TYPE1234"];
         let mut fast = 0;
         for round in 0..5000 {
-            let name = match rng.u8(0..3) {
+            // Plain names, which are written without making a name, and others, which are
+            // not (escapes, a wildcard, the root, errors).
+            let name = match rng.u8(0..8) {
                 0 => "host.example.com.".to_owned(),
                 1 => format!("h{round}"),
+                2 => format!("*.H{round}.Sub"),
+                3 => "a\\.b".to_owned(),
+                4 => ".".to_owned(),
+                5 => "a..b".to_owned(),
+                6 => format!("{}.{round}", "x".repeat(rng.usize(60..66))),
                 _ => "@".to_owned(),
             };
             let text = if round % 2 == 0 {
