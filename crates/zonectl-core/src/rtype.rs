@@ -168,8 +168,26 @@ impl RecordType {
     }
 
     /// The type for an IANA code (a modeled variant where there is one).
+    ///
+    /// A match rather than a search of [`RecordType::MODELED`]: every RRSIG and NSEC is
+    /// asked its type this way, and the search was 3% of checking a signed zone.
     pub fn from_code(code: u16) -> RecordType {
-        RecordType::MODELED.into_iter().find(|t| t.code() == Some(code)).unwrap_or(RecordType::Other(code))
+        match code {
+            1 => RecordType::A,
+            2 => RecordType::Ns,
+            5 => RecordType::Cname,
+            6 => RecordType::Soa,
+            12 => RecordType::Ptr,
+            15 => RecordType::Mx,
+            16 => RecordType::Txt,
+            28 => RecordType::Aaaa,
+            33 => RecordType::Srv,
+            43 => RecordType::Ds,
+            44 => RecordType::Sshfp,
+            52 => RecordType::Tlsa,
+            257 => RecordType::Caa,
+            _ => RecordType::Other(code),
+        }
     }
 
     /// The mnemonic (`AAAA`), or `TYPEnnn` for a type without one.
@@ -336,6 +354,16 @@ impl<'de> serde::Deserialize<'de> for RecordType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every code gives the modeled type whose code it is, and only codes without one give
+    /// `Other`.
+    #[test]
+    fn from_code_is_the_modeled_types_code() {
+        for code in 0..=u16::MAX {
+            let modeled = RecordType::MODELED.into_iter().find(|t| t.code() == Some(code));
+            assert_eq!(RecordType::from_code(code), modeled.unwrap_or(RecordType::Other(code)), "{code}");
+        }
+    }
 
     #[test]
     fn mnemonics_round_trip() {
