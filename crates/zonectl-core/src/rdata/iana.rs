@@ -93,10 +93,13 @@ fn fast_scan(form: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Option<V
     let type_code = |raw: &[u8]| crate::rtype::RecordType::parse_bytes(raw).and_then(crate::rtype::RecordType::code);
     // The wire form of a name is at most its text, a length octet and the origin's.
     let name_room = |raw: &[u8]| raw.len() + 2 + origin.map_or(0, |o| o.as_str().len());
-    // Where a name is not plain (escapes, errors), the long way, with its error messages.
+    // A name that is not plain (escapes) is made and written; an error sends the whole
+    // record the long way, to `domain`, which says what is wrong.
     let write_name = |raw: &[u8], wire: &mut Vec<u8>| {
-        Name::write_plain_wire(raw, origin, wire)
-            .or_else(|| Some(Name::parse_bytes(raw, origin).ok()?.write_wire(wire)))
+        if Name::write_plain_wire(raw, origin, wire).is_none() {
+            Name::parse_bytes(raw, origin).ok()?.write_wire(wire);
+        }
+        Some(())
     };
     let wire = match form {
         // RFC 4034 section 3.2: type covered, algorithm, labels, original TTL, expiration,
