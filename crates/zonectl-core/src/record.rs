@@ -273,11 +273,10 @@ mod tests {
 
 /// Sorts `items` into zone order: by the canonical order of their names, then by `order`
 /// among the items of one name (stable; it need not compare the names, which are equal;
-/// in a long list, each part of it on its own thread). A
-/// zone read or listed in any order sorts as fast as one already sorted, nearly: see
-/// [`sort_by_name`]. Returns where each name's items start, and the number of items last,
-/// so that later passes need not compare names again (each comparison a cache miss once
-/// the names are scattered over the heap).
+/// in a long list, each part of it on its own thread). A zone read or listed in any order
+/// sorts as fast as one already sorted, nearly: see [`sort_by_name`]. Returns where each
+/// name's items start, and the number of items last, so that later passes need not compare
+/// names again (each comparison a cache miss once the names are scattered over the heap).
 pub(crate) fn sort_in_zone_order<T: Send + Sync>(
     origin: &Name,
     items: &mut [T],
