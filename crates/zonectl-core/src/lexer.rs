@@ -283,7 +283,7 @@ impl<'a> Lexer<'a> {
                         i += at;
                         break;
                     }
-                    // `!`, `#`, `$`, `%`, `&`, `'`, `*`: part of the token.
+                    // `!`, `#`, `$`, `%`, `&`, `'` and control octets: part of the token.
                     Some(at) => i += at + 1,
                 }
             }
