@@ -65,6 +65,41 @@ const MAX_NAME: usize = 253;
 /// Longest label in octets.
 const MAX_LABEL: usize = 63;
 
+/// A plain name, which [`Name::parse_plain`] and [`Name::write_plain_wire`] take the short
+/// way: letters, digits, `-`, `_`, `/` and dots, an optional leading `*` label, labels of 1
+/// to 63 octets, not too long with its origin. Returns the text without its trailing dot,
+/// and the origin it is relative to (`None` when it is absolute, or the origin is the
+/// root or unknown); `None` for any other text.
+fn plain_parts<'t, 'o>(text: &'t [u8], origin: Option<&'o Name>) -> Option<(&'t [u8], Option<&'o Name>)> {
+    let absolute = text.last() == Some(&b'.');
+    let body = if absolute { &text[..text.len() - 1] } else { text };
+    let rest = body.strip_prefix(b"*.").unwrap_or(body);
+    let mut label = 0usize;
+    for &b in rest {
+        if b == b'.' {
+            if label == 0 {
+                return None;
+            }
+            label = 0;
+        } else if PLAIN[b as usize] {
+            label += 1;
+            if label > MAX_LABEL {
+                return None;
+            }
+        } else {
+            return None;
+        }
+    }
+    if label == 0 {
+        return None;
+    }
+    let suffix = match (absolute, origin) {
+        (false, Some(origin)) if !origin.is_root() => Some(origin),
+        _ => None,
+    };
+    (body.len() + suffix.map_or(0, |o| o.as_str().len()) <= MAX_NAME).then_some((body, suffix))
+}
+
 impl Name {
     /// The root name, `.`.
     pub fn root() -> Name {
@@ -175,43 +210,14 @@ impl Name {
         Ok(Name(out.into_boxed_str()))
     }
 
-    /// The common case, copied in one piece: letters, digits, `-`, `_`, `/` and dots, an
-    /// optional leading `*` label, labels of 1 to 63 octets. `None` sends anything else,
-    /// errors included, to the general parser.
+    /// The common case, copied in one piece (see [`plain_parts`]). `None` sends anything
+    /// else, errors included, to the general parser.
     fn parse_plain(text: &[u8], origin: Option<&Name>) -> Option<Name> {
-        let absolute = text.last() == Some(&b'.');
-        let body = if absolute { &text[..text.len() - 1] } else { text };
-        let rest = body.strip_prefix(b"*.").unwrap_or(body);
-        let mut label = 0usize;
-        for &b in rest {
-            if b == b'.' {
-                if label == 0 {
-                    return None;
-                }
-                label = 0;
-            } else if PLAIN[b as usize] {
-                label += 1;
-                if label > MAX_LABEL {
-                    return None;
-                }
-            } else {
-                return None;
-            }
-        }
-        if label == 0 {
-            return None;
-        }
-        let suffix = match (absolute, origin) {
-            (false, Some(origin)) if !origin.is_root() => origin.as_str(),
-            _ => "",
-        };
-        let octets = body.len() + if suffix.is_empty() { 0 } else { suffix.len() };
-        if octets > MAX_NAME {
-            return None;
-        }
+        let (body, suffix) = plain_parts(text, origin)?;
+        let suffix = suffix.map_or("", Name::as_str);
         let mut out = String::with_capacity(body.len() + 1 + suffix.len());
-        // Every byte was checked to be ASCII above; copied whole and lower-cased in place
-        // (a char at a time was a third of this function).
+        // Every byte was checked to be ASCII; copied whole and lower-cased in place (a char
+        // at a time was a third of this function).
         out.push_str(std::str::from_utf8(body).ok()?);
         out.make_ascii_lowercase();
         out.push('.');
@@ -221,55 +227,21 @@ impl Name {
 
     /// Writes the wire form of the name `text` reads as ([`Name::parse_bytes`], then
     /// [`Name::write_wire`]) without making the name, for `@` and the plain names of
-    /// [`Name::parse_plain`]; `None`, with `out` as it was, for any other text (errors
-    /// included), which the caller then reads the long way. The signer of every RRSIG and
-    /// the next name of every NSEC take this way: making a name of each (an allocation,
-    /// UTF-8 validation and a copy) only to write its wire form and drop it was a tenth of
+    /// [`plain_parts`]; `None`, with `out` untouched, for any other text (errors included),
+    /// which the caller then reads the long way. The signer of every RRSIG and the next
+    /// name of every NSEC take this way: making a name of each (an allocation, UTF-8
+    /// validation and a copy) only to write its wire form and drop it was a tenth of
     /// reading a signed zone.
     pub(crate) fn write_plain_wire(text: &[u8], origin: Option<&Name>, out: &mut Vec<u8>) -> Option<()> {
         if text == b"@" {
             origin?.write_wire(out);
             return Some(());
         }
-        let absolute = text.last() == Some(&b'.');
-        let body = if absolute { &text[..text.len() - 1] } else { text };
-        let suffix = match (absolute, origin) {
-            (false, Some(origin)) if !origin.is_root() => Some(origin),
-            _ => None,
-        };
-        if body.is_empty() || body.len() + suffix.map_or(0, |o| o.as_str().len()) > MAX_NAME {
-            return None;
+        let (body, suffix) = plain_parts(text, origin)?;
+        for label in body.split(|&b| b == b'.') {
+            out.push(label.len() as u8);
+            out.extend(label.iter().map(u8::to_ascii_lowercase));
         }
-        let start = out.len();
-        let rest = match body.strip_prefix(b"*.") {
-            Some(rest) => {
-                out.extend_from_slice(&[1, b'*']);
-                rest
-            }
-            None => body,
-        };
-        let mut length_at = out.len();
-        out.push(0);
-        let mut label = 0usize;
-        for &b in rest {
-            if b == b'.' && label > 0 {
-                out[length_at] = label as u8;
-                length_at = out.len();
-                out.push(0);
-                label = 0;
-            } else if PLAIN[b as usize] && label < MAX_LABEL {
-                out.push(b.to_ascii_lowercase());
-                label += 1;
-            } else {
-                out.truncate(start);
-                return None;
-            }
-        }
-        if label == 0 {
-            out.truncate(start);
-            return None;
-        }
-        out[length_at] = label as u8;
         match suffix {
             Some(origin) => origin.write_wire(out),
             None => out.push(0),
