@@ -356,7 +356,8 @@ struct SortKeys {
 }
 
 impl SortKeys {
-    /// The sorted keys of `records`; `None` when their keys do not fit in 32-bit offsets.
+    /// The sorted keys of `records`; `None` when their keys do not fit in 32-bit offsets,
+    /// or a name is outside the origin (which the callers rule out first).
     fn sorted<T>(records: &[T], origin_key: &[u8], name: &impl Fn(&T) -> &Name) -> Option<SortKeys> {
         // A key is as long as the name's text without the origin's, or shorter (escapes):
         // the arena's size is known without growing it (a copy of it, at its largest).
@@ -376,7 +377,7 @@ impl SortKeys {
             if i > 0 && name(r) == name(&records[i - 1]) {
                 continue;
             }
-            let own = own_key(name(r), origin_key, &mut key);
+            let own = own_key(name(r), origin_key, &mut key)?;
             let prefix = key_prefix(own);
             let long = if own.len() > PREFIX { LONG } else { 0 };
             keys.rests.push(u32::try_from(keys.arena.len()).ok()?);
@@ -473,11 +474,14 @@ fn sort_by_name<T: Send + Sync>(
     sorted.unwrap_or_else(|| by_labels(records))
 }
 
-/// The canonical key of `name` after the origin's part (`origin_key`), written into `key`.
-fn own_key<'k>(name: &Name, origin_key: &[u8], key: &'k mut Vec<u8>) -> &'k [u8] {
+/// The canonical key of `name` after the origin's part (`origin_key`), written into `key`;
+/// `None` for a name outside the origin. A key is its labels from the root, each ended by
+/// 0x00 (which no label octet is written as): one that starts with the origin's is of a
+/// name at or below it.
+fn own_key<'k>(name: &Name, origin_key: &[u8], key: &'k mut Vec<u8>) -> Option<&'k [u8]> {
     key.clear();
     name.write_canonical_key(key);
-    &key[origin_key.len()..]
+    key.strip_prefix(origin_key)
 }
 
 /// The first [`PREFIX`] bytes of a key, as integers.
@@ -503,13 +507,7 @@ fn split_at_median_prefix<T: Send + Sync>(
     origin_key: &[u8],
     name: &(impl Fn(&T) -> &Name + Sync),
 ) -> Option<usize> {
-    let prefix = |r: &T, key: &mut Vec<u8>| {
-        key.clear();
-        name(r).write_canonical_key(key);
-        // A key is its labels from the root, each ended by 0x00 (which no label octet is
-        // written as): one that starts with the origin's is of a name in the zone.
-        key.strip_prefix(origin_key).map(key_prefix)
-    };
+    let prefix = |r: &T, key: &mut Vec<u8>| own_key(name(r), origin_key, key).map(key_prefix);
     let mut key = Vec::with_capacity(256);
     let step = (records.len() / 1024).max(1);
     let mut sample: Vec<KeyPrefix> =
