@@ -286,13 +286,35 @@ pub(crate) fn sort_in_zone_order<T: Send + Sync>(
     // Names already in order (a file as `fmt` or a signer writes it, a provider that lists
     // in order) take one pass instead of a key for every name; their items may still be in
     // another order (a signer writes SOA, its RRSIG, then NS).
-    if items.is_sorted_by(|a, b| name(a) <= name(b)) {
-        let starts = name_starts(items, &name);
-        sort_each_name(items, &starts, &order);
-        starts
-    } else {
-        sort_by_name(origin, items, &name, &order)
+    match starts_in_order(items, &name) {
+        Some(starts) => {
+            sort_each_name(items, &starts, &order);
+            starts
+        }
+        None => sort_by_name(origin, items, &name, &order),
     }
+}
+
+/// [`name_starts`] of items whose names are in order, found by the pass that checks the
+/// order: one comparison of neighbours, not an order check and then an equality check.
+/// `None` at the first name out of order.
+fn starts_in_order<T>(items: &[T], name: impl Fn(&T) -> &Name) -> Option<Vec<u32>> {
+    let mut starts = Vec::new();
+    let mut names = items.iter().map(&name);
+    let Some(mut last) = names.next() else {
+        return Some(vec![0]);
+    };
+    starts.push(0);
+    for (i, next) in names.enumerate() {
+        match last.cmp(next) {
+            Ordering::Less => starts.push(i as u32 + 1),
+            Ordering::Equal => {}
+            Ordering::Greater => return None,
+        }
+        last = next;
+    }
+    starts.push(items.len() as u32);
+    Some(starts)
 }
 
 /// Sorts the items of each name (which start at `starts`) by `order`, keeping equal ones in
