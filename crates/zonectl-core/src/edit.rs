@@ -252,6 +252,9 @@ async fn lock_all(transactions: &[Transaction]) -> Result<Vec<ZoneLock>> {
     Ok(locks)
 }
 
+/// Records from which a target's digest is taken on a thread of its own, beside the plan.
+const PARALLEL_DIGEST: usize = 1 << 14;
+
 /// One target's records as read, with what reading them cost.
 struct Read {
     provider: Arc<dyn Provider>,
@@ -343,9 +346,25 @@ async fn prepare_one(
             problems.push((provider.name().to_owned(), zone.clone(), owned));
             continue;
         }
-        let read_digest = options.digest.then(|| managed_digest(&existing, caps, &zone, &plan_options));
-        match plan::plan(provider.name(), caps, &wanted, existing, &plan_options) {
+        // One sort serves the digest and the plan (each would check the order again).
+        let mut existing = existing;
+        crate::saved::sort_for_digest(&zone, &mut existing);
+        let managed = |e: &&Existing| plan_options.manages(caps, &zone, &e.record.name, e.record.rtype());
+        let digest = || crate::saved::digest_in_order(existing.iter().filter(managed));
+        let plan = || plan::plan_in_order(provider.name(), caps, &wanted, &existing, &plan_options);
+        let (read_digest, planned) = match options.digest {
+            // Both only read the records: a large zone's digest is taken on another core.
+            true if existing.len() >= PARALLEL_DIGEST => std::thread::scope(|scope| {
+                let digest = scope.spawn(digest);
+                let planned = plan();
+                (Some(digest.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))), planned)
+            }),
+            true => (Some(digest()), plan()),
+            false => (None, plan()),
+        };
+        match planned {
             Ok(mut planned) => {
+                planned.current = plan::current_zone(&zone, existing);
                 planned.scope = filter.clone().unwrap_or_default();
                 let mut report = TargetReport::planned(provider.name().to_owned(), planned, counts);
                 report.read_digest = read_digest;
@@ -630,7 +649,7 @@ pub async fn prepare_saved(saved: Vec<SavedTarget>) -> Result<Prepared> {
 mod tests {
     use super::*;
     use crate::provider::memory::InMemory;
-    use crate::provider::{Outcome, UpdateStyle};
+    use crate::provider::{Change, Outcome, UpdateStyle};
     use crate::rdata::Txt;
     use crate::report::Status;
 
@@ -825,6 +844,36 @@ mod tests {
             ttl(1),
         );
         assert!(records.is_empty());
+    }
+
+    /// A plan sorts the records it read once, for its digest and itself, and takes the
+    /// digest of a large zone on a thread of its own: the digest is still that of the
+    /// records, and the plan still sees them in zone order.
+    #[tokio::test]
+    async fn a_large_zone_planned_has_the_digest_of_its_records() {
+        let zone = name("example.com");
+        let p = provider("a", &[]);
+        let records: Vec<Record> = (0..PARALLEL_DIGEST + 100)
+            .map(|i| Record::new(name(&format!("h{i}.example.com")), ttl(300), txt(&i.to_string())))
+            .collect();
+        // Created last to first, the records are listed out of zone order.
+        let creates: Vec<Change> = records.iter().rev().cloned().map(Change::Create).collect();
+        assert!(p.apply(&zone, &creates).await.outcomes.iter().all(|o| matches!(o, Outcome::Done)));
+        let listed = p.list_records(&zone).await.unwrap();
+        assert!(!listed.is_sorted_by(|a, b| a.record.zone_order(&b.record).is_le()));
+
+        let kept = Zone::from_records(zone.clone(), records[..10].to_vec());
+        let transaction = Transaction {
+            route: route(std::slice::from_ref(&p)),
+            desired: Desired::Zone { zone: kept, ignore: Vec::new() },
+            options: Options { digest: true, ..Options::default() },
+        };
+        let prepared = prepare(vec![transaction]).await.unwrap();
+        let (_, target) = prepared.targets().next().unwrap();
+        assert_eq!(target.read_digest, Some(crate::saved::digest(&listed)));
+        let plan = target.plan.as_ref().unwrap();
+        assert_eq!(plan.summary, crate::plan::Summary { create: 0, update: 0, delete: records.len() - 10 });
+        assert_eq!(plan.current.records(), Zone::from_records(zone, records).records());
     }
 
     #[test]

@@ -103,15 +103,31 @@ pub struct ReadDigest {
 /// 28% of planning a 1M-record zone.
 pub fn digest<'a>(records: impl IntoIterator<Item = &'a Existing>) -> ReadDigest {
     let mut records: Vec<&Existing> = records.into_iter().collect();
-    let order_at_name = |a: &&Existing, b: &&Existing| {
-        let (x, y) = (&a.record, &b.record);
-        x.order_at_name(y).then_with(|| x.ttl.cmp(&y.ttl)).then_with(|| a.id.cmp(&b.id))
-    };
     // A provider that lists in zone order (the zonefile provider does) costs one pass here.
-    crate::record::sort_in_zone_order(&Name::root(), &mut records, |e| &e.record.name, order_at_name);
+    crate::record::sort_in_zone_order(&Name::root(), &mut records, |e| &e.record.name, |a, b| digest_order(a, b));
+    digest_in_order(records)
+}
+
+/// Zone order, and equal records by TTL, then id: the order [`digest`] reads records in.
+fn digest_order(a: &Existing, b: &Existing) -> std::cmp::Ordering {
+    let (x, y) = (&a.record, &b.record);
+    x.order_at_name(y).then_with(|| x.ttl.cmp(&y.ttl)).then_with(|| a.id.cmp(&b.id))
+}
+
+/// Puts `records`, which lie below `origin`, in the order [`digest`] reads them (zone
+/// order, then TTL, then id), so that [`digest_in_order`] and a plan can take them as they
+/// are: checking an order costs as much as a pass of the sort.
+pub(crate) fn sort_for_digest(origin: &Name, records: &mut [Existing]) {
+    crate::record::sort_in_zone_order(origin, records, |e| &e.record.name, digest_order);
+}
+
+/// [`digest`] of records already in its order ([`sort_for_digest`]).
+pub(crate) fn digest_in_order<'a>(records: impl IntoIterator<Item = &'a Existing>) -> ReadDigest {
     let mut hasher = Sha256::new();
     let mut buffer = Vec::with_capacity(1 << 16);
-    for e in &records {
+    let mut count = 0;
+    for e in records {
+        count += 1;
         let record = &e.record;
         buffer.extend_from_slice(record.name.as_str().as_bytes());
         buffer.push(0);
@@ -145,7 +161,7 @@ pub fn digest<'a>(records: impl IntoIterator<Item = &'a Existing>) -> ReadDigest
         }
     }
     hasher.update(&buffer);
-    ReadDigest { records: records.len(), sha256: hex(&hasher.finalize()) }
+    ReadDigest { records: count, sha256: hex(&hasher.finalize()) }
 }
 
 /// One zone at one target, planned.
@@ -414,14 +430,12 @@ impl PlanFile {
 /// `sha256:` and the digest of the canonical JSON of `value` without `made_by`, `made_at`
 /// and `checksum`.
 fn checksum(value: &serde_json::Value) -> String {
-    let mut covered = value.clone();
-    if let Some(object) = covered.as_object_mut() {
-        for key in ["made_by", "made_at", "checksum"] {
-            object.remove(key);
-        }
-    }
     let mut bytes = Vec::new();
-    canonical(&covered, &mut bytes);
+    // The keys not covered are skipped as it is written: no copy of the plan is made.
+    match value {
+        serde_json::Value::Object(map) => canonical_object(map, &["made_by", "made_at", "checksum"], &mut bytes),
+        other => canonical(other, &mut bytes),
+    }
     format!("sha256:{}", hex(&Sha256::digest(&bytes)))
 }
 
@@ -430,20 +444,7 @@ fn checksum(value: &serde_json::Value) -> String {
 /// crate may turn on) or a person's editor wrote them in.
 fn canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
     match value {
-        serde_json::Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_unstable();
-            out.push(b'{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                serde_json::to_writer(&mut *out, key).expect("a string serializes");
-                out.push(b':');
-                canonical(&map[key], out);
-            }
-            out.push(b'}');
-        }
+        serde_json::Value::Object(map) => canonical_object(map, &[], out),
         serde_json::Value::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -456,6 +457,23 @@ fn canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
         }
         leaf => serde_json::to_writer(&mut *out, leaf).expect("a JSON value serializes"),
     }
+}
+
+/// [`canonical`] of an object, without the keys in `skip`.
+fn canonical_object(map: &serde_json::Map<String, serde_json::Value>, skip: &[&str], out: &mut Vec<u8>) {
+    let mut entries: Vec<(&String, &serde_json::Value)> =
+        map.iter().filter(|(key, _)| !skip.contains(&key.as_str())).collect();
+    entries.sort_unstable_by_key(|&(key, _)| key);
+    out.push(b'{');
+    for (i, (key, value)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut *out, key).expect("a string serializes");
+        out.push(b':');
+        canonical(value, out);
+    }
+    out.push(b'}');
 }
 
 #[cfg(test)]
