@@ -281,7 +281,9 @@ fn a_whole_file_has_a_record_budget() {
     let err = zonefile::read_str(&text, "t.zone", &origin()).unwrap_err();
     assert_eq!(
         messages(&err),
-        ["17: more than 1000000 records in the file and its includes; stopping (--max-records lifts the cap)"],
+        [
+            "17: more than 1000000 records in the file and its includes; stopping (`--max-records`, or `max_records` in zonectl.toml, lifts the cap)"
+        ],
         "15 lines of 65,536 fit in a million, the 16th does not"
     );
     let small = ReadOptions { max_records: 3, ..origin() };

@@ -273,6 +273,9 @@ pub struct ZoneConfig {
     pub min_records: Option<usize>,
     /// A TTL a target refuses: `refuse` (the default) or `round` to the nearest allowed.
     pub ttl_policy: Option<zonectl_core::plan::TtlPolicy>,
+    /// The most records the source file may hold (a bound on what an untrusted file costs;
+    /// 1,000,000 by default, as `check --max-records`).
+    pub max_records: Option<usize>,
 }
 
 impl ZoneConfig {

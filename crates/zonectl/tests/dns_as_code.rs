@@ -120,6 +120,35 @@ fn bad_source_changes_nothing() {
     assert_eq!(ws.live(), before);
 }
 
+/// A source, or a target's file, over its zone's record cap is refused, naming the line and
+/// the setting; `max_records` raises the cap for each.
+#[test]
+fn record_caps_are_set_per_zone_and_per_provider() {
+    let ws = Workspace::new(SOURCE);
+    assert!(ws.run(&["apply", "--yes"]).status.success());
+    let config = fs::read_to_string(ws.path("zonectl.toml")).unwrap();
+    let capped = config.replace("directory = \"live\"\n", "directory = \"live\"\nmax_records = 2\n");
+    fs::write(ws.path("zonectl.toml"), capped.clone() + "max_records = 2\n").unwrap();
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.status.code(), Some(1));
+    assert_eq!(
+        stderr(&plan),
+        "example.com.zone:5: error: more than 2 records in the file and its includes; stopping \
+         (`--max-records`, or `max_records` in zonectl.toml, lifts the cap)\n\
+         zonectl: example.com.zone: not loaded (1 error(s)); nothing was changed\n"
+    );
+    // The source within its cap, the target's file (3 records) is over the provider's.
+    fs::write(ws.path("zonectl.toml"), capped.clone() + "max_records = 3\n").unwrap();
+    let plan = ws.run(&["plan"]);
+    assert_eq!(plan.status.code(), Some(1));
+    assert!(stderr(&plan).contains("more than 2 records in the file and its includes"), "{}", stderr(&plan));
+    fs::write(ws.path("zonectl.toml"), capped.replace("max_records = 2", "max_records = 3") + "max_records = 3\n")
+        .unwrap();
+    let plan = ws.run(&["plan"]);
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    assert!(stdout(&plan).contains("No changes"), "{}", stdout(&plan));
+}
+
 #[test]
 fn unsafe_applies_need_force() {
     let many: String = (0..20).map(|i| format!("h{i} A 192.0.2.{i}\n")).collect();
@@ -216,7 +245,10 @@ fn config_and_output_errors_are_one_line() {
     fs::write(ws.path("bad.toml"), "[providers.x]\nkind = \"zonefile\"\nendpoint = \"http://127.0.0.1:1\"\n").unwrap();
     let out = ws.run(&["--config", "bad.toml", "zone", "list"]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stderr(&out), "zonectl: bad.toml: [providers.x]: unknown field `endpoint`, expected `directory`\n");
+    assert_eq!(
+        stderr(&out),
+        "zonectl: bad.toml: [providers.x]: unknown field `endpoint`, expected `directory` or `max_records`\n"
+    );
     // A format the command cannot print is the argument parser's refusal, with the list.
     let out = ws.run(&["plan", "--output", "zone"]);
     assert_eq!(out.status.code(), Some(2));

@@ -43,11 +43,17 @@ pub static KIND: ProviderKind = ProviderKind {
 struct ZoneFilesSettings {
     /// The directory, relative to the configuration file; `zones` by default.
     directory: Option<PathBuf>,
+    /// The most records a zone's file may hold; 1,000,000 by default.
+    max_records: Option<usize>,
 }
 
 impl ProviderConfig for ZoneFilesSettings {
     fn build(&self, name: &str, ctx: &BuildContext) -> Result<Arc<dyn Provider>> {
-        Ok(Arc::new(ZoneFiles::new(name, self.dir(ctx))))
+        let files = ZoneFiles::new(name, self.dir(ctx));
+        Ok(Arc::new(match self.max_records {
+            Some(max) => files.with_max_records(max),
+            None => files,
+        }))
     }
 
     fn account(&self, ctx: &BuildContext) -> Option<String> {
@@ -97,12 +103,26 @@ pub struct ZoneFiles {
     capabilities: Capabilities,
     /// Today as (year, month, day), for date serials; settable so tests need no clock.
     today: fn() -> (i32, u32, u32),
+    /// The most records a zone's file may hold.
+    max_records: usize,
 }
 
 impl ZoneFiles {
     /// The provider over `dir` (created on the first write if missing).
     pub fn new(name: impl Into<String>, dir: impl Into<PathBuf>) -> ZoneFiles {
-        ZoneFiles { name: name.into(), dir: dir.into(), capabilities: capabilities(), today: utc_today }
+        ZoneFiles {
+            name: name.into(),
+            dir: dir.into(),
+            capabilities: capabilities(),
+            today: utc_today,
+            max_records: zonefile::DEFAULT_MAX_RECORDS,
+        }
+    }
+
+    /// Reads files of up to `max` records (a zone larger than the default's million).
+    pub fn with_max_records(mut self, max: usize) -> ZoneFiles {
+        self.max_records = max;
+        self
     }
 
     /// Uses `today` instead of the system clock for date-based serials.
@@ -133,6 +153,7 @@ impl ZoneFiles {
             allow_empty: true,
             refuse_out_of_zone: true,
             check_glue: false,
+            max_records: self.max_records,
             ..ReadOptions::default()
         };
         Ok(zonefile::read_file(&path, &options)?.zone)

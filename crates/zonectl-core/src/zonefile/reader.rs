@@ -205,7 +205,7 @@ impl Reader {
             self.report(
                 file,
                 line,
-                format!("more than {max} records in the file and its includes; stopping (--max-records lifts the cap)"),
+                format!("more than {max} records in the file and its includes; stopping (`--max-records`, or `max_records` in zonectl.toml, lifts the cap)"),
             );
             self.over_budget = true;
         }

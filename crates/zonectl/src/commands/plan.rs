@@ -118,7 +118,11 @@ fn plan_file(ctx: &Session, prepared: &Prepared, sources: Vec<FileHash>) -> anyh
 /// The zone's source file, read and checked; its problems are printed.
 fn read_source(ctx: &Session, zone: &ZoneConfig) -> anyhow::Result<Zone> {
     let source = ctx.config.path(zone.source.as_deref().expect("zones without a source are not planned"));
-    let options = ReadOptions { origin: Some(zone.name.clone()), ..ReadOptions::default() };
+    let options = ReadOptions {
+        origin: Some(zone.name.clone()),
+        max_records: zone.max_records.unwrap_or(zonefile::DEFAULT_MAX_RECORDS),
+        ..ReadOptions::default()
+    };
     match zonefile::read_file(&source, &options) {
         Ok(loaded) => Ok(loaded.zone),
         Err(err) => {
