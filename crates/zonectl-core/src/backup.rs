@@ -220,10 +220,13 @@ pub fn read(path: &Path) -> Result<(Backup, Zone)> {
         )));
     };
     let backup = describe(path, &provider.to_string_lossy(), &zone)?;
+    // No cap on the records: a backup holds a zone zonectl read (at a provider, or from
+    // files under their own `max_records`), and a zone it could back up it must restore.
     let options = ReadOptions {
         origin: Some(backup.zone.clone()),
         allow_empty: true,
         check_glue: false,
+        max_records: usize::MAX,
         ..ReadOptions::default()
     };
     let loaded = zonefile::read_file(path, &options)?;
@@ -234,6 +237,19 @@ pub fn read(path: &Path) -> Result<(Backup, Zone)> {
 mod tests {
     use super::*;
     use crate::rtype::RecordType;
+
+    /// A backup of a zone larger than a zone file's default cap reads back whole.
+    #[test]
+    fn a_backup_over_the_default_record_cap_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().join("files").join("example.com");
+        std::fs::create_dir_all(&at).unwrap();
+        let path = at.join("2026-11-22T21-48-04.120Z.zone");
+        let over = zonefile::DEFAULT_MAX_RECORDS + 1;
+        std::fs::write(&path, format!("$ORIGIN example.com.\n$TTL 300\n$GENERATE 1-{over} h$ A 192.0.2.1\n")).unwrap();
+        let (_, zone) = read(&path).unwrap();
+        assert_eq!(zone.len(), over);
+    }
 
     #[test]
     fn scopes_are_written_and_read_back() {
