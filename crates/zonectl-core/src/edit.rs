@@ -349,8 +349,7 @@ async fn prepare_one(
         // One sort serves the digest and the plan (each would check the order again).
         let mut existing = existing;
         crate::saved::sort_for_digest(&zone, &mut existing);
-        let managed = |e: &&Existing| plan_options.manages(caps, &zone, &e.record.name, e.record.rtype());
-        let digest = || crate::saved::digest_in_order(existing.iter().filter(managed));
+        let digest = || managed_digest(&existing, caps, &zone, &plan_options);
         let plan = || plan::plan_in_order(provider.name(), caps, &wanted, &existing, &plan_options);
         let (read_digest, planned) = match options.digest {
             // Both only read the records: a large zone's digest is taken on another core.
@@ -581,11 +580,13 @@ async fn apply_target(
     (backup, provider.apply(&plan.zone, &plan.operations).await)
 }
 
-/// The digest of the records a plan manages: a record the plan ignores (an ACME
-/// challenge, a provider's own SOA) may change between plan and apply without making the
-/// reviewed changes wrong.
+/// The digest of the records a plan manages, `existing` in the digest's order
+/// ([`crate::saved::sort_for_digest`]): a record the plan ignores (an ACME challenge, a
+/// provider's own SOA) may change between plan and apply without making the reviewed
+/// changes wrong.
 fn managed_digest(existing: &[Existing], caps: &Capabilities, zone: &Name, options: &PlanOptions) -> ReadDigest {
-    crate::saved::digest(existing.iter().filter(|e| options.manages(caps, zone, &e.record.name, e.record.rtype())))
+    let managed = existing.iter().filter(|e| options.manages(caps, zone, &e.record.name, e.record.rtype()));
+    crate::saved::digest_in_order(managed)
 }
 
 /// A saved plan's target, to apply as it is (see [`crate::saved`]).
@@ -619,7 +620,8 @@ pub async fn prepare_saved(saved: Vec<SavedTarget>) -> Result<Prepared> {
     for target in saved {
         let SavedTarget { provider, mut plan, read, ignore, options } = target;
         let (records, counts) = meter::measured(provider.list_records(&plan.zone)).await;
-        let records = records?;
+        let mut records = records?;
+        crate::saved::sort_for_digest(&plan.zone, &mut records);
         let compared = PlanOptions { ignore, ttl_policy: options.ttl_policy, ..PlanOptions::default() };
         if managed_digest(&records, provider.capabilities(), &plan.zone, &compared) != read {
             changed.push(format!("{} at {}", plan.zone, plan.provider));
