@@ -28,7 +28,7 @@ use sha2::{Digest as _, Sha256};
 use crate::error::{Error, Result};
 use crate::name::Name;
 use crate::plan::{Action, Plan, SetChange, SetValues, Summary};
-use crate::provider::{Change, Existing};
+use crate::provider::{Change, Existing, RecordId};
 use crate::rdata::RData;
 use crate::record::{Record, Zone};
 use crate::rtype::RecordType;
@@ -253,7 +253,8 @@ impl SavedTarget {
     /// `read`.
     pub fn new(plan: &Plan, account: &str, read: ReadDigest) -> SavedTarget {
         let set = |v: &SetValues| SavedSet { ttl: v.ttl, data: v.data.iter().map(ToString::to_string).collect() };
-        let existing = |e: &Existing| SavedExisting { record: e.record.to_string(), id: e.id.clone() };
+        let existing =
+            |e: &Existing| SavedExisting { record: e.record.to_string(), id: e.id.as_deref().map(str::to_owned) };
         SavedTarget {
             zone: plan.zone.clone(),
             provider: plan.provider.clone(),
@@ -306,8 +307,9 @@ impl SavedTarget {
             Ok(SetValues { ttl: s.ttl, data: s.data.iter().map(|d| data(rtype, d)).collect::<Result<_>>()? })
         };
         let record = |text: &str| record_from_line(text).map_err(|e| bad(format!("'{text}': {e}")));
-        let existing =
-            |e: &SavedExisting| -> Result<Existing> { Ok(Existing { record: record(&e.record)?, id: e.id.clone() }) };
+        let existing = |e: &SavedExisting| -> Result<Existing> {
+            Ok(Existing { record: record(&e.record)?, id: e.id.as_deref().map(RecordId::from) })
+        };
         let changes = self
             .changes
             .iter()
@@ -534,7 +536,7 @@ mod tests {
     fn the_digest_is_of_the_records_in_zone_order() {
         let existing = |line: &str, id: Option<&str>| Existing {
             record: record_from_line(line).unwrap(),
-            id: id.map(str::to_owned),
+            id: id.map(RecordId::from),
         };
         let records = [
             existing("www.example.com. 300 IN A 192.0.2.1", Some("7")),

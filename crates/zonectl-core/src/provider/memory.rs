@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::kind::{BuildContext, ProviderConfig, ProviderKind, parse_settings};
-use super::{ApplyReport, Capabilities, Change, Existing, Provider, UpdateStyle, apply_each};
+use super::{ApplyReport, Capabilities, Change, Existing, Provider, RecordId, UpdateStyle, apply_each};
 use crate::error::{Error, Result};
 use crate::name::Name;
 use crate::record::{Record, Zone};
@@ -86,7 +86,7 @@ impl InMemory {
     /// Adds a zone holding `zone`'s records, replacing any of the same name.
     pub fn put_zone(&self, zone: &Zone) {
         let state = ZoneState::from_records(
-            zone.records().iter().map(|r| Existing { record: r.clone(), id: Some(self.new_id()) }),
+            zone.records().iter().map(|r| Existing { record: r.clone(), id: Some(self.new_id().into()) }),
         );
         self.zones.lock().expect("not poisoned").insert(zone.origin().clone(), state);
     }
@@ -171,7 +171,12 @@ impl ZoneState {
     /// delete or update of a record that is not there, and a record set replaced that no
     /// longer holds what the plan read (another edit came between: planning again is the
     /// only safe answer).
-    pub fn apply(&mut self, provider: &str, change: &Change, mut new_id: impl FnMut() -> Option<String>) -> Result<()> {
+    pub fn apply(
+        &mut self,
+        provider: &str,
+        change: &Change,
+        mut new_id: impl FnMut() -> Option<RecordId>,
+    ) -> Result<()> {
         // Where the record with this name and data is in its set (the TTL is not part of
         // identity).
         let position = |set: &[Existing], record: &Record| set.iter().position(|e| e.record.data == record.data);
@@ -291,7 +296,7 @@ impl Provider for InMemory {
                 let state = zones
                     .get_mut(zone)
                     .ok_or_else(|| Error::NotFound { provider: self.name.clone(), what: format!("zone {zone}") })?;
-                state.apply(&self.name, change, || Some(self.new_id()))
+                state.apply(&self.name, change, || Some(self.new_id().into()))
             })();
             std::future::ready(result)
         })

@@ -147,16 +147,28 @@ impl ZoneFiles {
             // A zone without a file yet is empty; the first apply creates the file.
             return Ok(Zone::new(zone.clone()));
         }
+        Ok(zonefile::read_file(&path, &self.read_options(zone))?.zone)
+    }
+
+    /// The zone's records as [`ZoneFiles::read`] reads them, listed.
+    fn list(&self, zone: &Name) -> Result<Vec<Existing>> {
+        let path = self.path_of(zone);
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        Ok(zonefile::read_file_listing(&path, &self.read_options(zone))?)
+    }
+
+    fn read_options(&self, zone: &Name) -> ReadOptions {
         // Applies write the zone back: what a lenient read skipped would be lost.
-        let options = ReadOptions {
+        ReadOptions {
             origin: Some(zone.clone()),
             allow_empty: true,
             refuse_out_of_zone: true,
             check_glue: false,
             max_records: self.max_records,
             ..ReadOptions::default()
-        };
-        Ok(zonefile::read_file(&path, &options)?.zone)
+        }
     }
 
     fn write(&self, zone: &Zone) -> Result<()> {
@@ -371,8 +383,7 @@ impl Provider for ZoneFiles {
 
     async fn list_records(&self, zone: &Name) -> Result<Vec<Existing>> {
         let (this, zone) = (self.clone(), zone.clone());
-        blocking(&self.name, move || Ok(this.read(&zone)?.into_records().into_iter().map(Existing::from).collect()))
-            .await
+        blocking(&self.name, move || this.list(&zone)).await
     }
 
     async fn apply(&self, zone: &Name, changes: &[Change]) -> ApplyReport {

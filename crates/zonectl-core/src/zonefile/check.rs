@@ -8,7 +8,7 @@ use super::reader::{Loc, Located};
 use super::{Diagnostic, ReadOptions, Severity};
 use crate::name::Name;
 use crate::rdata::RData;
-use crate::record::{Record, Zone, sort_in_zone_order};
+use crate::record::sort_in_zone_order;
 use crate::rtype::RecordType;
 use crate::ttl::Ttl;
 
@@ -17,7 +17,8 @@ use crate::ttl::Ttl;
 const MIN_PARALLEL_CHECKS: usize = if cfg!(test) { 64 } else { 1 << 14 };
 
 pub(super) struct Checked {
-    pub zone: Zone,
+    /// The records in zone order, normalized as [`Zone::from_normalized`] takes them.
+    pub records: Vec<Located>,
     pub diagnostics: Vec<Diagnostic>,
     pub errors: usize,
 }
@@ -53,7 +54,7 @@ impl<'f> Report<'f> {
 /// that failed, and is not reported. `parallel`: a large zone may be checked on two threads
 /// (the tests compare both ways).
 pub(super) fn check(
-    origin: Name,
+    origin: &Name,
     mut records: Vec<Located>,
     files: &[PathBuf],
     options: &ReadOptions,
@@ -66,7 +67,7 @@ pub(super) fn check(
     // themselves: comparing names label by label at every step of a sort took 80% of the
     // time on a shuffled zone.
     let order_at_name = |a: &Located, b: &Located| a.record.order_at_name(&b.record).then_with(|| by_line(a, b));
-    let name_starts = sort_in_zone_order(&origin, &mut records, |l| &l.record.name, order_at_name);
+    let name_starts = sort_in_zone_order(origin, &mut records, |l| &l.record.name, order_at_name);
     // The checks of each name and set and the checks across names (MX/SRV targets, glue)
     // only read: on a large zone the first run on a second thread. They allocate little, so
     // the maps of the others are made on this thread, where the memory the sort freed is.
@@ -77,25 +78,25 @@ pub(super) fn check(
         let (mut duplicates, mut lowest_ttls) = (Vec::new(), Vec::new());
         for at_name in name_starts.windows(2) {
             let (start, end) = (at_name[0] as usize, at_name[1] as usize);
-            check_name(&origin, &records[start..end], &mut report);
+            check_name(origin, &records[start..end], &mut report);
             let mut set_start = start;
             for set in records[start..end].chunk_by(|a, b| a.record.same_set_at_name(&b.record)) {
-                check_set(&origin, set, &mut report);
+                check_set(origin, set, &mut report);
                 note_normalization(set, set_start, &mut lowest_ttls, &mut duplicates);
                 set_start += set.len();
             }
         }
         if !syntax_errors {
-            check_apex(&origin, &records, options.strict, &mut report);
+            check_apex(origin, &records, options.strict, &mut report);
         }
         (report, duplicates, lowest_ttls)
     };
     let across_names = || {
         let mut report = Report::new(files);
-        check_targets(&origin, &records, &mut report);
+        check_targets(origin, &records, &mut report);
         // After a syntax error the missing address may be the line that failed.
         if options.check_glue && !syntax_errors {
-            check_glue(&origin, &records, &mut report);
+            check_glue(origin, &records, &mut report);
         }
         report
     };
@@ -129,8 +130,7 @@ pub(super) fn check(
             keep
         });
     }
-    let records: Vec<Record> = records.into_iter().map(|l| l.record).collect();
-    Checked { zone: Zone::from_normalized(origin, records), diagnostics, errors }
+    Checked { records, diagnostics, errors }
 }
 
 fn line_of(files: &[PathBuf], current: Loc, other: Loc) -> String {

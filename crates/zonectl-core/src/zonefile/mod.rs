@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use crate::name::Name;
 use crate::record::Zone;
 
+pub(crate) use reader::read_file_listing;
 pub use reader::{read_file, read_str};
 pub use writer::{to_string, write};
 

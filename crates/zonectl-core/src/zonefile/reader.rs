@@ -8,8 +8,9 @@ use super::expand;
 use super::{Diagnostic, Loaded, ReadOptions, Severity, ZoneFileError, check, origin_from_file_name};
 use crate::lexer::{Lexer, Token, tokenize};
 use crate::name::Name;
+use crate::provider::Existing;
 use crate::rdata::RData;
-use crate::record::Record;
+use crate::record::{Record, Zone};
 use crate::rtype::RecordType;
 use crate::ttl::{Ttl, parse_ttl_bytes};
 
@@ -44,6 +45,19 @@ const BYTES_PER_RECORD: usize = 40;
 
 /// Reads, checks and normalizes the zone file at `path`.
 pub fn read_file(path: &Path, options: &ReadOptions) -> Result<Loaded, ZoneFileError> {
+    read_records(path, options).map(ReadRecords::into_loaded)
+}
+
+/// The records of the zone file at `path` as [`read_file`] reads them, in zone order, as a
+/// provider lists them (without ids). They are the records read, each made an [`Existing`]
+/// in place: a listing made from the zone's records was a second copy of them.
+pub(crate) fn read_file_listing(path: &Path, options: &ReadOptions) -> Result<Vec<Existing>, ZoneFileError> {
+    let read = read_records(path, options)?;
+    Ok(read.records.into_iter().map(|l| Existing { record: l.record, id: None }).collect())
+}
+
+/// [`read_file`], the records still with their lines.
+fn read_records(path: &Path, options: &ReadOptions) -> Result<ReadRecords, ZoneFileError> {
     let cannot = |e: std::io::Error| ZoneFileError::single(path, 0, format!("cannot read: {}", io_reason(&e)));
     // A FIFO or a device would block the reading (or never end): regular files only, as
     // for `$INCLUDE`.
@@ -60,7 +74,27 @@ pub fn read_file(path: &Path, options: &ReadOptions) -> Result<Loaded, ZoneFileE
 /// Reads, checks and normalizes zone-file text; `source` names it in messages and is the
 /// base of relative `$INCLUDE` paths and of the default origin.
 pub fn read_str(text: &str, source: impl AsRef<Path>, options: &ReadOptions) -> Result<Loaded, ZoneFileError> {
-    read_from(text.as_bytes(), text.len() / BYTES_PER_RECORD, source.as_ref(), options, true).0
+    read_from(text.as_bytes(), text.len() / BYTES_PER_RECORD, source.as_ref(), options, true)
+        .0
+        .map(ReadRecords::into_loaded)
+}
+
+/// A zone file read and checked: [`Loaded`], with each record's line.
+struct ReadRecords {
+    origin: Name,
+    /// In zone order, normalized (see [`check::Checked`]).
+    records: Vec<Located>,
+    warnings: Vec<Diagnostic>,
+    files: Vec<PathBuf>,
+    had_comments: bool,
+}
+
+impl ReadRecords {
+    fn into_loaded(self) -> Loaded {
+        let ReadRecords { origin, records, warnings, files, had_comments } = self;
+        let records = records.into_iter().map(|l| l.record).collect();
+        Loaded { zone: Zone::from_normalized(origin, records), warnings, files, had_comments }
+    }
 }
 
 /// Reads, checks and normalizes a zone file from `input`, long stretches of it on two
@@ -72,7 +106,7 @@ fn read_from(
     path: &Path,
     options: &ReadOptions,
     split: bool,
-) -> (Result<Loaded, ZoneFileError>, usize) {
+) -> (Result<ReadRecords, ZoneFileError>, usize) {
     let mut reader = Reader::new(path, size_hint, options, split);
     let mut state = SourceState { origin: None, last_owner: None, last_ttl: None, dollar_ttl: None };
     // The halves of a long file are read by two threads kept for the whole read. A thread
@@ -91,7 +125,7 @@ fn read_from(
 }
 
 /// Checks what was read and makes the zone of it.
-fn finish(reader: Reader, options: &ReadOptions) -> Result<Loaded, ZoneFileError> {
+fn finish(reader: Reader, options: &ReadOptions) -> Result<ReadRecords, ZoneFileError> {
     let Reader {
         files, mut diagnostics, mut errors, records, zone_origin, fallback_origin, had_comments, split, ..
     } = reader;
@@ -109,13 +143,13 @@ fn finish(reader: Reader, options: &ReadOptions) -> Result<Loaded, ZoneFileError
         }
         return Err(ZoneFileError { diagnostics });
     };
-    let checked = check::check(origin, records, &files, options, errors > 0, split);
+    let checked = check::check(&origin, records, &files, options, errors > 0, split);
     errors += checked.errors;
     diagnostics.extend(checked.diagnostics);
     if errors > 0 {
         return Err(ZoneFileError { diagnostics });
     }
-    Ok(Loaded { zone: checked.zone, warnings: diagnostics, files, had_comments })
+    Ok(ReadRecords { origin, records: checked.records, warnings: diagnostics, files, had_comments })
 }
 
 fn error(file: &Path, line: u32, message: String) -> Diagnostic {
@@ -883,9 +917,12 @@ mod tests {
         text
     }
 
-    fn summary(result: &Result<Loaded, ZoneFileError>) -> String {
+    fn summary(result: &Result<ReadRecords, ZoneFileError>) -> String {
         match result {
-            Ok(loaded) => format!("{:?}\n{:?}\n{}", loaded.zone, loaded.warnings, loaded.had_comments),
+            Ok(read) => {
+                let records: Vec<_> = read.records.iter().map(|l| (&l.record, l.loc.file, l.loc.line)).collect();
+                format!("{:?}\n{:?}\n{}", records, read.warnings, read.had_comments)
+            }
             Err(err) => format!("{:?}", err.diagnostics),
         }
     }

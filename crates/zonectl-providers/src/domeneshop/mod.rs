@@ -29,7 +29,7 @@ use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use zonectl_core::provider::kind::{BuildContext, Credential, EnvVar, ProviderConfig, ProviderKind, parse_settings};
 use zonectl_core::provider::{
-    ApplyReport, Capabilities, Change, Existing, Provider, TtlRule, UpdateStyle, ZoneLock, apply_concurrently,
+    ApplyReport, Capabilities, Change, Existing, Provider, RecordId, TtlRule, UpdateStyle, ZoneLock, apply_concurrently,
 };
 use zonectl_core::{Caa, Error, Forward, Name, RData, Record, RecordType, Ttl, Txt};
 
@@ -423,7 +423,8 @@ fn wire_record(zone: &Name, item: &Value) -> Option<Result<Existing, String>> {
             RecordType::Txt => RData::Txt(Txt::from_value(data)),
             _ => RData::parse(rtype, data, None).map_err(|e| e.to_string())?,
         };
-        let id = item["id"].as_u64().map(|id| id.to_string()).or_else(|| item["id"].as_str().map(str::to_owned));
+        let id =
+            item["id"].as_u64().map(|id| id.to_string().into()).or_else(|| item["id"].as_str().map(RecordId::from));
         Ok(Existing { record: Record::new(name, ttl, rdata), id })
     };
     Some(parse())

@@ -347,7 +347,7 @@ fn record(wire: &WireRecord) -> Option<Result<Existing, String>> {
             _ => RData::parse(rtype, &wire.content, None).map_err(|e| e.to_string())?,
         };
         let ttl = Ttl::from_secs(wire.ttl).ok_or("TTL out of range")?;
-        Ok(Existing { record: Record::new(name, ttl, data), id: Some(wire.id.to_string()) })
+        Ok(Existing { record: Record::new(name, ttl, data), id: Some(wire.id.to_string().into()) })
     };
     Some(parse())
 }

@@ -23,7 +23,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use zonectl_core::provider::kind::{BuildContext, Credential, EnvVar, ProviderConfig, ProviderKind, parse_settings};
 use zonectl_core::provider::{
-    ApplyReport, Capabilities, Change, Existing, Provider, TtlRule, UpdateStyle, ZoneLock, apply_concurrently,
+    ApplyReport, Capabilities, Change, Existing, Provider, RecordId, TtlRule, UpdateStyle, ZoneLock, apply_concurrently,
 };
 use zonectl_core::{Error, Name, RData, Record, RecordType, Ttl, Txt};
 
@@ -298,7 +298,7 @@ fn wire_record(zone: &Name, item: &Value) -> Option<Result<Existing, String>> {
             RecordType::Txt => RData::Txt(Txt::from_value(value)),
             _ => RData::parse(rtype, value, None).map_err(|e| e.to_string())?,
         };
-        let id = item["uuid"].as_str().map(str::to_owned);
+        let id = item["uuid"].as_str().map(RecordId::from);
         Ok(Existing { record: Record::new(name, ttl, data), id })
     };
     Some(parse())

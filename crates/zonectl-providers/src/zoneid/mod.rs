@@ -27,8 +27,8 @@ use zonectl_core::provider::kind::{
     BuildContext, Credential, EnvVar, Progress, ProviderConfig, ProviderKind, parse_settings,
 };
 use zonectl_core::provider::{
-    ApplyReport, Capabilities, Change, Existing, Provider, RateLimit, RecordFilter, TtlRule, UpdateStyle, ZoneLock,
-    apply_concurrently,
+    ApplyReport, Capabilities, Change, Existing, Provider, RateLimit, RecordFilter, RecordId, TtlRule, UpdateStyle,
+    ZoneLock, apply_concurrently,
 };
 use zonectl_core::{Caa, Error, Forward, Name, RData, Record, RecordType, Ttl, Txt};
 
@@ -404,7 +404,7 @@ fn wire_record(path_type: &str, item: &Value) -> Result<Existing, String> {
         }
         _ => RData::parse(rtype, destination, None).map_err(|e| e.to_string())?,
     };
-    let id = item["id"].as_str().map(str::to_owned).or_else(|| item["id"].as_u64().map(|n| n.to_string()));
+    let id = item["id"].as_str().map(RecordId::from).or_else(|| item["id"].as_u64().map(|n| n.to_string().into()));
     let ttl = Ttl::from_secs(SHOWN_TTL).expect("in range");
     Ok(Existing { record: Record::new(name, ttl, data), id })
 }
