@@ -10,6 +10,7 @@
 pub mod acme;
 pub mod backup;
 pub mod basic_auth;
+mod canonical;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod ddns;

@@ -392,7 +392,7 @@ impl PlanFile {
             targets,
             checksum: String::new(),
         };
-        file.checksum = checksum(&serde_json::to_value(&file).expect("serializable"));
+        file.checksum = checksum_of(&file);
         file
     }
 
@@ -429,53 +429,23 @@ impl PlanFile {
     }
 }
 
-/// `sha256:` and the digest of the canonical JSON of `value` without `made_by`, `made_at`
-/// and `checksum`.
+/// The keys a plan file's checksum does not cover.
+const UNCOVERED: [&str; 3] = ["made_by", "made_at", "checksum"];
+
+/// `sha256:` and the digest of the canonical JSON of a plan file read back, without the
+/// [`UNCOVERED`] keys.
 fn checksum(value: &serde_json::Value) -> String {
     let mut bytes = Vec::new();
     // The keys not covered are skipped as it is written: no copy of the plan is made.
-    match value {
-        serde_json::Value::Object(map) => canonical_object(map, &["made_by", "made_at", "checksum"], &mut bytes),
-        other => canonical(other, &mut bytes),
-    }
+    crate::canonical::of_value(value, &UNCOVERED, &mut bytes);
     format!("sha256:{}", hex(&Sha256::digest(&bytes)))
 }
 
-/// Compact JSON with every object's keys in byte order: the same content hashes the same
-/// whatever order a build keeps keys in (serde_json's `preserve_order` is a feature another
-/// crate may turn on) or a person's editor wrote them in.
-fn canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
-    match value {
-        serde_json::Value::Object(map) => canonical_object(map, &[], out),
-        serde_json::Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                canonical(item, out);
-            }
-            out.push(b']');
-        }
-        leaf => serde_json::to_writer(&mut *out, leaf).expect("a JSON value serializes"),
-    }
-}
-
-/// [`canonical`] of an object, without the keys in `skip`.
-fn canonical_object(map: &serde_json::Map<String, serde_json::Value>, skip: &[&str], out: &mut Vec<u8>) {
-    let mut entries: Vec<(&String, &serde_json::Value)> =
-        map.iter().filter(|(key, _)| !skip.contains(&key.as_str())).collect();
-    entries.sort_unstable_by_key(|&(key, _)| key);
-    out.push(b'{');
-    for (i, (key, value)) in entries.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        serde_json::to_writer(&mut *out, key).expect("a string serializes");
-        out.push(b':');
-        canonical(value, out);
-    }
-    out.push(b'}');
+/// [`checksum`] of a plan file being made, from the file itself.
+fn checksum_of(file: &PlanFile) -> String {
+    let mut bytes = Vec::new();
+    crate::canonical::of(file, &UNCOVERED, &mut bytes).expect("a plan file serializes");
+    format!("sha256:{}", hex(&Sha256::digest(&bytes)))
 }
 
 #[cfg(test)]
@@ -526,7 +496,7 @@ mod tests {
         );
         assert!(PlanFile::parse(&reordered, "p.json").is_ok());
         let mut bytes = Vec::new();
-        canonical(&serde_json::json!({"b": [1, {"d": null, "c": "é"}], "a": true}), &mut bytes);
+        crate::canonical::of_value(&serde_json::json!({"b": [1, {"d": null, "c": "é"}], "a": true}), &[], &mut bytes);
         assert_eq!(String::from_utf8(bytes).unwrap(), r#"{"a":true,"b":[1,{"c":"é","d":null}]}"#);
     }
 
