@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::expand;
 use super::{Diagnostic, Loaded, ReadOptions, Severity, ZoneFileError, check, origin_from_file_name};
@@ -109,17 +110,18 @@ fn read_from(
 ) -> (Result<ReadRecords, ZoneFileError>, usize) {
     let mut reader = Reader::new(path, size_hint, options, split);
     let mut state = SourceState { origin: None, last_owner: None, last_ttl: None, dollar_ttl: None };
-    // The halves of a long file are read by two threads kept for the whole read. A thread
-    // spawned for each stretch (80 in a 1M-record zone) shared the reading thread's core in
-    // some runs, for the whole run: that thread's halves took 0.52-0.55 s instead of
-    // 0.32-0.35 s (21 moves from core to core against 0-2). The threads end with the read,
-    // and what they freed goes with them: rayon's process-wide pool kept it, and a
-    // 1M-record plan peaked 40-70 MB higher.
+    // The halves of a long file are read by this thread and one helper kept for the whole
+    // read. A thread spawned for each stretch (80 in a 1M-record zone) shared the reading
+    // thread's core in some runs, for the whole run: that thread's halves took 0.52-0.55 s
+    // instead of 0.32-0.35 s (21 moves from core to core against 0-2). The helper ends with
+    // the read, and what it freed goes with it: rayon's process-wide pool kept it, and a
+    // 1M-record plan peaked 40-70 MB higher. The first halves are this thread's own: the
+    // memory of their records, once freed, serves what this thread makes next (a plan's
+    // file, after both zones are freed), where two pool threads' memory did not.
     let long = split && size_hint >= MIN_SPLIT / BYTES_PER_RECORD;
-    match long.then(|| rayon::ThreadPoolBuilder::new().num_threads(2).build().ok()).flatten() {
-        Some(pool) => pool.install(|| reader.read_source(0, input, &mut state, 0)),
-        None => reader.read_source(0, input, &mut state, 0),
-    }
+    reader.helper_thread =
+        long.then(|| rayon::ThreadPoolBuilder::new().num_threads(1).build().ok()).flatten().map(Arc::new);
+    reader.read_source(0, input, &mut state, 0);
     let halves = reader.halves;
     (finish(reader, options), halves)
 }
@@ -187,6 +189,8 @@ struct Reader {
     /// How many stretches were read in two halves.
     halves: usize,
     options: ReadOptions,
+    /// The thread that reads second halves while this one reads the first.
+    helper_thread: Option<Arc<rayon::ThreadPool>>,
 }
 
 /// The owner an indented entry inherits. Usually the owner of the record just read, found
@@ -379,10 +383,23 @@ impl Reader {
         };
         let mut helper = self.helper();
         helper.ttl_unknown = state.dollar_ttl.is_none();
-        let (first_read, second_read) = rayon::join(
-            || self.read_entries(file, first, line, true, state, depth),
-            || helper.read_entries(file, second, second_line, more, &mut second_state, depth),
-        );
+        let (first_read, second_read) = match self.helper_thread.clone() {
+            Some(pool) => {
+                let mut second_read = None;
+                let first_read = pool.in_place_scope(|scope| {
+                    scope.spawn(|_| {
+                        second_read =
+                            Some(helper.read_entries(file, second, second_line, more, &mut second_state, depth))
+                    });
+                    self.read_entries(file, first, line, true, state, depth)
+                });
+                (first_read, second_read.expect("the helper read its half"))
+            }
+            None => rayon::join(
+                || self.read_entries(file, first, line, true, state, depth),
+                || helper.read_entries(file, second, second_line, more, &mut second_state, depth),
+            ),
+        };
         let (first_consumed, first_end_line) = first_read?;
         // The guess holds when the first half ended where the second began, outside an
         // entry, and the second found nothing the reader must count across both halves
@@ -455,6 +472,7 @@ impl Reader {
             split,
             halves: 0,
             options: options.clone(),
+            helper_thread: None,
         }
     }
 
@@ -944,7 +962,8 @@ mod tests {
             let size = 8 * CHUNK + rng.usize(..CHUNK);
             let text = zone_text(&mut rng, size, dollar_ttl, errors);
             let one = read_from(text.as_bytes(), 0, Path::new("t.zone"), &options, false);
-            let two = read_from(text.as_bytes(), 0, Path::new("t.zone"), &options, true);
+            // Sized as a file is: its second halves are read on the read's own helper thread.
+            let two = read_from(text.as_bytes(), text.len() / BYTES_PER_RECORD, Path::new("t.zone"), &options, true);
             assert_eq!(one.1, 0);
             assert_eq!(summary(&one.0), summary(&two.0), "round {round} (dollar_ttl {dollar_ttl}, errors {errors})");
             split += two.1;
