@@ -62,13 +62,6 @@ impl Canonical<'_> {
     }
 }
 
-/// One value's canonical JSON, on its own.
-fn bytes_of<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::new();
-    value.serialize(Canonical { out: &mut out, skip: &[] })?;
-    Ok(out)
-}
-
 /// A map key as JSON's object keys are: a string, or a number or bool written as one
 /// (serde_json's own rule for keys).
 fn key_of<T: Serialize + ?Sized>(key: &T) -> Result<String, Error> {
@@ -103,42 +96,82 @@ impl Array<'_> {
     }
 }
 
-/// An object being gathered.
+/// An object being written: each entry (`,"key":value`) goes straight into the output as
+/// it comes, and the entries are put in key order when the object closes, in place.
+/// (Gathering each entry in a buffer of its own and copying it out held a large plan's
+/// arrays twice.)
 struct Object<'a> {
     out: &'a mut Vec<u8>,
     skip: &'a [&'a str],
-    entries: Vec<(String, Vec<u8>)>,
+    /// Where the first entry starts.
+    start: usize,
+    /// Each entry's key and length, in the order written.
+    entries: Vec<(String, usize)>,
     key: Option<String>,
-    /// The variant of an enum's struct variant (`{"variant":{…}}`).
-    variant: Option<&'static str>,
+    /// An enum's struct variant (`{"variant":{…}}`): one more brace to close.
+    variant: bool,
 }
 
-impl Object<'_> {
+/// Objects with more entries than this are put in order through a copy of their bytes
+/// rather than by rotating them in place (each rotation moves the bytes after it).
+const ROTATED_ENTRIES: usize = 16;
+
+impl<'a> Object<'a> {
+    fn open(out: &'a mut Vec<u8>, skip: &'a [&'a str], len: usize, variant: bool) -> Object<'a> {
+        out.push(b'{');
+        let start = out.len();
+        Object { out, skip, start, entries: Vec::with_capacity(len), key: None, variant }
+    }
+
     fn entry<T: Serialize + ?Sized>(&mut self, key: String, value: &T) -> Result<(), Error> {
-        if !self.skip.contains(&key.as_str()) {
-            self.entries.push((key, bytes_of(value)?));
+        if self.skip.contains(&key.as_str()) {
+            return Ok(());
         }
+        let at = self.out.len();
+        self.out.push(b',');
+        serde_json::to_writer(&mut *self.out, &key)?;
+        self.out.push(b':');
+        value.serialize(Canonical { out: &mut *self.out, skip: &[] })?;
+        self.entries.push((key, self.out.len() - at));
         Ok(())
     }
 
     fn close(mut self) -> Result<(), Error> {
-        self.entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        if let Some(variant) = self.variant {
-            serde_json::to_writer(&mut *self.out, variant)?;
-            self.out.push(b':');
-        }
-        self.out.push(b'{');
-        for (i, (key, value)) in self.entries.iter().enumerate() {
-            if i > 0 {
-                self.out.push(b',');
+        let (out, start) = (&mut *self.out, self.start);
+        if !self.entries.is_sorted_by(|a, b| a.0 <= b.0) {
+            if self.entries.len() <= ROTATED_ENTRIES {
+                // A selection sort of the entries' bytes: the least of those left moves
+                // to the front of them.
+                let mut at = start;
+                for i in 0..self.entries.len() {
+                    let least = (i..self.entries.len()).min_by(|&a, &b| self.entries[a].0.cmp(&self.entries[b].0));
+                    let least = least.expect("entries are left");
+                    let end = at + self.entries[i..=least].iter().map(|e| e.1).sum::<usize>();
+                    out[at..end].rotate_right(self.entries[least].1);
+                    self.entries[i..=least].rotate_right(1);
+                    at += self.entries[i].1;
+                }
+            } else {
+                let written = out.split_off(start);
+                let mut offsets = Vec::with_capacity(self.entries.len());
+                let mut offset = 0;
+                for (key, len) in &self.entries {
+                    offsets.push((key.as_str(), offset, *len));
+                    offset += len;
+                }
+                offsets.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                for (_, offset, len) in offsets {
+                    out.extend_from_slice(&written[offset..offset + len]);
+                }
             }
-            serde_json::to_writer(&mut *self.out, key)?;
-            self.out.push(b':');
-            self.out.extend_from_slice(value);
         }
-        self.out.push(b'}');
-        if self.variant.is_some() {
-            self.out.push(b'}');
+        // Each entry was written after a comma: the first one's goes.
+        if !self.entries.is_empty() {
+            out.remove(start);
+        }
+        out.push(b'}');
+        if self.variant {
+            out.push(b'}');
         }
         Ok(())
     }
@@ -258,8 +291,7 @@ impl<'a> ser::Serializer for Canonical<'a> {
         Ok(Array { out: self.out, first: true, close: b"]}" })
     }
     fn serialize_map(self, len: Option<usize>) -> Result<Object<'a>, Error> {
-        let entries = Vec::with_capacity(len.unwrap_or(0));
-        Ok(Object { out: self.out, skip: self.skip, entries, key: None, variant: None })
+        Ok(Object::open(self.out, self.skip, len.unwrap_or(0), false))
     }
     fn serialize_struct(self, _: &'static str, len: usize) -> Result<Object<'a>, Error> {
         self.serialize_map(Some(len))
@@ -272,8 +304,9 @@ impl<'a> ser::Serializer for Canonical<'a> {
         len: usize,
     ) -> Result<Object<'a>, Error> {
         self.out.push(b'{');
-        let entries = Vec::with_capacity(len);
-        Ok(Object { out: self.out, skip: &[], entries, key: None, variant: Some(variant) })
+        serde_json::to_writer(&mut *self.out, variant)?;
+        self.out.push(b':');
+        Ok(Object::open(self.out, &[], len, true))
     }
 }
 
@@ -399,6 +432,8 @@ mod tests {
         tuple: (char, f32, i128),
         bytes: serde_bytes_like::Bytes,
         skipped_below: String,
+        /// More keys than are put in order in place, written last to first.
+        many: Map<String, Value>,
     }
 
     mod serde_bytes_like {
@@ -435,6 +470,7 @@ mod tests {
             tuple: ('"', 0.1, -(1 << 40)),
             bytes: serde_bytes_like::Bytes(vec![0, 255]),
             skipped_below: "kept below the top".into(),
+            many: (0..40).rev().map(|i| (format!("k{i:02}"), Value::from(i))).collect(),
         }
     }
 
@@ -454,7 +490,7 @@ mod tests {
         // It is canonical: compact, keys sorted at every level, the top's skipped keys out
         // and the same keys below kept.
         let text = String::from_utf8(straight).unwrap();
-        assert!(text.starts_with(r#"{"alpha":{"alpha":{"alpha":null,"bytes":[0,255],"map""#), "{text}");
+        assert!(text.starts_with(r#"{"alpha":{"alpha":{"alpha":null,"bytes":[0,255],"many":{"k00":0,"#), "{text}");
         assert!(text.contains(r#"{"id":null,"op":"delete","why":["x",""]}"#), "{text}");
         assert!(text.contains(r#""map":{"A":[],"b":[1,2],"é":[65535]},"numbers":{"10":-1,"9":1}"#), "{text}");
         assert!(
@@ -462,6 +498,8 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(r#""tuple":["\"",0.1,-1099511627776],"type":{"Struct":{"a":-0.5,"z":true}}"#), "{text}");
+        let many: Vec<String> = (0..40).map(|i| format!(r#""k{i:02}":{i}"#)).collect();
+        assert!(text.contains(&format!(r#""many":{{{}}}"#, many.join(","))), "{text}");
         assert_eq!(text.matches("skipped_below").count(), 2, "{text}");
         assert!(!text.ends_with(r#""skipped_below":"kept below the top"}"#), "{text}");
     }
