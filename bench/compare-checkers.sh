@@ -12,7 +12,7 @@
 #             and blank owners, comments, multi-line records in parentheses (SOA, DKIM),
 #             TXT over several strings, an SRV/MX/CAA/TLSA mix;
 #   signed    the generator's zone of RECORDS/10 records signed by BIND's dnssec-signzone
-#             (ECDSA P-256, NSEC; RRSIGs over several lines), about RECORDS records in all.
+#             (ECDSA P-256, NSEC; RRSIGs over several lines), about RECORDS/3 records in all.
 #             kzonecheck runs with `--dnssec off` there: it would otherwise verify every
 #             signature, which neither of the others does.
 #
