@@ -74,10 +74,9 @@ pub(super) fn check(
     // The checks of each name and set and the checks across names (MX/SRV targets, glue)
     // only read: on a large zone this thread checks those across names while a second
     // checks stretches of names, and then both take the stretches left. (The longer part
-    // depends on the zone: across names 4.5 ms and the names 11 in a signed zone, 30-35
+    // depends on the zone: across names 4.5 ms and the names 11 in a signed zone, 27-32
     // and 15-24 in the shuffled and foreign ones.) The checks across names make maps:
-    // they are made on this thread, where the memory the sort freed is (on the other, a
-    // 1M-record plan peaked 8 MiB higher).
+    // they are made on this thread, where the memory the sort freed is.
     let at_names = |name_starts: &[u32]| {
         let mut report = Report::new(files);
         // Where the records that repeat the one before them are (the zone keeps one), and
