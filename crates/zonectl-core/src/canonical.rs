@@ -2,56 +2,22 @@
 //! hashes the same whatever order a build keeps keys in (serde_json's `preserve_order`) or a
 //! person's editor wrote them in. A plan file's checksum is taken over it.
 //!
-//! Two ways to the same bytes: [`of_value`] for JSON that was parsed (a plan file read
-//! back), and [`of`] straight from a value serde serializes (a plan being made), without a
-//! `serde_json::Value` between: the value's tree of a plan of 28k changes raised the peak
-//! of `zonectl plan` by 20-57 MiB; written as it goes, once, the checksum adds nothing to
-//! the peak.
+//! [`of`] writes it from anything serde serializes: a plan being made, straight, without a
+//! `serde_json::Value` between (the value's tree of a plan of 28k changes raised the peak of
+//! `zonectl plan` by 20-57 MiB; written as it goes, the checksum adds nothing to the peak),
+//! and a plan file read back, as the `Value` it was parsed into.
 
 use serde::Serialize;
 use serde::ser::{self, Error as _};
-use serde_json::{Error, Map, Value};
+use serde_json::{Error, Value};
 
 /// The canonical JSON of `value`, without the keys in `skip` at its top level.
 pub(crate) fn of(value: &impl Serialize, skip: &[&str], out: &mut Vec<u8>) -> Result<(), Error> {
     value.serialize(Canonical { out, skip })
 }
 
-/// The canonical JSON of a parsed value, without the keys in `skip` at its top level.
-pub(crate) fn of_value(value: &Value, skip: &[&str], out: &mut Vec<u8>) {
-    match value {
-        Value::Object(map) => object(map, skip, out),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                of_value(item, &[], out);
-            }
-            out.push(b']');
-        }
-        leaf => serde_json::to_writer(&mut *out, leaf).expect("a JSON value serializes"),
-    }
-}
-
-fn object(map: &Map<String, Value>, skip: &[&str], out: &mut Vec<u8>) {
-    let mut entries: Vec<(&String, &Value)> = map.iter().filter(|(key, _)| !skip.contains(&key.as_str())).collect();
-    entries.sort_unstable_by_key(|&(key, _)| key);
-    out.push(b'{');
-    for (i, (key, value)) in entries.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        serde_json::to_writer(&mut *out, key).expect("a string serializes");
-        out.push(b':');
-        of_value(value, &[], out);
-    }
-    out.push(b'}');
-}
-
 /// Writes what serde gives it as canonical JSON: leaves as serde_json writes them, arrays
-/// as they come, and each object's entries gathered, sorted by key and then written.
+/// as they come, and each object's entries as they come, put in key order when it closes.
 struct Canonical<'a> {
     out: &'a mut Vec<u8>,
     skip: &'a [&'a str],
@@ -409,7 +375,7 @@ mod tests {
         bytes: serde_bytes_like::Bytes,
         skipped_below: String,
         /// More keys than are put in order in place, written last to first.
-        many: Map<String, Value>,
+        many: serde_json::Map<String, Value>,
     }
 
     mod serde_bytes_like {
@@ -460,7 +426,7 @@ mod tests {
         of(&value, &skip, &mut straight).unwrap();
         let parsed: Value = serde_json::from_str(&serde_json::to_string_pretty(&value).unwrap()).unwrap();
         let mut via_value = Vec::new();
-        of_value(&parsed, &skip, &mut via_value);
+        of(&parsed, &skip, &mut via_value).unwrap();
         assert_eq!(String::from_utf8(straight.clone()).unwrap(), String::from_utf8(via_value).unwrap());
 
         // It is canonical: compact, keys sorted at every level, the top's skipped keys out

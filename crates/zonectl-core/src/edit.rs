@@ -632,7 +632,7 @@ pub async fn prepare_saved(saved: Vec<SavedTarget>) -> Result<Prepared> {
             continue;
         }
         if options.backup_dir.is_some() {
-            plan.current = Zone::from_records(plan.zone.clone(), records.into_iter().map(|e| e.record).collect());
+            plan.current = plan::current_zone(&plan.zone, records);
         }
         let report = TargetReport::planned(provider.name().to_owned(), plan, counts);
         match zones.last_mut().filter(|z| z.zone == report.plan.as_ref().expect("planned").zone) {

@@ -86,7 +86,7 @@ impl InMemory {
     /// Adds a zone holding `zone`'s records, replacing any of the same name.
     pub fn put_zone(&self, zone: &Zone) {
         let state = ZoneState::from_records(
-            zone.records().iter().map(|r| Existing { record: r.clone(), id: Some(self.new_id().into()) }),
+            zone.records().iter().map(|r| Existing { record: r.clone(), id: Some(self.new_id()) }),
         );
         self.zones.lock().expect("not poisoned").insert(zone.origin().clone(), state);
     }
@@ -98,8 +98,8 @@ impl InMemory {
         self.fail_from.store(at, Ordering::SeqCst);
     }
 
-    fn new_id(&self) -> String {
-        self.next_id.fetch_add(1, Ordering::Relaxed).to_string()
+    fn new_id(&self) -> RecordId {
+        self.next_id.fetch_add(1, Ordering::Relaxed).to_string().into()
     }
 }
 
@@ -296,7 +296,7 @@ impl Provider for InMemory {
                 let state = zones
                     .get_mut(zone)
                     .ok_or_else(|| Error::NotFound { provider: self.name.clone(), what: format!("zone {zone}") })?;
-                state.apply(&self.name, change, || Some(self.new_id().into()))
+                state.apply(&self.name, change, || Some(self.new_id()))
             })();
             std::future::ready(result)
         })
