@@ -594,12 +594,21 @@ fn sort_part<T>(
     order: &impl Fn(&T, &T) -> Ordering,
 ) -> Option<Vec<u32>> {
     let keys = SortKeys::sorted(records, origin_key, name)?;
-    // Position k takes the record that was at sources[k].
+    // The records of each run are sorted where they lie, in the order they were read, which
+    // is the order their data lies in memory. Sorted after the permutation, the records of
+    // a name met in an order that sent each comparison of their data to memory: 4 ms of
+    // each part's 10 in a signed zone of 334k records, against 2-2.5 ms here. The names
+    // whose records come from several runs are sorted again once they are together.
+    sort_each_name(records, &keys.runs, order);
+    // Position k takes the record that was at sources[k]. A name's start is marked with
+    // LONG when its records come from several runs.
     let mut sources: Vec<u32> = Vec::with_capacity(records.len());
     let mut starts: Vec<u32> = Vec::with_capacity(keys.items.len() + 1);
     for (i, item) in keys.items.iter().enumerate() {
         if i == 0 || keys.compare(&keys.items[i - 1], item).is_ne() {
             starts.push(sources.len() as u32);
+        } else if let Some(start) = starts.last_mut() {
+            *start |= LONG;
         }
         sources.extend(keys.records(item.run));
     }
@@ -622,7 +631,12 @@ fn sort_part<T>(
             at = from;
         }
     }
-    sort_each_name(records, &starts, order);
+    for i in 0..starts.len() - 1 {
+        if starts[i] & LONG != 0 {
+            starts[i] &= !LONG;
+            records[starts[i] as usize..(starts[i + 1] & !LONG) as usize].sort_by(order);
+        }
+    }
     Some(starts)
 }
 
