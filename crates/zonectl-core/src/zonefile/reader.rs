@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 use super::expand;
 use super::{Diagnostic, Loaded, ReadOptions, Severity, ZoneFileError, check, origin_from_file_name};
@@ -32,6 +33,17 @@ pub(super) struct Located {
 const CHUNK: usize = if cfg!(test) { 64 << 10 } else { 1 << 20 };
 /// Text shorter than this is read on one thread: a second one costs more than it saves.
 const MIN_SPLIT: usize = if cfg!(test) { 16 << 10 } else { 256 << 10 };
+/// The head of a file, read before the rest is shared out: the directives at its top set
+/// the state the rest is read in.
+const HEAD: usize = if cfg!(test) { 4 << 10 } else { 64 << 10 };
+/// The percentage of a file after its head that the reading thread reads when it shares
+/// the file with a helper: a little less than half, as it also readies the room for the
+/// helper's records (see [`Reader::touch_room_for`]) and moves them.
+const FIRST_SHARE: u64 = 48;
+/// The largest record list (in bytes) a helper reading half a file may hold apart.
+const MAX_HALF_LIST: usize = if cfg!(test) { 1 << 20 } else { 16 << 20 };
+/// How far past the split point of a file a place to split it is looked for.
+const SPLIT_WINDOW: usize = 256 << 10;
 /// `$INCLUDE` depth past which a cycle is assumed.
 const MAX_INCLUDE_DEPTH: usize = 16;
 /// The TTL of records that give none, when the file has neither `$TTL` nor an earlier TTL.
@@ -66,18 +78,14 @@ fn read_records(path: &Path, options: &ReadOptions) -> Result<ReadRecords, ZoneF
         return Err(ZoneFileError::single(path, 0, "not a regular file (a FIFO, device or directory)".into()));
     }
     let file = File::open(path).map_err(cannot)?;
-    // Reserving by size saves the copies of a growing vector, and capacity not touched costs
-    // no memory.
-    let size_hint = file.metadata().map_or(0, |m| m.len() as usize / BYTES_PER_RECORD);
-    read_from(file, size_hint, path, options, true).0
+    let size = file.metadata().map_err(cannot)?.len();
+    read_from(&file, size, path, options, true).0
 }
 
 /// Reads, checks and normalizes zone-file text; `source` names it in messages and is the
 /// base of relative `$INCLUDE` paths and of the default origin.
 pub fn read_str(text: &str, source: impl AsRef<Path>, options: &ReadOptions) -> Result<Loaded, ZoneFileError> {
-    read_from(text.as_bytes(), text.len() / BYTES_PER_RECORD, source.as_ref(), options, true)
-        .0
-        .map(ReadRecords::into_loaded)
+    read_from(text.as_bytes(), text.len() as u64, source.as_ref(), options, true).0.map(ReadRecords::into_loaded)
 }
 
 /// A zone file read and checked: [`Loaded`], with each record's line.
@@ -98,32 +106,83 @@ impl ReadRecords {
     }
 }
 
-/// Reads, checks and normalizes a zone file from `input`, long stretches of it on two
-/// threads when `split`; returns also how many stretches were read in two halves (for the
-/// tests that compare both ways).
-fn read_from(
-    input: impl Read + Send,
-    size_hint: usize,
+/// A zone file's text, read by offset, so that two threads can each read a part of it: a
+/// file, or text in memory.
+trait Text: Sync {
+    /// Reads into `buf` from `offset`; 0 at the end.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize>;
+}
+
+impl Text for File {
+    #[cfg(unix)]
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        std::os::unix::fs::FileExt::read_at(self, buf, offset)
+    }
+
+    #[cfg(windows)]
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        std::os::windows::fs::FileExt::seek_read(self, buf, offset)
+    }
+}
+
+impl Text for [u8] {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        let rest = self.get(offset as usize..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        Ok(n)
+    }
+}
+
+/// The bytes of a [`Text`] from one offset up to another, read in order.
+struct Part<'t, T: ?Sized> {
+    text: &'t T,
+    at: u64,
+    end: u64,
+}
+
+impl<T: Text + ?Sized> Read for Part<'_, T> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let room = (self.end.saturating_sub(self.at)).min(buf.len() as u64) as usize;
+        if room == 0 {
+            return Ok(0);
+        }
+        let n = self.text.read_at(&mut buf[..room], self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+/// Reads, checks and normalizes a zone file of `size` bytes from `text`, a long one on two
+/// threads when `split`; returns also how it was split (for the tests that compare both
+/// ways).
+fn read_from<T: Text + ?Sized>(
+    text: &T,
+    size: u64,
     path: &Path,
     options: &ReadOptions,
     split: bool,
-) -> (Result<ReadRecords, ZoneFileError>, usize) {
+) -> (Result<ReadRecords, ZoneFileError>, Splits) {
+    // Reserving by size saves the copies of a growing vector, and capacity not touched costs
+    // no memory.
+    let size_hint = usize::try_from(size).unwrap_or(usize::MAX) / BYTES_PER_RECORD;
     let mut reader = Reader::new(path, size_hint, options, split);
     let mut state = SourceState { origin: None, last_owner: None, last_ttl: None, dollar_ttl: None };
-    // The halves of a long file are read by this thread and one helper kept for the whole
-    // read. A thread spawned for each stretch (80 in a 1M-record zone) shared the reading
-    // thread's core in some runs, for the whole run: that thread's halves took 0.52-0.55 s
-    // instead of 0.32-0.35 s (21 moves from core to core against 0-2). The helper ends with
-    // the read, and what it freed goes with it: rayon's process-wide pool kept it, and a
-    // 1M-record plan peaked 40-70 MB higher. The first halves are this thread's own: the
-    // memory of their records, once freed, serves what this thread makes next (a plan's
-    // file, after both zones are freed), where two pool threads' memory did not.
-    let long = split && size_hint >= MIN_SPLIT / BYTES_PER_RECORD;
+    // The halves of a long file (or of each of its stretches) are read by this thread and
+    // one helper kept for the whole read. A thread spawned for each stretch (80 in a
+    // 1M-record zone) shared the reading thread's core in some runs, for the whole run:
+    // that thread's halves took 0.52-0.55 s instead of 0.32-0.35 s (21 moves from core to
+    // core against 0-2). The helper ends with the read, and what it freed goes with it:
+    // rayon's process-wide pool kept it, and a 1M-record plan peaked 40-70 MB higher. The
+    // first halves are this thread's own: the memory of their records, once freed, serves
+    // what this thread makes next (a plan's file, after both zones are freed), where two
+    // pool threads' memory did not.
+    let long = split && size >= MIN_SPLIT as u64;
     reader.helper_thread =
         long.then(|| rayon::ThreadPoolBuilder::new().num_threads(1).build().ok()).flatten().map(Arc::new);
-    reader.read_source(0, input, &mut state, 0);
-    let halves = reader.halves;
-    (finish(reader, options), halves)
+    reader.read_text(text, size, &mut state);
+    let splits = reader.splits;
+    (finish(reader, options), splits)
 }
 
 /// Checks what was read and makes the zone of it.
@@ -186,8 +245,8 @@ struct Reader {
     ttl_unknown: bool,
     /// Long stretches may be read in two halves on two threads.
     split: bool,
-    /// How many stretches were read in two halves.
-    halves: usize,
+    /// How the reading was shared out between two threads.
+    splits: Splits,
     options: ReadOptions,
     /// The thread that reads second halves while this one reads the first.
     helper_thread: Option<Arc<rayon::ThreadPool>>,
@@ -198,6 +257,30 @@ struct Reader {
 enum LastOwner {
     Record(usize),
     Name(Name),
+}
+
+/// How a read was shared out between two threads (the tests check that each way is taken).
+#[derive(Debug, Default, Clone, Copy)]
+struct Splits {
+    /// Stretches read in two halves.
+    stretches: usize,
+    /// Files read in two halves, one on each thread.
+    files: usize,
+    /// Files whose second half, read ahead, was read again after the first.
+    files_again: usize,
+}
+
+/// Where reading a file got to: its bytes read, the line there, and whether an entry too
+/// long to be one is being dropped up to the next line feed.
+#[derive(Debug, Clone, Copy)]
+struct Position {
+    offset: u64,
+    line: u32,
+    skipping: bool,
+}
+
+impl Position {
+    const START: Position = Position { offset: 0, line: 1, skipping: false };
 }
 
 /// The state RFC 1035 carries from one entry to the next, per file.
@@ -253,14 +336,185 @@ impl Reader {
         false
     }
 
-    /// Reads one file, `CHUNK` bytes at a time, so that memory holds the records but never
-    /// the whole text.
-    fn read_source(&mut self, file: u32, mut input: impl Read, state: &mut SourceState, depth: usize) {
+    /// Reads the main file, `text` of `size` bytes: its head here, then, when the rest is
+    /// long, its two halves on two threads, each reading its own (see
+    /// [`Reader::read_file_halves`]).
+    fn read_text<T: Text + ?Sized>(&mut self, text: &T, size: u64, state: &mut SourceState) {
+        let head = size.min(HEAD as u64);
+        let part = Part { text, at: 0, end: head };
+        let Some(mut at) = self.read_source(0, part, Position::START, head < size, state, 0) else {
+            return;
+        };
+        // The helper's record list is moved into this one's at the end, and until the
+        // memory it leaves is reused the read costs that much more: a list of a 1M-record
+        // zone's second half (28 MB) took the check's peak from 186-191 MiB to 215-217. A
+        // file whose second half holds more, by the density of its head, is read in
+        // stretches, each split in two (see [`Reader::read_halves`]), which hold a few
+        // thousand records apart at a time, at 4-7% more time.
+        let bytes_per_record =
+            if self.records.is_empty() { BYTES_PER_RECORD as u64 } else { at.offset / self.records.len() as u64 };
+        let half_list = (size - at.offset) / 2 / bytes_per_record.max(1) * std::mem::size_of::<Located>() as u64;
+        let split = (half_list <= MAX_HALF_LIST as u64)
+            .then(|| self.file_split_point(text, at.offset, size, state.dollar_ttl.is_none()))
+            .flatten();
+        if let Some(split) = split {
+            match self.read_file_halves(text, at, split, size, state) {
+                Some(Ok(())) | None => return,
+                Some(Err(first_end)) => at = first_end,
+            }
+        }
+        self.read_source(0, Part { text, at: at.offset, end: size }, at, false, state, 0);
+    }
+
+    /// Where the rest of the main file, from `from` to `size`, may be read in two halves:
+    /// the start of an entry a little before its middle (see [`FIRST_SHARE`]; an entry
+    /// start as [`Reader::split_point`] finds one), when it is long and the zone's origin
+    /// is known.
+    fn file_split_point<T: Text + ?Sized>(&self, text: &T, from: u64, size: u64, need_ttl: bool) -> Option<u64> {
+        if !self.split || self.helper_thread.is_none() || self.zone_origin.is_none() || size - from < MIN_SPLIT as u64 {
+            return None;
+        }
+        // Two bytes before the middle (an escaped line feed), and room for the lines after it.
+        let start = from + (size - from) * FIRST_SHARE / 100 - 2;
+        let mut window = vec![0; SPLIT_WINDOW.min((size - start) as usize)];
+        let mut filled = 0;
+        while filled < window.len() {
+            match text.read_at(&mut window[filled..], start + filled as u64) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => filled += n,
+            }
+        }
+        entry_start(&window[..filled], 2, need_ttl).map(|at| start + at as u64)
+    }
+
+    /// Reads the main file from `at` to `split` on this thread while a helper reads from
+    /// `split` to `size`, in the state this thread is in at `at`, its lines counted from 1.
+    /// The guess holds when this thread ends at `split` outside an entry, in that state
+    /// (a directive between may have changed it), and the helper found nothing the reader
+    /// must count across both halves (errors, the record budget): then the helper's records
+    /// follow this thread's, their lines moved on, and `Ok`. Otherwise `Err` with where
+    /// this thread got to, from where the rest is read again. `None` once reading must stop.
+    fn read_file_halves<T: Text + ?Sized>(
+        &mut self,
+        text: &T,
+        at: Position,
+        split: u64,
+        size: u64,
+        state: &mut SourceState,
+    ) -> Option<Result<(), Position>> {
+        let pool = self.helper_thread.clone()?;
+        let mut second_state = SourceState {
+            origin: state.origin.clone(),
+            last_owner: None,
+            last_ttl: state.dollar_ttl.and(state.last_ttl),
+            dollar_ttl: state.dollar_ttl,
+        };
+        let (guessed_origin, guessed_ttl) = (state.origin.clone(), state.dollar_ttl);
+        let mut helper = self.helper();
+        helper.ttl_unknown = state.dollar_ttl.is_none();
+        let files_before = helper.files.len();
+        helper.records.reserve(usize::try_from(size - split).unwrap_or(0) / BYTES_PER_RECORD);
+        let mut second_read = None;
+        let second_done = AtomicBool::new(false);
+        // The helper thread is busy with the second half: this one reads its half alone.
+        self.split = false;
+        let first_read = pool.in_place_scope(|scope| {
+            scope.spawn(|_| {
+                let part = Part { text, at: split, end: size };
+                let from = Position { offset: split, ..Position::START };
+                second_read = Some(helper.read_source(0, part, from, false, &mut second_state, 0));
+                second_done.store(true, AtomicOrdering::Release);
+            });
+            let first_read = self.read_source(0, Part { text, at: at.offset, end: split }, at, true, state, 0);
+            if first_read.is_some() {
+                // As many records as this half has, for the bytes of the other.
+                let expected = self.records.len() as u64 * (size - split) / (split - at.offset).max(1);
+                self.touch_room_for(usize::try_from(expected).unwrap_or(usize::MAX), &second_done);
+            }
+            first_read
+        });
+        self.split = true;
+        let first_end = first_read?;
+        let second_end = second_read.expect("the helper read its half");
+        let within_budget = self.records.len() + helper.records.len() <= self.options.max_records;
+        let holds = first_end.offset == split
+            && !first_end.skipping
+            && state.origin == guessed_origin
+            && state.dollar_ttl == guessed_ttl
+            && helper.errors == 0
+            && within_budget;
+        if second_end.is_none() || !holds {
+            self.splits.files_again += 1;
+            return Some(Err(first_end));
+        }
+        self.splits.files += 1;
+        // The helper's lines of this file were counted from 1; the files it included
+        // follow this reader's.
+        let lines_before = first_end.line - 1;
+        let (helper_base, first_included) = (files_before as u32, self.files.len() as u32);
+        self.files.extend(helper.files.drain(files_before..));
+        let offset = self.records.len();
+        self.records.extend(helper.records.drain(..).map(|mut l| {
+            if l.loc.file == 0 {
+                l.loc.line += lines_before;
+            } else {
+                l.loc.file = l.loc.file - helper_base + first_included;
+            }
+            l
+        }));
+        for mut d in helper.diagnostics.drain(..) {
+            if d.file == self.files[0] && d.line > 0 {
+                d.line += lines_before;
+            }
+            self.diagnostics.push(d);
+        }
+        self.had_comments |= helper.had_comments;
+        self.warned_no_ttl |= helper.warned_no_ttl;
+        *state = SourceState {
+            last_owner: match second_state.last_owner {
+                Some(LastOwner::Record(index)) => Some(LastOwner::Record(offset + index)),
+                other => other.or(state.last_owner.take()),
+            },
+            last_ttl: second_state.last_ttl.or(state.last_ttl),
+            ..second_state
+        };
+        Some(Ok(()))
+    }
+
+    /// Writes to one record's room in each page of the record list's spare capacity, for
+    /// about `more` records, until `done`: the pages the helper's records will be moved
+    /// into are then in memory before they are moved (a first write to a page is a fault,
+    /// 1-1.5 us each here). This thread's half is the smaller by about the time it takes
+    /// (see [`FIRST_SHARE`]), so it is done while the helper still reads: moving the 167k
+    /// records of a signed zone's second half took 4-4.5 ms, and takes 0.7-0.9 ms after it.
+    fn touch_room_for(&mut self, more: usize, done: &AtomicBool) {
+        const PER_PAGE: usize = 4096 / std::mem::size_of::<Located>();
+        let spare = self.records.spare_capacity_mut();
+        let room = spare.len().min(more.saturating_add(more / 8));
+        for (i, slot) in spare[..room].iter_mut().step_by(PER_PAGE).enumerate() {
+            if i % 32 == 0 && done.load(AtomicOrdering::Acquire) {
+                return;
+            }
+            *slot = std::mem::MaybeUninit::zeroed();
+        }
+    }
+
+    /// Reads one file from `input`, which starts at `from`, `CHUNK` bytes at a time, so
+    /// that memory holds the records but never the whole text. With `more`, text follows
+    /// the input's end: an entry still open there is left for it. Returns where reading
+    /// got to, `None` once it must stop.
+    fn read_source(
+        &mut self,
+        file: u32,
+        mut input: impl Read,
+        from: Position,
+        more: bool,
+        state: &mut SourceState,
+        depth: usize,
+    ) -> Option<Position> {
         let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
-        let mut line = 1u32;
+        let Position { offset: mut consumed, mut line, mut skipping } = from;
         let mut at_end = false;
-        // Inside an entry longer than MAX_ENTRY: its text is dropped up to the next line.
-        let mut skipping = false;
         while !at_end {
             // Top the buffer up to a chunk past what is left from the previous round.
             let before = buf.len();
@@ -269,35 +523,38 @@ impl Reader {
                 Ok(_) => {}
                 Err(e) => {
                     self.report(file, line, format!("cannot read: {}", io_reason(&e)));
-                    return;
+                    return None;
                 }
             }
             if let Some(nul) = memchr::memchr(0, &buf[before..]) {
                 let nul_line = line + memchr::memchr_iter(b'\n', &buf[..before + nul]).count() as u32;
                 self.report(file, nul_line, "binary data (a NUL byte): not a zone file".into());
-                return;
+                return None;
             }
             if skipping {
                 match memchr::memchr(b'\n', &buf) {
                     Some(i) => {
                         buf.drain(..=i);
+                        consumed += i as u64 + 1;
                         line += 1;
                         skipping = false;
                     }
                     None => {
+                        consumed += buf.len() as u64;
                         buf.clear();
                         continue;
                     }
                 }
             }
             // Lex up to the last line feed; the partial line waits for the next chunk.
-            let end = if at_end {
+            let end = if at_end && !more {
                 buf.len()
             } else {
                 match memchr::memrchr(b'\n', &buf) {
                     Some(i) => i + 1,
                     None if buf.len() > MAX_ENTRY => {
                         self.report(file, line, format!("a line longer than {MAX_ENTRY} bytes: not a zone file entry"));
+                        consumed += buf.len() as u64;
                         buf.clear();
                         skipping = true;
                         continue;
@@ -305,18 +562,19 @@ impl Reader {
                     None => continue,
                 }
             };
-            let Some((consumed, next_line)) = self.read_stretch(file, &buf[..end], line, !at_end, state, depth) else {
-                return;
-            };
+            let (read, next_line) = self.read_stretch(file, &buf[..end], line, !at_end || more, state, depth)?;
             line = next_line;
-            buf.drain(..consumed);
+            buf.drain(..read);
+            consumed += read as u64;
             // An entry whose parentheses stay open past MAX_ENTRY bytes is no record.
             if buf.len() > MAX_ENTRY {
                 self.report(file, line, format!("an entry longer than {MAX_ENTRY} bytes (unbalanced parentheses?)"));
+                consumed += buf.len() as u64;
                 buf.clear();
                 skipping = true;
             }
         }
+        Some(Position { offset: consumed, line, skipping })
     }
 
     /// Reads the entries of one stretch of a file's text that starts at `line`, on two
@@ -412,7 +670,7 @@ impl Reader {
             return Some((first_consumed + consumed, next_line));
         }
         let (consumed, next_line) = second_read?;
-        self.halves += 1;
+        self.splits.stretches += 1;
         let offset = self.records.len();
         self.records.append(&mut helper.records);
         self.diagnostics.append(&mut helper.diagnostics);
@@ -437,24 +695,7 @@ impl Reader {
         if !self.split || text.len() < MIN_SPLIT || self.zone_origin.is_none() {
             return None;
         }
-        let mut at = text.len() / 2;
-        // A signed zone has a dozen indented lines for each owner.
-        for _ in 0..1024 {
-            at += memchr::memchr(b'\n', &text[at..])? + 1;
-            let line = &text[at..at + memchr::memchr(b'\n', &text[at..])?];
-            // Not blank, a comment or a directive; not after an escaped line feed.
-            let owner = line.first().is_some_and(|b| !b" \t\r;()\"$".contains(b)) && text[at - 2] != b'\\';
-            // A line that closes a parenthesis before opening one continues an entry.
-            let closes = memchr::memchr3(b'(', b')', b';', line).is_some_and(|i| line[i] == b')');
-            let ttl = || {
-                let after_owner = line.iter().position(|b| matches!(b, b' ' | b'\t')).unwrap_or(line.len());
-                line[after_owner..].iter().find(|b| !matches!(b, b' ' | b'\t')).is_some_and(u8::is_ascii_digit)
-            };
-            if owner && !closes && (!need_ttl || ttl()) {
-                return Some(at);
-            }
-        }
-        None
+        entry_start(text, text.len() / 2, need_ttl)
     }
 
     fn new(path: &Path, size_hint: usize, options: &ReadOptions, split: bool) -> Reader {
@@ -470,7 +711,7 @@ impl Reader {
             over_budget: false,
             ttl_unknown: false,
             split,
-            halves: 0,
+            splits: Splits::default(),
             options: options.clone(),
             helper_thread: None,
         }
@@ -588,7 +829,7 @@ impl Reader {
                 // stays in force after it, as in BIND.
                 let mut inner =
                     SourceState { origin, last_owner: None, last_ttl: state.last_ttl, dollar_ttl: state.dollar_ttl };
-                self.read_source(index, included, &mut inner, depth + 1);
+                self.read_source(index, included, Position::START, false, &mut inner, depth + 1);
                 state.dollar_ttl = inner.dollar_ttl;
             }
             "$GENERATE" => self.generate(file, line, args, current.as_ref(), state)?,
@@ -865,6 +1106,30 @@ impl Reader {
     }
 }
 
+/// The first line after `from` in `text` that looks like the start of an entry with an
+/// owner (and, with `need_ttl`, a TTL): not blank, a comment, a directive, a line that
+/// closes a parenthesis, or one after an escaped line feed. `from` is at least 2.
+fn entry_start(text: &[u8], from: usize, need_ttl: bool) -> Option<usize> {
+    let mut at = from;
+    // A signed zone has a dozen indented lines for each owner.
+    for _ in 0..1024 {
+        at += memchr::memchr(b'\n', &text[at..])? + 1;
+        let line = &text[at..at + memchr::memchr(b'\n', &text[at..])?];
+        // Not blank, a comment or a directive; not after an escaped line feed.
+        let owner = line.first().is_some_and(|b| !b" \t\r;()\"$".contains(b)) && text[at - 2] != b'\\';
+        // A line that closes a parenthesis before opening one continues an entry.
+        let closes = memchr::memchr3(b'(', b')', b';', line).is_some_and(|i| line[i] == b')');
+        let ttl = || {
+            let after_owner = line.iter().position(|b| matches!(b, b' ' | b'\t')).unwrap_or(line.len());
+            line[after_owner..].iter().find(|b| !matches!(b, b' ' | b'\t')).is_some_and(u8::is_ascii_digit)
+        };
+        if owner && !closes && (!need_ttl || ttl()) {
+            return Some(at);
+        }
+    }
+    None
+}
+
 fn bad_ttl(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw);
     match Ttl::parse(&text) {
@@ -896,8 +1161,15 @@ mod tests {
     /// A zone file of about `size` bytes with what makes a split unsafe near anywhere:
     /// parentheses across lines (continuations that look like owners among them), indented
     /// owners, comments with parentheses, escaped line feeds, `$ORIGIN` and `$TTL` now and
-    /// then (or never), records with and without TTLs, and, when `errors`, bad lines.
-    fn zone_text(rng: &mut fastrand::Rng, size: usize, dollar_ttl: bool, errors: bool) -> String {
+    /// then (or never) within `directives` (a range of offsets), records with and without
+    /// TTLs, and, when `errors`, bad lines.
+    fn zone_text(
+        rng: &mut fastrand::Rng,
+        size: usize,
+        dollar_ttl: bool,
+        errors: bool,
+        directives: std::ops::Range<usize>,
+    ) -> String {
         let mut text = String::from("$ORIGIN example.com.\n");
         if dollar_ttl {
             text.push_str("$TTL 300\n");
@@ -914,9 +1186,9 @@ mod tests {
                 17..=18 => format!("t{n}{ttl} TXT (\n\"a;(\" ; a comment (\n  \"b\" )\n"),
                 19 => format!("e{n}{ttl} TXT a\\\nb\n"),
                 20 => "; a comment line ( not a paren\n\n".to_string(),
-                // A few directives in the first quarter: the text after the last one is split.
-                21 if text.len() < size / 4 && rng.u16(..100) == 0 => format!("$ORIGIN s{n}.example.com.\n"),
-                22 if text.len() < size / 4 && dollar_ttl && rng.u16(..100) == 0 => {
+                // A few directives: the text after the last one is split.
+                21 if directives.contains(&text.len()) && rng.u16(..100) == 0 => format!("$ORIGIN s{n}.example.com.\n"),
+                22 if directives.contains(&text.len()) && dollar_ttl && rng.u16(..30) == 0 => {
                     format!("$TTL {}\n", rng.u32(1..1000))
                 }
                 23 => format!("out{n}.example.net.{ttl} A 192.0.2.9\n"),
@@ -947,12 +1219,15 @@ mod tests {
 
     /// Read in two halves on two threads, a file means what it means read on one: the same
     /// records, warnings and errors, in the same order, at the same lines, and as many
-    /// errors before reading stops.
+    /// errors before reading stops. Each way of sharing it out is taken: whole halves of
+    /// the file, the second read ahead in the state of the head (directives only there, or
+    /// in the second half), and that half read again when a directive in the first changed
+    /// the state or the second has errors, in stretches split in two.
     #[test]
     fn two_threads_read_what_one_reads() {
         let mut rng = fastrand::Rng::with_seed(23);
-        let mut split = 0;
-        for round in 0..12 {
+        let mut splits = Splits::default();
+        for round in 0..16 {
             let (dollar_ttl, errors) = (round % 2 == 0, round % 3 == 0);
             let max_errors = if round % 6 == 0 { 3 } else { 100 };
             // The budget runs out in the middle of one round's file.
@@ -960,16 +1235,67 @@ mod tests {
             let options = ReadOptions { max_records, max_errors, ..ReadOptions::default() };
             // Many rounds of reading, each split in two.
             let size = 8 * CHUNK + rng.usize(..CHUNK);
-            let text = zone_text(&mut rng, size, dollar_ttl, errors);
-            let one = read_from(text.as_bytes(), 0, Path::new("t.zone"), &options, false);
-            // Sized as a file is: its second halves are read on the read's own helper thread.
-            let two = read_from(text.as_bytes(), text.len() / BYTES_PER_RECORD, Path::new("t.zone"), &options, true);
-            assert_eq!(one.1, 0);
+            let directives = match round % 4 {
+                0 => 0..HEAD / 2,
+                1 | 2 => 0..size / 4,
+                _ => size * 3 / 4..size,
+            };
+            let text = zone_text(&mut rng, size, dollar_ttl, errors, directives);
+            let one = read_from(text.as_bytes(), text.len() as u64, Path::new("t.zone"), &options, false);
+            let two = read_from(text.as_bytes(), text.len() as u64, Path::new("t.zone"), &options, true);
+            assert_eq!((one.1.stretches, one.1.files, one.1.files_again), (0, 0, 0));
             assert_eq!(summary(&one.0), summary(&two.0), "round {round} (dollar_ttl {dollar_ttl}, errors {errors})");
-            split += two.1;
+            splits.stretches += two.1.stretches;
+            splits.files += two.1.files;
+            splits.files_again += two.1.files_again;
         }
-        // Most stretches are split: the comparison is not of two one-thread readings.
-        assert!(split >= 50, "only {split} stretches were read in two halves");
+        // Not a comparison of two one-thread readings.
+        assert!(splits.files >= 4 && splits.files_again >= 4 && splits.stretches >= 20, "{splits:?}");
+        // A file whose second half would hold a list of records over MAX_HALF_LIST is
+        // read in stretches, and means the same.
+        let text = zone_text(&mut rng, 4 * MAX_HALF_LIST, true, false, 0..HEAD / 2);
+        let options = ReadOptions::default();
+        let one = read_from(text.as_bytes(), text.len() as u64, Path::new("t.zone"), &options, false);
+        let two = read_from(text.as_bytes(), text.len() as u64, Path::new("t.zone"), &options, true);
+        assert_eq!(summary(&one.0), summary(&two.0));
+        assert_eq!(two.1.files + two.1.files_again, 0, "{:?}", two.1);
+        assert!(two.1.stretches > 20, "{:?}", two.1);
+    }
+
+    /// A file read in two halves from disk, with `$INCLUDE`s in both: the files the second
+    /// half includes are numbered after those the first includes, as one reader numbers
+    /// them, and their lines are their own.
+    #[test]
+    fn a_second_half_includes_files_after_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text =
+            String::from("$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 host 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\n");
+        for (part, include) in [("first", "a.inc"), ("second", "b.inc")] {
+            for i in 0..2_000 {
+                text.push_str(&format!("{part}{i} A 192.0.2.{}\n", i % 250));
+            }
+            text.push_str(&format!("$INCLUDE {include} {part}.example.com.\n"));
+            // A string over 255 octets: a warning at its line.
+            let long = "x".repeat(300);
+            std::fs::write(dir.path().join(include), format!("a TXT \"{long}\"\nb A 192.0.2.1\n")).unwrap();
+            text.push_str(&format!("{part}-long TXT \"{long}\"\n"));
+        }
+        let path = dir.path().join("example.com.zone");
+        std::fs::write(&path, &text).unwrap();
+        let options = ReadOptions::default();
+        let file = File::open(&path).unwrap();
+        let one = read_from(&file, text.len() as u64, &path, &options, false);
+        let two = read_from(&file, text.len() as u64, &path, &options, true);
+        assert_eq!(two.1.files, 1, "{:?}", two.1);
+        assert_eq!(summary(&one.0), summary(&two.0));
+        let read = two.0.unwrap();
+        assert_eq!(read.files.len(), 3);
+        assert!(read.files[2].ends_with("b.inc"), "{:?}", read.files);
+        let warnings: Vec<_> = read.warnings.iter().map(|w| (w.file.file_name().unwrap().to_owned(), w.line)).collect();
+        let expected = [("example.com.zone", 2007), ("example.com.zone", 4009), ("a.inc", 1), ("b.inc", 1)];
+        for (file, line) in expected {
+            assert!(warnings.contains(&(file.into(), line)), "{file}:{line} not in {warnings:?}");
+        }
     }
 
     /// The second half of a file without `$TTL` does not know the TTL a record without one
@@ -1010,8 +1336,8 @@ mod tests {
             }
         }
         let options = ReadOptions::default();
-        let one = read_from(text.as_bytes(), 0, Path::new("t.zone"), &options, false);
-        let two = read_from(text.as_bytes(), text.len() / BYTES_PER_RECORD, Path::new("t.zone"), &options, true);
+        let one = read_from(text.as_bytes(), text.len() as u64, Path::new("t.zone"), &options, false);
+        let two = read_from(text.as_bytes(), text.len() as u64, Path::new("t.zone"), &options, true);
         assert_eq!(summary(&one.0), summary(&two.0));
         let Err(found) = two.0 else { panic!("the missing glue is an error") };
         let count = |what: &str| found.diagnostics.iter().filter(|d| d.message.contains(what)).count();
