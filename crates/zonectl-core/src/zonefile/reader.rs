@@ -291,6 +291,21 @@ struct SourceState {
     dollar_ttl: Option<Ttl>,
 }
 
+impl SourceState {
+    /// The state after a second half read in `second`, whose records follow this
+    /// reader's first `offset`: its owner and TTL where it set them, else this one's.
+    fn follow(&mut self, second: SourceState, offset: usize) {
+        *self = SourceState {
+            last_owner: match second.last_owner {
+                Some(LastOwner::Record(index)) => Some(LastOwner::Record(offset + index)),
+                other => other.or(self.last_owner.take()),
+            },
+            last_ttl: second.last_ttl.or(self.last_ttl),
+            ..second
+        };
+    }
+}
+
 impl Reader {
     fn report(&mut self, file: u32, line: u32, message: String) {
         self.errors += 1;
@@ -470,14 +485,7 @@ impl Reader {
         }
         self.had_comments |= helper.had_comments;
         self.warned_no_ttl |= helper.warned_no_ttl;
-        *state = SourceState {
-            last_owner: match second_state.last_owner {
-                Some(LastOwner::Record(index)) => Some(LastOwner::Record(offset + index)),
-                other => other.or(state.last_owner.take()),
-            },
-            last_ttl: second_state.last_ttl.or(state.last_ttl),
-            ..second_state
-        };
+        state.follow(second_state, offset);
         Some(Ok(()))
     }
 
@@ -675,14 +683,7 @@ impl Reader {
         self.records.append(&mut helper.records);
         self.diagnostics.append(&mut helper.diagnostics);
         self.had_comments |= helper.had_comments;
-        *state = SourceState {
-            last_owner: match second_state.last_owner {
-                Some(LastOwner::Record(index)) => Some(LastOwner::Record(offset + index)),
-                other => other.or(state.last_owner.take()),
-            },
-            last_ttl: second_state.last_ttl.or(state.last_ttl),
-            ..second_state
-        };
+        state.follow(second_state, offset);
         Some((mid + consumed, next_line))
     }
 
