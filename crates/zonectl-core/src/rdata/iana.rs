@@ -59,6 +59,12 @@ pub(crate) fn form_of(code: u16) -> Option<u16> {
 /// Reads the presentation form of type `code` from `tokens` into wire form. `Ok(None)`
 /// when no crate knows the type's form (only `\#` is readable then).
 pub(crate) fn scan(code: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Result<Option<Vec<u8>>, String> {
+    // RRSIG and NSEC, most of a signed zone, before the search through the other forms.
+    if matches!(code, 46 | 47)
+        && let Some(wire) = fast_scan(code, tokens, origin)
+    {
+        return Ok(Some(wire));
+    }
     if let Some(read) = super::forms::scan(code, tokens, origin) {
         return read.map(Some);
     }
