@@ -206,6 +206,15 @@ fn ds_at_the_apex_is_an_error_and_below_it_is_not() {
 }
 
 #[test]
+fn an_soa_below_the_apex_is_an_error() {
+    let zone = "$TTL 300\n@ SOA ns1 hostmaster 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\n";
+    let below = format!("{zone}sub SOA ns1 hostmaster 1 2 3 4 5\n");
+    let err = zonefile::read_str(&below, "t.zone", &origin()).unwrap_err();
+    assert_eq!(messages(&err), ["5: SOA at sub, which is not the zone apex example.com."]);
+    assert!(zonefile::read_str(zone, "t.zone", &origin()).is_ok());
+}
+
+#[test]
 fn the_order_of_the_lines_does_not_change_the_zone() {
     use zonectl_core::generate::{Spec, zone};
     let generated = zone(&Spec::new(3000));

@@ -186,7 +186,19 @@ fn line_of(files: &[PathBuf], current: Loc, other: Loc) -> String {
 fn check_name(origin: &Name, at_name: &[Located], report: &mut Report<'_>) {
     let name = &at_name[0].record.name;
     let shown = || name.relative_to(origin);
-    let cnames: Vec<&Located> = at_name.iter().filter(|l| l.record.rtype() == RecordType::Cname).collect();
+    // Which of the types these rules are about the name has, in one pass that reads each
+    // record's type once (it was read four times): most names have none of them.
+    let (mut cname, mut dname, mut ds, mut soa) = (false, false, false, false);
+    for l in at_name {
+        match l.record.rtype() {
+            RecordType::Cname => cname = true,
+            RecordType::Other(39) => dname = true,
+            RecordType::Ds => ds = true,
+            RecordType::Soa => soa = true,
+            _ => {}
+        }
+    }
+    let cnames: Vec<&Located> = at_name.iter().filter(|l| cname && l.record.rtype() == RecordType::Cname).collect();
     if let Some(first) = cnames.first() {
         let beside = |t: RecordType| t != RecordType::Cname && !t.may_accompany_cname();
         if let Some(other) = at_name.iter().find(|l| beside(l.record.rtype())) {
@@ -212,7 +224,7 @@ fn check_name(origin: &Name, at_name: &[Located], report: &mut Report<'_>) {
     }
     // RFC 6672 section 2.4: "There MUST NOT be more than one DNAME RR per owner name"
     // (BIND and Knot refuse the zone).
-    let mut dnames = at_name.iter().filter(|l| l.record.rtype() == RecordType::Other(39));
+    let mut dnames = at_name.iter().filter(|l| dname && l.record.rtype() == RecordType::Other(39));
     if let Some(first) = dnames.next()
         && let Some(second) = dnames.find(|l| l.record.data != first.record.data)
     {
@@ -223,12 +235,12 @@ fn check_name(origin: &Name, at_name: &[Located], report: &mut Report<'_>) {
             format!("more than one DNAME at {} (the other at {at}); a name has one DNAME at most", shown()),
         );
     }
-    if name == origin {
+    if ds && name == origin {
         for ds in at_name.iter().filter(|l| l.record.rtype() == RecordType::Ds) {
             report.push(Some(ds.loc), Severity::Error, "DS at the zone apex; it belongs in the parent zone".into());
         }
     }
-    if name != origin {
+    if soa && name != origin {
         for soa in at_name.iter().filter(|l| l.record.rtype() == RecordType::Soa) {
             report.push(
                 Some(soa.loc),
@@ -248,6 +260,9 @@ fn note_normalization(
     lowest_ttls: &mut Vec<(std::ops::Range<usize>, Ttl)>,
     duplicates: &mut Vec<usize>,
 ) {
+    if set.len() == 1 {
+        return;
+    }
     let lowest = set.iter().map(|l| l.record.ttl).min().expect("sets are never empty");
     if set.iter().any(|l| l.record.ttl != lowest) {
         lowest_ttls.push((start..start + set.len(), lowest));
@@ -258,6 +273,11 @@ fn note_normalization(
 
 /// Rules inside one record set: duplicates and TTLs.
 fn check_set(origin: &Name, set: &[Located], report: &mut Report<'_>) {
+    // One record repeats none, differs in TTL from none, and is one SOA (most sets of a
+    // signed zone: each RRSIG is a set of its own).
+    if set.len() == 1 {
+        return;
+    }
     let first = &set[0];
     let rtype = first.record.rtype();
     let shown = || first.record.name.relative_to(origin);
