@@ -228,9 +228,7 @@ impl<'a> ser::Serializer for Canonical<'a> {
         variant: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        self.out.push(b'{');
-        serde_json::to_writer(&mut *self.out, variant)?;
-        self.out.push(b':');
+        open_variant(self.out, variant)?;
         value.serialize(Canonical { out: &mut *self.out, skip: &[] })?;
         self.out.push(b'}');
         Ok(())
@@ -252,9 +250,8 @@ impl<'a> ser::Serializer for Canonical<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Array<'a>, Error> {
-        self.out.push(b'{');
-        serde_json::to_writer(&mut *self.out, variant)?;
-        self.out.extend_from_slice(b":[");
+        open_variant(self.out, variant)?;
+        self.out.push(b'[');
         Ok(Array { out: self.out, first: true, close: b"]}" })
     }
     fn serialize_map(self, len: Option<usize>) -> Result<Object<'a>, Error> {
@@ -270,11 +267,17 @@ impl<'a> ser::Serializer for Canonical<'a> {
         variant: &'static str,
         len: usize,
     ) -> Result<Object<'a>, Error> {
-        self.out.push(b'{');
-        serde_json::to_writer(&mut *self.out, variant)?;
-        self.out.push(b':');
+        open_variant(self.out, variant)?;
         Ok(Object::open(self.out, &[], len, true))
     }
+}
+
+/// Opens an enum variant with data, externally tagged: `{"variant":`.
+fn open_variant(out: &mut Vec<u8>, variant: &str) -> Result<(), Error> {
+    out.push(b'{');
+    serde_json::to_writer(&mut *out, variant)?;
+    out.push(b':');
+    Ok(())
 }
 
 /// The four ways serde hands over the elements of an array, all one to JSON.

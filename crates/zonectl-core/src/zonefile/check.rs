@@ -198,7 +198,9 @@ fn check_name(origin: &Name, at_name: &[Located], report: &mut Report<'_>) {
             _ => {}
         }
     }
-    let cnames: Vec<&Located> = at_name.iter().filter(|l| cname && l.record.rtype() == RecordType::Cname).collect();
+    // The records to look through for each rule: none when the name has no such type.
+    let only_if = |has: bool| if has { at_name } else { &[] };
+    let cnames: Vec<&Located> = only_if(cname).iter().filter(|l| l.record.rtype() == RecordType::Cname).collect();
     if let Some(first) = cnames.first() {
         let beside = |t: RecordType| t != RecordType::Cname && !t.may_accompany_cname();
         if let Some(other) = at_name.iter().find(|l| beside(l.record.rtype())) {
@@ -224,7 +226,7 @@ fn check_name(origin: &Name, at_name: &[Located], report: &mut Report<'_>) {
     }
     // RFC 6672 section 2.4: "There MUST NOT be more than one DNAME RR per owner name"
     // (BIND and Knot refuse the zone).
-    let mut dnames = at_name.iter().filter(|l| dname && l.record.rtype() == RecordType::Other(39));
+    let mut dnames = only_if(dname).iter().filter(|l| l.record.rtype() == RecordType::Other(39));
     if let Some(first) = dnames.next()
         && let Some(second) = dnames.find(|l| l.record.data != first.record.data)
     {
