@@ -965,17 +965,21 @@ impl Reader {
             (owner, tokens)
         } else {
             let raw = tokens[0].raw;
-            let owner = match origin {
-                Some(origin) => Name::parse_bytes(raw, Some(origin)),
-                None if raw.ends_with(b".") => Name::parse_bytes(raw, None),
-                None => {
-                    return Err(format!(
-                        "relative name '{}' but no origin: add $ORIGIN or pass --origin",
-                        String::from_utf8_lossy(raw)
-                    ));
-                }
+            if origin.is_none() && !raw.ends_with(b".") {
+                return Err(format!(
+                    "relative name '{}' but no origin: add $ORIGIN or pass --origin",
+                    String::from_utf8_lossy(raw)
+                ));
             }
-            .map_err(|e| format!("bad owner name: {e}"))?;
+            let last = match &state.last_owner {
+                Some(LastOwner::Record(index)) => Some(&self.records[*index].record.name),
+                Some(LastOwner::Name(name)) => Some(name),
+                None => None,
+            };
+            let owner = match last.filter(|last| last.is_read_from(raw, origin)) {
+                Some(last) => last.clone(),
+                None => Name::parse_bytes(raw, origin).map_err(|e| format!("bad owner name: {e}"))?,
+            };
             (owner, &tokens[1..])
         };
         match self.record_data(file, line, owner, rest, state) {
@@ -1216,6 +1220,27 @@ mod tests {
             }
             Err(err) => format!("{:?}", err.diagnostics),
         }
+    }
+
+    /// The records of one owner hold one copy of its name, whether the owner is written
+    /// again (in another case, or absolute) or left blank; a name written anew under
+    /// another origin is another name.
+    #[test]
+    fn the_records_of_an_owner_share_its_name() {
+        let text = "$ORIGIN example.com.\n@ 3600 IN SOA ns1 host 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\n\
+                    www A 192.0.2.1\nWWW A 192.0.2.2\nwww.example.com. A 192.0.2.3\n  AAAA 2001:db8::1\n\
+                    $ORIGIN sub.example.com.\nwww A 192.0.2.4\n";
+        let read = read_from(text.as_bytes(), text.len() as u64, Path::new("t.zone"), &ReadOptions::default(), false);
+        let records = read.0.unwrap().records;
+        let at = |name: &str| -> Vec<&Name> {
+            records.iter().map(|l| &l.record.name).filter(|n| n.as_str() == name).collect()
+        };
+        let www = at("www.example.com.");
+        assert_eq!(www.len(), 4);
+        assert!(www.iter().all(|n| n.shares_text_with(www[0])), "{www:?}");
+        let sub = at("www.sub.example.com.");
+        assert_eq!(sub.len(), 1);
+        assert!(!sub[0].shares_text_with(www[0]));
     }
 
     /// Read in two halves on two threads, a file means what it means read on one: the same
