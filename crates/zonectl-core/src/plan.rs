@@ -682,12 +682,20 @@ impl Plan {
     /// The plan for people: `+` create, `-` delete, `~` update, then a summary line.
     /// With `color`, ANSI colours (green, red, yellow).
     pub fn to_text(&self, color: bool) -> String {
+        let mut out = String::new();
+        self.write_text(color, &mut out).expect("a String takes any text");
+        out
+    }
+
+    /// [`Plan::to_text`], written into `out` as it is made: a 1M-record plan's text is
+    /// megabytes, and the string growing to hold it was the top of `zonectl plan`'s memory.
+    pub fn write_text(&self, color: bool, out: &mut impl std::fmt::Write) -> std::fmt::Result {
         let paint = |code: &str, text: String| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text };
-        let mut out = if self.is_partial() {
-            format!("zone {} at {}\n", self.zone, self.provider)
+        if self.is_partial() {
+            writeln!(out, "zone {} at {}", self.zone, self.provider)?;
         } else {
-            format!("zone {} at {} ({} managed records)\n", self.zone, self.provider, self.current_records)
-        };
+            writeln!(out, "zone {} at {} ({} managed records)", self.zone, self.provider, self.current_records)?;
+        }
         for change in &self.changes {
             let name = change.name.relative_to(&self.zone);
             let line = |values: &SetValues, data: &RData| {
@@ -696,35 +704,33 @@ impl Plan {
             match (&change.before, &change.after) {
                 (None, Some(after)) => {
                     for d in &after.data {
-                        out += &paint("32", format!("+ {}", line(after, d)));
-                        out.push('\n');
+                        writeln!(out, "{}", paint("32", format!("+ {}", line(after, d))))?;
                     }
                 }
                 (Some(before), None) => {
                     for d in &before.data {
-                        out += &paint("31", format!("- {}", line(before, d)));
-                        out.push('\n');
+                        writeln!(out, "{}", paint("31", format!("- {}", line(before, d))))?;
                     }
                 }
                 (Some(before), Some(after)) => {
                     let old: Vec<String> = before.data.iter().map(|d| line(before, d)).collect();
                     let new: Vec<String> = after.data.iter().map(|d| line(after, d)).collect();
-                    out += &paint("33", format!("~ {name} {}: {} → {}", change.rtype, old.join(", "), new.join(", ")));
-                    out.push('\n');
+                    let text = format!("~ {name} {}: {} → {}", change.rtype, old.join(", "), new.join(", "));
+                    writeln!(out, "{}", paint("33", text))?;
                 }
                 (None, None) => {}
             }
         }
         let s = self.summary;
         if self.is_empty() {
-            out += "No changes.\n";
+            out.write_str("No changes.\n")?;
         } else {
-            let _ = writeln!(out, "Plan: {} to create, {} to update, {} to delete.", s.create, s.update, s.delete);
+            writeln!(out, "Plan: {} to create, {} to update, {} to delete.", s.create, s.update, s.delete)?;
         }
         for note in &self.notes {
-            let _ = writeln!(out, "Note: {note}.");
+            writeln!(out, "Note: {note}.")?;
         }
-        out
+        Ok(())
     }
 
     /// The plan as Markdown, for a pull-request comment.

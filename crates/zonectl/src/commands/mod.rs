@@ -211,6 +211,41 @@ pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     out.flush()
 }
 
+/// Text written to stdout through a buffer as it is made, as [`write_stdout`] writes it:
+/// the first error is kept (a `fmt::Error` says nothing) and [`StdoutText::finish`] gives it.
+pub struct StdoutText {
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    error: Option<std::io::Error>,
+}
+
+impl StdoutText {
+    pub fn new() -> StdoutText {
+        StdoutText { out: std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock()), error: None }
+    }
+
+    /// Flushes; the first error of any write.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        use std::io::Write;
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => self.out.flush(),
+        }
+    }
+}
+
+impl std::fmt::Write for StdoutText {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        use std::io::Write;
+        if self.error.is_some() {
+            return Err(std::fmt::Error);
+        }
+        self.out.write_all(text.as_bytes()).map_err(|e| {
+            self.error = Some(e);
+            std::fmt::Error
+        })
+    }
+}
+
 /// Prints diagnostics of a zone file, one line each, to stderr.
 pub fn print_diagnostics(diagnostics: &[zonectl_core::zonefile::Diagnostic]) {
     for problem in diagnostics {

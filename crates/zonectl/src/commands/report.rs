@@ -36,12 +36,16 @@ pub fn print_plans<'a>(
             text
         }
         _ => {
+            // Written as it is made, not gathered first (see `Plan::write_text`).
             let color = color();
-            let mut text: String = plans.iter().map(|p| p.to_text(color)).collect();
-            if let Some(sum) = checksum {
-                text.push_str(&format!("Plan checksum: {sum}\n"));
+            let mut out = super::StdoutText::new();
+            for plan in &plans {
+                let _ = plan.write_text(color, &mut out);
             }
-            text
+            if let Some(sum) = checksum {
+                let _ = writeln!(out, "Plan checksum: {sum}");
+            }
+            return Ok(out.finish()?);
         }
     };
     write_stdout(text.as_bytes())?;
