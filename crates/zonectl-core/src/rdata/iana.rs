@@ -136,7 +136,7 @@ fn fast_scan(form: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Option<V
                     &long
                 }
             };
-            let decoded = data_encoding::BASE64.decode_len(signature.len()).ok()?;
+            let decoded = base64_simd::STANDARD.decoded_length(signature).ok()?;
             let signer = plain(7)?;
             let mut wire = Vec::with_capacity(18 + name_room(signer) + decoded);
             wire.extend_from_slice(&type_code(plain(0)?)?.to_be_bytes());
@@ -150,10 +150,12 @@ fn fast_scan(form: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Option<V
             }
             wire.extend_from_slice(&u16::try_from(decimal(plain(6)?)?).ok()?.to_be_bytes());
             write_name(signer, &mut wire)?;
+            // Vectorized: data-encoding's decoder, a byte at a time, was 7% of reading a
+            // signed zone. Both refuse the same texts (non-zero trailing bits, bad padding;
+            // the test below corrupts signatures), and those go the long way.
             let at = wire.len();
             wire.resize(at + decoded, 0);
-            let written = data_encoding::BASE64.decode_mut(signature, &mut wire[at..]).ok()?;
-            wire.truncate(at + written);
+            base64_simd::STANDARD.decode(signature, base64_simd::Out::from_slice(&mut wire[at..])).ok()?;
             wire
         }
         // RFC 4034 section 4.2: the next owner name, then the types, as windows of bits
@@ -763,7 +765,7 @@ mod tests {
         let origin = Name::parse("example.com").unwrap();
         let mut rng = fastrand::Rng::with_seed(4034);
         let types = ["A", "NS", "SOA", "MX", "TXT", "AAAA", "RRSIG", "NSEC", "DNSKEY", "CAA", "TYPE65534", "TYPE1234"];
-        let mut fast = 0;
+        let (mut fast, mut corrupted) = (0, 0);
         for round in 0..5000 {
             // Plain names, which are written without making a name, and others, which are
             // not (escapes, a wildcard, the root, errors).
@@ -796,8 +798,16 @@ mod tests {
                         rng.u32(..).to_string()
                     }
                 };
-                let signature =
+                let mut signature =
                     data_encoding::BASE64.encode(&(0..rng.usize(1..80)).map(|_| rng.u8(..)).collect::<Vec<_>>());
+                // One in four corrupted: a character that is not base64, padding out of
+                // place, or a last character whose unused bits are set.
+                if rng.u8(..4) == 0 {
+                    let at = rng.usize(..signature.len());
+                    let by = ["*", "=", "-", "_", "B", "/", "9"][rng.usize(..7)];
+                    signature.replace_range(at..=at, by);
+                    corrupted += 1;
+                }
                 let split = rng.usize(0..=signature.len() / 4) * 4;
                 let (one, two) = signature.split_at(split);
                 let (e, i) = (time(&mut rng), time(&mut rng));
@@ -820,7 +830,8 @@ mod tests {
                 assert_eq!(Some(ours), theirs, "{text}");
             }
         }
-        assert!(fast > 3000, "the fast path took only {fast} of 5000");
+        assert!(fast > 2500, "the fast path took only {fast} of 5000");
+        assert!(corrupted > 500, "{corrupted} signatures corrupted");
     }
 
     /// RRSIG dates reckon as the calendar library reckons them, and invalid ones are not
