@@ -254,23 +254,80 @@ impl RecordType {
         }
     }
 
+    /// The common types written in upper case, `None` for any other text (which
+    /// [`RecordType::parse_bytes`] then reads the long way).
+    fn upper_case_word(text: &[u8]) -> Option<RecordType> {
+        /// The text's length, then its bytes, as one integer (a text of 1 to 7 bytes).
+        const fn word(text: &[u8]) -> u64 {
+            let mut word = text.len() as u64;
+            let mut i = 0;
+            while i < text.len() {
+                word |= (text[i] as u64) << (8 * (i + 1));
+                i += 1;
+            }
+            word
+        }
+        if text.is_empty() || text.len() > 7 {
+            return None;
+        }
+        let mut bytes = [0u8; 8];
+        bytes[0] = text.len() as u8;
+        bytes[1..=text.len()].copy_from_slice(text);
+        const A: u64 = word(b"A");
+        const AAAA: u64 = word(b"AAAA");
+        const CNAME: u64 = word(b"CNAME");
+        const TXT: u64 = word(b"TXT");
+        const MX: u64 = word(b"MX");
+        const NS: u64 = word(b"NS");
+        const SRV: u64 = word(b"SRV");
+        const CAA: u64 = word(b"CAA");
+        const SSHFP: u64 = word(b"SSHFP");
+        const TLSA: u64 = word(b"TLSA");
+        const DS: u64 = word(b"DS");
+        const PTR: u64 = word(b"PTR");
+        const SOA: u64 = word(b"SOA");
+        const URL: u64 = word(b"URL");
+        // A signed zone is mostly these.
+        const RRSIG: u64 = word(b"RRSIG");
+        const NSEC: u64 = word(b"NSEC");
+        const DNSKEY: u64 = word(b"DNSKEY");
+        const NSEC3: u64 = word(b"NSEC3");
+        Some(match u64::from_le_bytes(bytes) {
+            A => RecordType::A,
+            AAAA => RecordType::Aaaa,
+            CNAME => RecordType::Cname,
+            TXT => RecordType::Txt,
+            MX => RecordType::Mx,
+            NS => RecordType::Ns,
+            SRV => RecordType::Srv,
+            CAA => RecordType::Caa,
+            SSHFP => RecordType::Sshfp,
+            TLSA => RecordType::Tlsa,
+            DS => RecordType::Ds,
+            PTR => RecordType::Ptr,
+            SOA => RecordType::Soa,
+            URL => RecordType::Url,
+            RRSIG => RecordType::Other(46),
+            NSEC => RecordType::Other(47),
+            DNSKEY => RecordType::Other(48),
+            NSEC3 => RecordType::Other(50),
+            _ => return None,
+        })
+    }
+
     /// Parses a mnemonic (case-insensitive) or `TYPEnnn`, from bytes.
     pub(crate) fn parse_bytes(text: &[u8]) -> Option<RecordType> {
-        // Zone files almost always write types in upper case: match those as they are.
-        match text {
-            b"A" => return Some(RecordType::A),
-            b"AAAA" => return Some(RecordType::Aaaa),
-            b"CNAME" => return Some(RecordType::Cname),
-            b"TXT" => return Some(RecordType::Txt),
-            b"MX" => return Some(RecordType::Mx),
-            b"NS" => return Some(RecordType::Ns),
-            b"SRV" => return Some(RecordType::Srv),
-            // A signed zone is mostly these.
-            b"RRSIG" => return Some(RecordType::Other(46)),
-            b"NSEC" => return Some(RecordType::Other(47)),
-            b"DNSKEY" => return Some(RecordType::Other(48)),
-            b"NSEC3" => return Some(RecordType::Other(50)),
-            _ => {}
+        // Zone files almost always write types in upper case: those of up to 7 letters are
+        // read as one integer and matched at once. (A match of byte strings compared them
+        // one `memcmp` at a time, and the types it did not list were copied, upper-cased
+        // and matched again: with the types of each NSEC, 2.8% of checking a signed zone.)
+        if let Some(rtype) = Self::upper_case_word(text) {
+            return Some(rtype);
+        }
+        let number = text.strip_prefix(b"TYPE").filter(|code| (1..=5).contains(&code.len()));
+        if let Some(code) = number.filter(|code| code.iter().all(u8::is_ascii_digit)) {
+            let code = code.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'));
+            return u16::try_from(code).ok().map(RecordType::from_code);
         }
         let mut buf = [0u8; 12];
         if text.is_empty() || text.len() > buf.len() {
@@ -378,6 +435,30 @@ mod tests {
         assert_eq!(RecordType::Other(65).to_string(), "HTTPS");
         assert!("FOO".parse::<RecordType>().is_err());
         assert!("TYPE70000".parse::<RecordType>().is_err());
+    }
+
+    /// Every type's mnemonic reads as the type in any case, and so do `TYPEnnn` forms
+    /// (with leading zeros too), whichever way the reader takes; other words are no types.
+    #[test]
+    fn every_type_reads_in_any_case_and_as_its_number() {
+        let mut rng = fastrand::Rng::with_seed(3597);
+        for code in 0..=u16::MAX {
+            let rtype = RecordType::from_code(code);
+            let mnemonic = rtype.mnemonic();
+            let mixed: String = mnemonic.chars().map(|c| if rng.bool() { c.to_ascii_lowercase() } else { c }).collect();
+            for text in [mnemonic.to_string(), mnemonic.to_ascii_lowercase(), mixed] {
+                assert_eq!(RecordType::parse_bytes(text.as_bytes()), Some(rtype), "{text}");
+            }
+            for text in [format!("TYPE{code}"), format!("type{code}"), format!("TYPE{code:05}"), format!("TYPE0{code}")]
+            {
+                assert_eq!(RecordType::parse_bytes(text.as_bytes()), Some(rtype), "{text}");
+            }
+        }
+        for text in
+            ["", "A\0", "AAAAA", "NSE", "TYPE", "TYPE65536", "TYPE+1", "TYPE-1", "TYPE1a", "IN", "3600", "\\065"]
+        {
+            assert_eq!(RecordType::parse_bytes(text.as_bytes()), None, "{text:?}");
+        }
     }
 
     #[test]
