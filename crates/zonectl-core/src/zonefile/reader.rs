@@ -520,50 +520,64 @@ impl Reader {
         state: &mut SourceState,
         depth: usize,
     ) -> Option<Position> {
-        let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
+        // The text read and not yet taken is `buf[..filled]`; the rest is room, zeroed once
+        // and read into again and again: `read_to_end` zeroed each chunk's room before
+        // reading into it, the whole file's size over the read.
+        let mut buf: Vec<u8> = vec![0; CHUNK];
+        let mut filled = 0;
         let Position { offset: mut consumed, mut line, mut skipping } = from;
         let mut at_end = false;
         while !at_end {
             // Top the buffer up to a chunk past what is left from the previous round.
-            let before = buf.len();
-            match (&mut input).take(CHUNK as u64).read_to_end(&mut buf) {
-                Ok(0) => at_end = true,
-                Ok(_) => {}
-                Err(e) => {
-                    self.report(file, line, format!("cannot read: {}", io_reason(&e)));
-                    return None;
+            let before = filled;
+            if buf.len() < before + CHUNK {
+                buf.resize(before + CHUNK, 0);
+            }
+            while filled < before + CHUNK {
+                match input.read(&mut buf[filled..before + CHUNK]) {
+                    Ok(0) => {
+                        at_end = true;
+                        break;
+                    }
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        self.report(file, line, format!("cannot read: {}", io_reason(&e)));
+                        return None;
+                    }
                 }
             }
-            if let Some(nul) = memchr::memchr(0, &buf[before..]) {
+            if let Some(nul) = memchr::memchr(0, &buf[before..filled]) {
                 let nul_line = line + memchr::memchr_iter(b'\n', &buf[..before + nul]).count() as u32;
                 self.report(file, nul_line, "binary data (a NUL byte): not a zone file".into());
                 return None;
             }
             if skipping {
-                match memchr::memchr(b'\n', &buf) {
+                match memchr::memchr(b'\n', &buf[..filled]) {
                     Some(i) => {
-                        buf.drain(..=i);
+                        buf.copy_within(i + 1..filled, 0);
+                        filled -= i + 1;
                         consumed += i as u64 + 1;
                         line += 1;
                         skipping = false;
                     }
                     None => {
-                        consumed += buf.len() as u64;
-                        buf.clear();
+                        consumed += filled as u64;
+                        filled = 0;
                         continue;
                     }
                 }
             }
             // Lex up to the last line feed; the partial line waits for the next chunk.
             let end = if at_end && !more {
-                buf.len()
+                filled
             } else {
-                match memchr::memrchr(b'\n', &buf) {
+                match memchr::memrchr(b'\n', &buf[..filled]) {
                     Some(i) => i + 1,
-                    None if buf.len() > MAX_ENTRY => {
+                    None if filled > MAX_ENTRY => {
                         self.report(file, line, format!("a line longer than {MAX_ENTRY} bytes: not a zone file entry"));
-                        consumed += buf.len() as u64;
-                        buf.clear();
+                        consumed += filled as u64;
+                        filled = 0;
                         skipping = true;
                         continue;
                     }
@@ -572,13 +586,14 @@ impl Reader {
             };
             let (read, next_line) = self.read_stretch(file, &buf[..end], line, !at_end || more, state, depth)?;
             line = next_line;
-            buf.drain(..read);
+            buf.copy_within(read..filled, 0);
+            filled -= read;
             consumed += read as u64;
             // An entry whose parentheses stay open past MAX_ENTRY bytes is no record.
-            if buf.len() > MAX_ENTRY {
+            if filled > MAX_ENTRY {
                 self.report(file, line, format!("an entry longer than {MAX_ENTRY} bytes (unbalanced parentheses?)"));
-                consumed += buf.len() as u64;
-                buf.clear();
+                consumed += filled as u64;
+                filled = 0;
                 skipping = true;
             }
         }
