@@ -153,6 +153,24 @@ impl<T: Text + ?Sized> Read for Part<'_, T> {
     }
 }
 
+/// A file's text, read in order from where it starts, and about how long it is.
+trait Input: Read {
+    /// The bytes it is expected to hold (a file may grow or shrink while it is read).
+    fn expected_len(&self) -> u64;
+}
+
+impl<T: Text + ?Sized> Input for Part<'_, T> {
+    fn expected_len(&self) -> u64 {
+        self.end.saturating_sub(self.at)
+    }
+}
+
+impl Input for File {
+    fn expected_len(&self) -> u64 {
+        self.metadata().map_or(CHUNK as u64, |m| m.len())
+    }
+}
+
 /// Reads, checks and normalizes a zone file of `size` bytes from `text`, a long one on two
 /// threads when `split`; returns also how it was split (for the tests that compare both
 /// ways).
@@ -514,7 +532,7 @@ impl Reader {
     fn read_source(
         &mut self,
         file: u32,
-        mut input: impl Read,
+        mut input: impl Input,
         from: Position,
         more: bool,
         state: &mut SourceState,
@@ -522,19 +540,22 @@ impl Reader {
     ) -> Option<Position> {
         // The text read and not yet taken is `buf[..filled]`; the rest is room, zeroed once
         // and read into again and again: `read_to_end` zeroed each chunk's room before
-        // reading into it, the whole file's size over the read.
-        let mut buf: Vec<u8> = vec![0; CHUNK];
+        // reading into it, the whole file's size over the read. Rounds are a chunk, or the
+        // input's expected length when it is less (a chunk's room zeroed for a small file
+        // was 256 page faults).
+        let round = usize::try_from(input.expected_len()).map_or(CHUNK, |expected| expected.clamp(4096, CHUNK));
+        let mut buf: Vec<u8> = vec![0; round];
         let mut filled = 0;
         let Position { offset: mut consumed, mut line, mut skipping } = from;
         let mut at_end = false;
         while !at_end {
             // Top the buffer up to a chunk past what is left from the previous round.
             let before = filled;
-            if buf.len() < before + CHUNK {
-                buf.resize(before + CHUNK, 0);
+            if buf.len() < before + round {
+                buf.resize(before + round, 0);
             }
-            while filled < before + CHUNK {
-                match input.read(&mut buf[filled..before + CHUNK]) {
+            while filled < before + round {
+                match input.read(&mut buf[filled..before + round]) {
                     Ok(0) => {
                         at_end = true;
                         break;
