@@ -270,9 +270,12 @@ impl RecordType {
         if text.is_empty() || text.len() > 7 {
             return None;
         }
+        // Byte by byte: a copy of a slice of unknown length is a call to `memcpy`.
         let mut bytes = [0u8; 8];
         bytes[0] = text.len() as u8;
-        bytes[1..=text.len()].copy_from_slice(text);
+        for (to, &from) in bytes[1..].iter_mut().zip(text) {
+            *to = from;
+        }
         const A: u64 = word(b"A");
         const AAAA: u64 = word(b"AAAA");
         const CNAME: u64 = word(b"CNAME");
