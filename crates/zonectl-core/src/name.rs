@@ -310,6 +310,29 @@ impl Name {
     /// a million names' keys fit in one buffer.
     pub fn write_canonical_key(&self, key: &mut Vec<u8>) {
         let body = if &*self.0 == "." { "" } else { &self.0[..self.0.len() - 1] };
+        Self::write_labels_key(body, key);
+    }
+
+    /// The part of [`Name::write_canonical_key`] after `origin`'s: the key of this name's
+    /// labels below `origin` (none for the origin itself), for a name at or below it;
+    /// `false`, with nothing written, for a name outside it. Sorting a zone by its names'
+    /// keys needs only this part, and writing the origin's labels for every name only to
+    /// cut them off again was a third of making the keys of a signed zone.
+    pub(crate) fn write_canonical_key_below(&self, origin: &Name, key: &mut Vec<u8>) -> bool {
+        if !self.is_subdomain_of(origin) {
+            return false;
+        }
+        if origin.is_root() {
+            self.write_canonical_key(key);
+        } else if self.0.len() > origin.0.len() {
+            // Below the origin: the labels before the dot that starts the origin's.
+            Self::write_labels_key(&self.0[..self.0.len() - origin.0.len() - 1], key);
+        }
+        true
+    }
+
+    /// The canonical key of `body`, the labels of a name without its trailing dot.
+    fn write_labels_key(body: &str, key: &mut Vec<u8>) {
         if !body.bytes().any(|b| b == b'\\' || b < 2) {
             // Without escapes (or the octets 0 and 1, which the key encodes) every dot ends
             // a label and every octet is itself.

@@ -388,11 +388,11 @@ struct SortKeys {
 impl SortKeys {
     /// The sorted keys of `records`; `None` when their keys do not fit in 32-bit offsets,
     /// or a name is outside the origin (which the callers rule out first).
-    fn sorted<T>(records: &[T], origin_key: &[u8], name: &impl Fn(&T) -> &Name) -> Option<SortKeys> {
+    fn sorted<T>(records: &[T], origin: &Name, name: &impl Fn(&T) -> &Name) -> Option<SortKeys> {
         // A key is as long as the name's text without the origin's, or shorter (escapes):
         // the arena's size is known without growing it (a copy of it, at its largest).
         let rests: usize =
-            records.iter().map(|r| name(r).as_str().len().saturating_sub(origin_key.len() + PREFIX)).sum();
+            records.iter().map(|r| name(r).as_str().len().saturating_sub(origin_text(origin) + PREFIX)).sum();
         let mut keys = SortKeys {
             items: Vec::with_capacity(records.len()),
             runs: Vec::with_capacity(records.len() + 1),
@@ -407,7 +407,7 @@ impl SortKeys {
             if i > 0 && name(r) == name(&records[i - 1]) {
                 continue;
             }
-            let own = own_key(name(r), origin_key, &mut key)?;
+            let own = own_key(name(r), origin, &mut key)?;
             let prefix = key_prefix(own);
             let long = if own.len() > PREFIX { LONG } else { 0 };
             keys.rests.push(u32::try_from(keys.arena.len()).ok()?);
@@ -473,26 +473,26 @@ fn sort_by_name<T: Send + Sync>(
     if records.len() >= LONG as usize {
         return by_labels(records);
     }
-    // The part of the keys that all names share, when they are all in the zone.
-    let mut origin_key = Vec::new();
-    origin.write_canonical_key(&mut origin_key);
+    // The origin whose labels all keys would start with, left out of them, when every name
+    // is in the zone (else the root, and whole keys).
+    let mut origin = origin.clone();
     let sorted = if records.len() < MIN_PARALLEL_SORT {
         // A short list: no thread (a zone of ten records is sorted for every small plan).
-        if !records.iter().all(|r| name(r).is_subdomain_of(origin)) {
-            origin_key.clear();
+        if !records.iter().all(|r| name(r).is_subdomain_of(&origin)) {
+            origin = Name::root();
         }
-        sort_part(records, &origin_key, name, order)
+        sort_part(records, &origin, name, order)
     } else {
         // The split reads every name: it finds one outside the zone on its way (a pass of
         // its own to find out was 40 ms of a 1M-record zone, a cache miss per name).
-        let lower = split_at_median_prefix(records, &origin_key, name).unwrap_or_else(|| {
-            origin_key.clear();
-            split_at_median_prefix(records, &origin_key, name).expect("every key starts with the empty one")
+        let lower = split_at_median_prefix(records, &origin, name).unwrap_or_else(|| {
+            origin = Name::root();
+            split_at_median_prefix(records, &origin, name).expect("every name is at or below the root")
         });
         let (low, high) = records.split_at_mut(lower);
         let (low, high) = std::thread::scope(|scope| {
-            let high = scope.spawn(|| sort_part(high, &origin_key, name, order));
-            (sort_part(low, &origin_key, name, order), high.join().expect("a sorting thread does not panic"))
+            let high = scope.spawn(|| sort_part(high, &origin, name, order));
+            (sort_part(low, &origin, name, order), high.join().expect("a sorting thread does not panic"))
         });
         low.zip(high).map(|(mut low, high)| {
             // The lower part's end is the upper part's start.
@@ -504,14 +504,17 @@ fn sort_by_name<T: Send + Sync>(
     sorted.unwrap_or_else(|| by_labels(records))
 }
 
-/// The canonical key of `name` after the origin's part (`origin_key`), written into `key`;
-/// `None` for a name outside the origin. A key is its labels from the root, each ended by
-/// 0x00 (which no label octet is written as): one that starts with the origin's is of a
-/// name at or below it.
-fn own_key<'k>(name: &Name, origin_key: &[u8], key: &'k mut Vec<u8>) -> Option<&'k [u8]> {
+/// The canonical key of `name` after `origin`'s part, written into `key`; `None` for a
+/// name outside `origin`. A key is its labels from the root, each ended by 0x00 (which no
+/// label octet is written as): the keys of names below one origin sort as the names do.
+fn own_key<'k>(name: &Name, origin: &Name, key: &'k mut Vec<u8>) -> Option<&'k [u8]> {
     key.clear();
-    name.write_canonical_key(key);
-    key.strip_prefix(origin_key)
+    name.write_canonical_key_below(origin, key).then_some(&key[..])
+}
+
+/// The length of `origin`'s part of the keys below it (its text's, the root's none).
+fn origin_text(origin: &Name) -> usize {
+    if origin.is_root() { 0 } else { origin.as_str().len() }
 }
 
 /// The first [`PREFIX`] bytes of a key, as integers.
@@ -531,13 +534,13 @@ fn key_prefix(own: &[u8]) -> KeyPrefix {
 /// Moves the items whose key prefix is below a median one (of a sample) before the others,
 /// and returns how many they are. Items of one name go to the same side, and every item
 /// of the first part sorts before every item of the second. `None`, with the items not
-/// moved, when a name's key does not start with `origin_key` (a name outside the zone).
+/// moved, when a name is outside `origin` (a name outside the zone).
 fn split_at_median_prefix<T: Send + Sync>(
     records: &mut [T],
-    origin_key: &[u8],
+    origin: &Name,
     name: &(impl Fn(&T) -> &Name + Sync),
 ) -> Option<usize> {
-    let prefix = |r: &T, key: &mut Vec<u8>| own_key(name(r), origin_key, key).map(key_prefix);
+    let prefix = |r: &T, key: &mut Vec<u8>| own_key(name(r), origin, key).map(key_prefix);
     let mut key = Vec::with_capacity(256);
     let step = (records.len() / 1024).max(1);
     let mut sample: Vec<KeyPrefix> =
@@ -589,11 +592,11 @@ fn split_at_median_prefix<T: Send + Sync>(
 /// when their keys do not fit in 32-bit offsets.
 fn sort_part<T>(
     records: &mut [T],
-    origin_key: &[u8],
+    origin: &Name,
     name: &impl Fn(&T) -> &Name,
     order: &impl Fn(&T, &T) -> Ordering,
 ) -> Option<Vec<u32>> {
-    let mut keys = SortKeys::sorted(records, origin_key, name)?;
+    let mut keys = SortKeys::sorted(records, origin, name)?;
     // Position k takes the record that was at sources[k]. A name's start is marked with
     // LONG when its records come from several runs.
     let mut sources: Vec<u32> = Vec::with_capacity(records.len());
