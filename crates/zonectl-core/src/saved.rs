@@ -449,30 +449,20 @@ fn checksum(value: &serde_json::Value) -> String {
 /// read back.
 fn checksum_of(file: &PlanFile) -> String {
     let mut h = CanonicalHash { hash: Sha256::new(), piece: Vec::new() };
-    h.text(r#"{"config":"#);
-    h.value(&file.config);
-    h.text(r#","sources":"#);
-    h.value(&file.sources);
+    h.value(r#"{"config":"#, &file.config);
+    h.value(r#","sources":"#, &file.sources);
     h.text(r#","targets":["#);
     for (i, target) in file.targets.iter().enumerate() {
-        h.text(if i == 0 { r#"{"account":"# } else { r#",{"account":"# });
-        h.value(&target.account);
-        h.text(r#","changes":"#);
-        h.list(&target.changes);
-        h.text(r#","notes":"#);
-        h.value(&target.notes);
-        h.text(r#","operations":"#);
-        h.list(&target.operations);
-        h.text(r#","provider":"#);
-        h.value(&target.provider);
-        h.text(r#","read":"#);
-        h.value(&target.read);
-        h.text(r#","zone":"#);
-        h.value(&target.zone);
+        h.value(if i == 0 { r#"{"account":"# } else { r#",{"account":"# }, &target.account);
+        h.list(r#","changes":"#, &target.changes);
+        h.value(r#","notes":"#, &target.notes);
+        h.list(r#","operations":"#, &target.operations);
+        h.value(r#","provider":"#, &target.provider);
+        h.value(r#","read":"#, &target.read);
+        h.value(r#","zone":"#, &target.zone);
         h.text("}");
     }
-    h.text(r#"],"zonectl_plan":"#);
-    h.value(&file.zonectl_plan);
+    h.value(r#"],"zonectl_plan":"#, &file.zonectl_plan);
     h.text("}");
     format!("sha256:{}", hex(&h.hash.finalize()))
 }
@@ -489,20 +479,20 @@ impl CanonicalHash {
         self.hash.update(json.as_bytes());
     }
 
-    fn value(&mut self, value: &impl serde::Serialize) {
+    /// `json` (an entry's key, and what comes before it), then `value`'s canonical JSON.
+    fn value(&mut self, json: &str, value: &impl serde::Serialize) {
+        self.text(json);
         self.piece.clear();
         crate::canonical::of(value, &[], &mut self.piece).expect("a plan file serializes");
         self.hash.update(&self.piece);
     }
 
-    /// A JSON array, written as its items come.
-    fn list<T: serde::Serialize>(&mut self, items: &[T]) {
+    /// `json`, then a JSON array of `items`, written as they come.
+    fn list<T: serde::Serialize>(&mut self, json: &str, items: &[T]) {
+        self.text(json);
         self.text("[");
         for (i, item) in items.iter().enumerate() {
-            if i > 0 {
-                self.text(",");
-            }
-            self.value(item);
+            self.value(if i == 0 { "" } else { "," }, item);
         }
         self.text("]");
     }
