@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times `zonectl check` against Knot's `kzonecheck` and BIND's `named-checkzone` on three
 # shapes of zone that zonectl did not write for itself, and prints a Markdown table: the
-# median wall time of RUNS runs, the peak memory, and zonectl's time as a share of Knot's.
+# median wall time of RUNS runs (the tools taking turns), the peak memory, and zonectl's
+# time as a share of Knot's.
 #
 #   bench/compare-checkers.sh [RECORDS] [RUNS]        (defaults: 1000000 5)
 #
@@ -23,6 +24,8 @@
 # Needs kzonecheck (Debian knot-dnssecutils), named-checkzone and dnssec-signzone
 # (bind9-utils), python3. Every tool runs as users run it, on this machine's cores.
 set -euo pipefail
+# A decimal point in $EPOCHREALTIME, whatever the locale.
+export LC_ALL=C
 records=${1:-1000000}
 runs=${2:-5}
 cd "$(dirname "$0")/.."
@@ -41,16 +44,19 @@ dnssec-keygen -q -K "$work" -a ECDSAP256SHA256 "$origin" >/dev/null
 dnssec-keygen -q -K "$work" -a ECDSAP256SHA256 -f KSK "$origin" >/dev/null
 dnssec-signzone -q -S -P -K "$work" -d "$work" -o "$origin" -f "$work/signed.zone" "$work/unsigned.zone" >/dev/null
 
-# median wall seconds and max MB over $runs runs of "$@"
-measure() {
-    local times=() kb=0
-    for _ in $(seq "$runs"); do
-        /usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
-        read -r t m <"$work/time"
-        times+=("$t")
-        (( m > kb )) && kb=$m
-    done
-    printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")" "$(( kb / 1024 ))"
+# One run of "$@": its wall time in seconds, from bash's clock (microseconds: `time -f %e`
+# counts hundredths, a tenth of the signed shape's time), and its peak memory in KB.
+run_once() {
+    local start=$EPOCHREALTIME
+    /usr/bin/time -f '%M' -o "$work/time" "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
+    local end=$EPOCHREALTIME
+    echo "$start $end $(cat "$work/time")" | awk '{ printf "%.4f %d\n", $2 - $1, $3 }'
+}
+
+# The median of the first column of a file of runs, and the largest of the second in MB.
+summary() {
+    sort -n "$1" | awk -v n="$runs" '{ t[NR] = $1; if ($2 > m) m = $2 }
+        END { printf "%.3f %d\n", t[int((n + 1) / 2)], m / 1024 }'
 }
 
 echo "| $records records | zonectl check | kzonecheck | named-checkzone | zonectl / kzonecheck |"
@@ -60,11 +66,20 @@ for shape in shuffled foreign signed; do
     # --max-records: the default budget is 1,000,000 and the zones are a few records over.
     zonectl=(target/release/zonectl check --max-records 5000000 --origin "$origin" "$file")
     count=$("${zonectl[@]}" 2>&1 | sed -n 's/.* OK, \([0-9]*\) records.*/\1/p')
-    knot_args=(-o "$origin")
-    [ "$shape" = signed ] && knot_args+=(--dnssec off)
-    read -r zt zm < <(measure "${zonectl[@]}")
-    read -r kt km < <(measure kzonecheck "${knot_args[@]}" "$file")
-    read -r bt bm < <(measure named-checkzone -q -i local "$origin" "$file")
-    ratio=$(awk -v z="$zt" -v k="$kt" 'BEGIN { printf "%.2f", z / k }')
+    knot=(kzonecheck -o "$origin")
+    [ "$shape" = signed ] && knot+=(--dnssec off)
+    bind=(named-checkzone -q -i local "$origin" "$file")
+    # The tools take turns, a run each: the VM's speed drifts over minutes, and a slow
+    # stretch then falls on all of them alike.
+    : >"$work/z"; : >"$work/k"; : >"$work/b"
+    for _ in $(seq "$runs"); do
+        run_once "${zonectl[@]}" >>"$work/z"
+        run_once "${knot[@]}" "$file" >>"$work/k"
+        run_once "${bind[@]}" >>"$work/b"
+    done
+    read -r zt zm < <(summary "$work/z")
+    read -r kt km < <(summary "$work/k")
+    read -r bt bm < <(summary "$work/b")
+    ratio=$(awk -v z="$zt" -v k="$kt" 'BEGIN { printf "%.3f", z / k }')
     echo "| $shape ($count records, $(( $(stat -c %s "$file") / 1048576 )) MB) | ${zt} s, ${zm} MB | ${kt} s, ${km} MB | ${bt} s, ${bm} MB | ${ratio} |"
 done
