@@ -23,7 +23,8 @@ use std::str::FromStr;
 /// with the text), so a clone is a count, and the records of one name (a zone file's
 /// lines of one owner, a plan's sets) hold one copy. Each record holding its own copy in a
 /// `Box<str>` (16 bytes, and the text) was a third of the records' memory in a signed zone,
-/// whose names have 3-4 records each: checking one of 334k records took 85 MB, and takes 73.
+/// whose names have 3-4 records each: checking one of 334k records took 85 MB, and takes
+/// 73.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Name(arcstr::ArcStr);
 
@@ -710,9 +711,8 @@ mod tests {
 
     /// A text is taken for a name already made only when reading it makes that name, and
     /// it is for every text of letters, digits, `-_*/` and dots that reads as the name (the
-    /// root aside): the other
-    /// texts are made from the same pieces, in another case, absolute, or under another
-    /// origin.
+    /// root aside): the other texts are made from the same pieces, in another case,
+    /// absolute, or under another origin.
     #[test]
     fn a_name_read_again_is_the_name() {
         let origins = [Name::parse("example.com").unwrap(), Name::parse("EXAMPLE.org").unwrap(), Name::root()];
