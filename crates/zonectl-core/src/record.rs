@@ -392,7 +392,7 @@ impl SortKeys {
         // A key is as long as the name's text without the origin's, or shorter (escapes):
         // the arena's size is known without growing it (a copy of it, at its largest).
         let rests: usize =
-            records.iter().map(|r| name(r).as_str().len().saturating_sub(origin_text(origin) + PREFIX)).sum();
+            records.iter().map(|r| name(r).as_str().len().saturating_sub(origin_key_len(origin) + PREFIX)).sum();
         let mut keys = SortKeys {
             items: Vec::with_capacity(records.len()),
             runs: Vec::with_capacity(records.len() + 1),
@@ -513,7 +513,7 @@ fn own_key<'k>(name: &Name, origin: &Name, key: &'k mut Vec<u8>) -> Option<&'k [
 }
 
 /// The length of `origin`'s part of the keys below it (its text's, the root's none).
-fn origin_text(origin: &Name) -> usize {
+fn origin_key_len(origin: &Name) -> usize {
     if origin.is_root() { 0 } else { origin.as_str().len() }
 }
 
