@@ -270,12 +270,6 @@ impl RecordType {
         if text.is_empty() || text.len() > 7 {
             return None;
         }
-        // Byte by byte: a copy of a slice of unknown length is a call to `memcpy`.
-        let mut bytes = [0u8; 8];
-        bytes[0] = text.len() as u8;
-        for (to, &from) in bytes[1..].iter_mut().zip(text) {
-            *to = from;
-        }
         const A: u64 = word(b"A");
         const AAAA: u64 = word(b"AAAA");
         const CNAME: u64 = word(b"CNAME");
@@ -295,7 +289,9 @@ impl RecordType {
         const NSEC: u64 = word(b"NSEC");
         const DNSKEY: u64 = word(b"DNSKEY");
         const NSEC3: u64 = word(b"NSEC3");
-        Some(match u64::from_le_bytes(bytes) {
+        // The same `word` as the constants' (byte by byte: a copy of a slice of unknown
+        // length into an array is a call to `memcpy`).
+        Some(match word(text) {
             A => RecordType::A,
             AAAA => RecordType::Aaaa,
             CNAME => RecordType::Cname,
