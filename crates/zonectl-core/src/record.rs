@@ -50,7 +50,7 @@ impl Record {
 
     /// [`Record::same_set`] for a record of the same name.
     pub(crate) fn same_set_at_name(&self, other: &Record) -> bool {
-        self.rtype() == other.rtype() && self.data.covered_type() == other.data.covered_type()
+        self.data.type_order() == other.data.type_order() && self.data.covered_type() == other.data.covered_type()
     }
 
     /// Zone order: by name (canonical), then type (SOA, NS, then by code), then data.
@@ -61,7 +61,7 @@ impl Record {
 
     /// Zone order among the records of one name: by type, then data.
     pub(crate) fn order_at_name(&self, other: &Record) -> Ordering {
-        self.rtype().cmp(&other.rtype()).then_with(|| self.data.cmp(&other.data))
+        self.data.type_order().cmp(&other.data.type_order()).then_with(|| self.data.cmp(&other.data))
     }
 }
 

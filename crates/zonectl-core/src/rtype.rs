@@ -245,12 +245,12 @@ impl RecordType {
     }
 
     /// The position of this type in a zone file: SOA, then NS, then by IANA code, `URL` last.
-    pub(crate) fn sort_key(self) -> u32 {
-        match self {
-            RecordType::Soa => 0,
-            RecordType::Ns => 1,
-            RecordType::Url => u32::MAX,
-            other => 2 + u32::from(other.code().unwrap_or(u16::MAX)),
+    pub(crate) const fn sort_key(self) -> u32 {
+        match (self, self.code()) {
+            (RecordType::Soa, _) => 0,
+            (RecordType::Ns, _) => 1,
+            (_, Some(code)) => 2 + code as u32,
+            (_, None) => u32::MAX,
         }
     }
 

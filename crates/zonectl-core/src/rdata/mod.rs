@@ -313,6 +313,35 @@ impl RData {
         }
     }
 
+    /// `self.rtype().sort_key()` in one match: the order of types at a name, compared for
+    /// every pair of records a sort or check of a zone meets there (the three matches of
+    /// the type, its key and its code were 4% of checking a signed zone).
+    pub(crate) fn type_order(&self) -> u32 {
+        const SOA: u16 = RecordType::Soa.code().unwrap();
+        const NS: u16 = RecordType::Ns.code().unwrap();
+        match self {
+            RData::Soa(_) => const { RecordType::Soa.sort_key() },
+            RData::Ns(_) => const { RecordType::Ns.sort_key() },
+            RData::Url { .. } => const { RecordType::Url.sort_key() },
+            RData::A(_) => const { RecordType::A.sort_key() },
+            RData::Cname(_) => const { RecordType::Cname.sort_key() },
+            RData::Ptr(_) => const { RecordType::Ptr.sort_key() },
+            RData::Mx { .. } => const { RecordType::Mx.sort_key() },
+            RData::Txt(_) => const { RecordType::Txt.sort_key() },
+            RData::Aaaa(_) => const { RecordType::Aaaa.sort_key() },
+            RData::Srv { .. } => const { RecordType::Srv.sort_key() },
+            RData::Ds { .. } => const { RecordType::Ds.sort_key() },
+            RData::Sshfp { .. } => const { RecordType::Sshfp.sort_key() },
+            RData::Tlsa { .. } => const { RecordType::Tlsa.sort_key() },
+            RData::Caa(_) => const { RecordType::Caa.sort_key() },
+            // A code read as a modeled type is that type (SOA and NS come first); any
+            // other type sorts by its code as the modeled ones do.
+            RData::Unknown { rtype: SOA, .. } => const { RecordType::Soa.sort_key() },
+            RData::Unknown { rtype: NS, .. } => const { RecordType::Ns.sort_key() },
+            &RData::Unknown { rtype, .. } => RecordType::Other(rtype).sort_key(),
+        }
+    }
+
     /// The record type of this data.
     pub fn rtype(&self) -> RecordType {
         match self {
@@ -700,6 +729,37 @@ mod tests {
         round_trip("TYPE65534", r"\# 3 abcdef", r"\# 3 abcdef");
         round_trip("TYPE65534", r"\# 0", r"\# 0");
         round_trip("TYPE65534", r"\# 2 0001", r"\# 2 0001");
+    }
+
+    /// The one-match order of types is the order of their `RecordType`s: for data of
+    /// every variant, and for every code carried as unknown data (those of modeled types,
+    /// SOA and NS among them, too).
+    #[test]
+    fn the_order_of_types_is_their_records_order() {
+        let variants = [
+            ("A", "192.0.2.1"),
+            ("AAAA", "2001:db8::1"),
+            ("CNAME", "www"),
+            ("NS", "ns1"),
+            ("PTR", "host"),
+            ("MX", "10 mail"),
+            ("TXT", "x"),
+            ("SRV", "1 2 3 sip"),
+            ("CAA", "0 issue x"),
+            ("SSHFP", "4 2 abcdef"),
+            ("TLSA", "3 1 1 aabb"),
+            ("DS", "1 13 2 ABCD"),
+            ("SOA", "ns1 host 1 2 3 4 5"),
+            ("URL", "https://example.org/"),
+        ];
+        for (rtype, text) in variants {
+            let data = parse(rtype, text).unwrap();
+            assert_eq!(data.type_order(), data.rtype().sort_key(), "{rtype}");
+        }
+        for code in 0..=u16::MAX {
+            let data = RData::Unknown { rtype: code, data: Box::new([]) };
+            assert_eq!(data.type_order(), data.rtype().sort_key(), "code {code}");
+        }
     }
 
     /// The registered types without a typed variant, read and printed through `domain`.
