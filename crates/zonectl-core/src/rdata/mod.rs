@@ -314,8 +314,8 @@ impl RData {
     }
 
     /// `self.rtype().sort_key()` in one match: the order of types at a name, compared for
-    /// every pair of records a sort or check of a zone meets there (the three matches of
-    /// the type, its key and its code were 4% of checking a signed zone).
+    /// every pair of records a sort or check of a zone meets there (`Record::rtype` alone,
+    /// the first of three matches, was 1.8% of the time of checking a signed zone).
     pub(crate) fn type_order(&self) -> u32 {
         const SOA: u16 = RecordType::Soa.code().unwrap();
         const NS: u16 = RecordType::Ns.code().unwrap();
