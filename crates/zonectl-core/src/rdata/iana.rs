@@ -90,8 +90,7 @@ pub(crate) fn scan(code: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Re
 }
 
 /// What the last RRSIG this thread read had, of what most RRSIGs of a zone share, and room
-/// to join a signature in (see
-/// [`fast_scan`]).
+/// to join a signature in (see [`fast_scan`]).
 #[derive(Default)]
 struct LastRrsig {
     /// Its expiration and inception as written, and in seconds.
