@@ -1249,7 +1249,14 @@ fn two_hundred_random_updates_answer_as_bind_does() {
             }
         };
         let (mine, bind) = (outcome(&ours), outcome(&theirs));
-        assert_eq!(mine, bind, "step {step}:\n{body}");
+        // named's log, when BIND is the side that did not answer as expected (one run
+        // timed out against it, with nothing to say why).
+        let named_log = || {
+            let log = std::fs::read_to_string(bind_dir.path().join("named.log")).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            lines[lines.len().saturating_sub(30)..].join("\n")
+        };
+        assert_eq!(mine, bind, "step {step}:\n{body}\nnamed's log ends:\n{}", named_log());
         let zone = transferred(&ours);
         assert_eq!(zone, transferred(&theirs), "step {step}:\n{body}");
         *outcomes.entry(mine).or_default() += 1;
