@@ -1249,8 +1249,8 @@ fn two_hundred_random_updates_answer_as_bind_does() {
             }
         };
         let (mine, bind) = (outcome(&ours), outcome(&theirs));
-        // named's log, when BIND is the side that did not answer as expected (one run
-        // timed out against it, with nothing to say why).
+        // The end of named's log, shown when the two sides answer differently: in one run
+        // nsupdate timed out against BIND, and nothing said why.
         let named_log = || {
             let log = std::fs::read_to_string(bind_dir.path().join("named.log")).unwrap_or_default();
             let lines: Vec<&str> = log.lines().collect();
