@@ -492,6 +492,9 @@ impl Reader {
         };
         let mut helper = self.helper();
         helper.ttl_unknown = state.dollar_ttl.is_none();
+        // Room for the records of about half the pieces (a list grown as they come is
+        // copied each time it doubles).
+        helper.records.reserve(usize::try_from((size - at.offset) / 2).unwrap_or(0) / BYTES_PER_RECORD);
         // The pieces no thread has taken; the helper starts with the last.
         let left = std::sync::Mutex::new(0..pieces - 1);
         let take = |from_front: bool, reserve: usize| {
