@@ -101,6 +101,8 @@ struct LastRrsig {
     signer_wire: Vec<u8>,
     /// The pieces of a signature written over several tokens, joined.
     joined: Vec<u8>,
+    /// An NSEC record's data as it is made (its length is known once it is made).
+    nsec: Vec<u8>,
 }
 
 thread_local! {
@@ -155,7 +157,12 @@ fn fast_scan(form: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Option<V
                     }
                 };
                 let decoded = base64_simd::STANDARD.decoded_length(signature).ok()?;
-                let mut wire = Vec::with_capacity(18 + name_room(signer) + decoded);
+                // At its length when the signer is the last one's (as a rule): the record's
+                // data is then not copied to a block of its size (which `into_boxed_slice`
+                // does when the length is under half the capacity).
+                let same_signer = last.signer == signer && signer.ends_with(b".");
+                let signer_room = if same_signer { last.signer_wire.len() } else { name_room(signer) };
+                let mut wire = Vec::with_capacity(18 + signer_room + decoded);
                 wire.extend_from_slice(&covered.to_be_bytes());
                 wire.extend_from_slice(&[algorithm, labels]);
                 wire.extend_from_slice(&original_ttl.to_be_bytes());
@@ -174,7 +181,7 @@ fn fast_scan(form: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Option<V
                     wire.extend_from_slice(&seconds.to_be_bytes());
                 }
                 wire.extend_from_slice(&key_tag.to_be_bytes());
-                if last.signer != signer || !signer.ends_with(b".") {
+                if !same_signer {
                     let at = wire.len();
                     write_name(signer, &mut wire)?;
                     last.signer.clear();
@@ -193,11 +200,14 @@ fn fast_scan(form: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Option<V
         }
         // RFC 4034 section 4.2: the next owner name, then the types, as windows of bits
         // (section 4.1.2).
-        47 => {
+        47 => LAST_RRSIG.with_borrow_mut(|last| {
             let next = plain(0)?;
-            // A window for the types below 256 (most are) and its header.
-            let mut wire = Vec::with_capacity(name_room(next) + 34);
-            write_name(next, &mut wire)?;
+            // Made in the thread's buffer, then copied at its length: made at the most it
+            // could be (a window for the types below 256, its header and the name's room),
+            // twice its length, it was copied to a smaller block anyway.
+            let wire = &mut last.nsec;
+            wire.clear();
+            write_name(next, wire)?;
             // Most records list a few types: on the stack (a list of more takes the long
             // way).
             let mut listed = [0u16; 64];
@@ -221,8 +231,8 @@ fn fast_scan(form: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Option<V
                 wire.push(used as u8);
                 wire.extend_from_slice(&bits[..used]);
             }
-            wire
-        }
+            Some(wire.to_vec())
+        })?,
         _ => return None,
     };
     Some(wire)
