@@ -157,9 +157,8 @@ fn fast_scan(form: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Option<V
                     }
                 };
                 let decoded = base64_simd::STANDARD.decoded_length(signature).ok()?;
-                // At its length when the signer is the last one's (as a rule): the record's
-                // data is then not copied to a block of its size (which `into_boxed_slice`
-                // does when the length is under half the capacity).
+                // At its length when the signer is the last one's (as a rule), so that
+                // `into_boxed_slice` has nothing to give back.
                 let same_signer = last.signer == signer && signer.ends_with(b".");
                 let signer_room = if same_signer { last.signer_wire.len() } else { name_room(signer) };
                 let mut wire = Vec::with_capacity(18 + signer_room + decoded);
