@@ -696,6 +696,27 @@ mod sort_tests {
         assert_eq!(starts, [0, 3, 6, 7]);
     }
 
+    /// A long list of few names, in runs of five: the split at the median puts all the
+    /// records of a name on one side (with one name, the list is in order already).
+    #[test]
+    fn a_long_list_of_few_names_sorts() {
+        let origin = Name::parse("example.com").unwrap();
+        for names in [1, 2, 3] {
+            let mut records: Vec<Record> = (0..MIN_PARALLEL_SORT as u32 * 3)
+                .map(|i| {
+                    let name = Name::parse_relative(&format!("n{}", i / 5 % names), &origin).unwrap();
+                    let data = RData::A(std::net::Ipv4Addr::from(i.wrapping_mul(7919)));
+                    Record::new(name, Ttl::from_secs(300).unwrap(), data)
+                })
+                .collect();
+            let mut expected = records.clone();
+            expected.sort_by(Record::zone_order);
+            let starts = sort_in_zone_order(&origin, &mut records, |r| &r.name, Record::order_at_name);
+            assert_eq!(records, expected, "{names} names");
+            assert_eq!(starts, name_starts(&records, |r| &r.name), "{names} names");
+        }
+    }
+
     /// The key-based sort gives the order of `Record::zone_order`, which compares names
     /// label by label (RFC 4034 section 6.1), with and without names outside the zone.
     #[test]
