@@ -22,7 +22,7 @@ use crate::name::Name;
 use crate::record::Zone;
 
 pub(crate) use reader::read_file_listing;
-pub use reader::{Checked, check_file, read_file, read_str};
+pub use reader::{CheckedFile, check_file, read_file, read_str};
 pub use writer::{to_string, write};
 
 /// How to read a zone file.

@@ -38,7 +38,7 @@ const MIN_SPLIT: usize = if cfg!(test) { 16 << 10 } else { 256 << 10 };
 const HEAD: usize = if cfg!(test) { 4 << 10 } else { 64 << 10 };
 /// About the bytes of each piece of a file that two threads share out (see
 /// [`Reader::read_file_pieces`]): the thread that ends first waits at most for the piece the
-/// other is reading, about a millisecond of reading.
+/// other is reading, about half a millisecond of reading here.
 const PIECE: u64 = if cfg!(test) { CHUNK as u64 } else { 256 << 10 };
 /// The most pieces a file is cut into.
 const MAX_PIECES: u64 = 1024;
@@ -70,13 +70,13 @@ pub fn read_file(path: &Path, options: &ReadOptions) -> Result<Loaded, ZoneFileE
 /// Reads and checks the zone file at `path` as [`read_file`] does, without making the zone
 /// of it: what `zonectl check` needs (making the records of a zone of 334k records into a
 /// [`Zone`] was 2% of its check).
-pub fn check_file(path: &Path, options: &ReadOptions) -> Result<Checked, ZoneFileError> {
+pub fn check_file(path: &Path, options: &ReadOptions) -> Result<CheckedFile, ZoneFileError> {
     let read = read_records(path, options)?;
-    Ok(Checked { origin: read.origin, warnings: read.warnings, records: read.records })
+    Ok(CheckedFile { origin: read.origin, warnings: read.warnings, records: read.records })
 }
 
 /// A zone file read and checked by [`check_file`].
-pub struct Checked {
+pub struct CheckedFile {
     /// The zone's origin.
     pub origin: Name,
     /// Warnings, in the order found.
@@ -84,7 +84,7 @@ pub struct Checked {
     records: Vec<Located>,
 }
 
-impl Checked {
+impl CheckedFile {
     /// The number of records, after duplicates are merged.
     pub fn len(&self) -> usize {
         self.records.len()
@@ -301,7 +301,8 @@ struct Reader {
     /// How the reading was shared out between two threads.
     splits: Splits,
     options: ReadOptions,
-    /// The thread that reads second halves while this one reads the first.
+    /// The thread that reads second halves, or pieces from a file's end, while this one
+    /// reads the rest.
     helper_thread: Option<Arc<rayon::ThreadPool>>,
     /// The text read and not yet taken, and room (see [`Reader::read_source`]).
     read_buffer: Vec<u8>,
@@ -322,7 +323,7 @@ struct Splits {
     stretches: usize,
     /// Files shared out in pieces between two threads.
     files: usize,
-    /// Of those files' pieces, those the helper read.
+    /// Of those files' pieces, those the helper read that were kept.
     pieces: usize,
     /// Pieces the helper read in a state other than the one they follow, or with errors,
     /// read again.
