@@ -89,8 +89,9 @@ pub(crate) fn scan(code: u16, tokens: &[Token<'_>], origin: Option<&Name>) -> Re
     Ok(Some(wire))
 }
 
-/// What the last RRSIG this thread read had, of what most RRSIGs of a zone share, and room
-/// to join a signature in (see [`fast_scan`]).
+/// What the last RRSIG this thread read had, of what most RRSIGs of a zone share, and the
+/// buffers the thread keeps to join a signature in and to make an NSEC's data in (see
+/// [`fast_scan`]).
 #[derive(Default)]
 struct LastRrsig {
     /// Its expiration and inception as written, and in seconds.

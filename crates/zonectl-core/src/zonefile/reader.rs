@@ -704,15 +704,13 @@ impl Reader {
         // The reader's buffer, kept from one call to the next (a file shared out between two
         // threads is read a piece at a time), and given back whatever the way out.
         let mut buf = std::mem::take(&mut self.read_buffer);
-        if buf.len() < round {
-            buf.resize(round, 0);
-        }
         let read = self.read_source_into(&mut buf, round, file, &mut input, from, more, state, depth);
         self.read_buffer = buf;
         read
     }
 
-    /// [`Reader::read_source`] with its buffer, of at least `round` bytes.
+    /// [`Reader::read_source`] with its buffer, grown to `round` bytes past what is left
+    /// as it reads.
     #[allow(clippy::too_many_arguments)]
     fn read_source_into(
         &mut self,
